@@ -1,0 +1,40 @@
+"""Typed errors: the library raises these; only the CLI turns them into exit codes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with one input file, at a place a person can jump to."""
+
+    file: str
+    line: int
+    column: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}:{self.column}"
+        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+
+
+class ParityError(Exception):
+    """Base class for every error parity raises on purpose."""
+
+
+class LoadError(ParityError):
+    """The inputs could not be loaded; carries every problem found in every file."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = sorted(set(problems))
+        super().__init__("\n".join(map(str, self.problems)))
+
+
+class UsageError(ParityError):
+    """A request the inputs cannot answer: an unknown rule or lab id, a bad option value."""
+
+
+class EngineError(ParityError):
+    """The inference engine misbehaved: a bug in parity or durable_rules, never bad input."""

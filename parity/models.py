@@ -1,0 +1,338 @@
+"""The shape of every input: indicators, lab profiles, rule packs and waivers (pydantic v2).
+
+Models check what one object can check on its own (types, one-of choices, URL schemes); checks that
+need several files (does this indicator exist? is this tag carried by any lab?) live in `loader`.
+Every model forbids unknown fields: in a watchdog's data a stray key is nearly always a typo.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+
+Severity = Literal["info", "low", "medium", "high", "critical"]
+SEVERITIES: tuple[str, ...] = ("info", "low", "medium", "high", "critical")
+IndicatorType = Literal["boolean", "number", "level", "date"]
+Id = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=200),
+    Field(description="Letters, digits, '_', '.', '-'; starts with a letter or digit."),
+]
+Text = Annotated[str, StringConstraints(min_length=1, strip_whitespace=False)]
+# Dates arrive as text (see `source`); lax parsing accepts exactly YYYY-MM-DD and names impossible dates.
+Date = Annotated[dt.date, Field(strict=False)]
+UNKNOWN = "unknown"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class Indicator(_Model):
+    """One comparable practice, declared in a rule pack under `indicators:`."""
+
+    title: Text
+    area: Id
+    type: IndicatorType
+    better: Literal["higher", "lower"] | None = Field(
+        None, description="number: required; boolean: true is better unless 'lower'."
+    )
+    unit: str | None = None
+    levels: list[Text] | None = Field(None, description="level only: worst first.")
+    description: str | None = None
+    max_age_days: Annotated[int, Field(gt=0)] | None = Field(
+        None, description="Evidence older than this many days is flagged stale."
+    )
+    derived: bool = Field(False, description="Set by a derive rule, never by a profile.")
+
+    @model_validator(mode="after")
+    def _check_type_options(self) -> Indicator:
+        if self.type == "number" and self.better is None:
+            raise ValueError("a number indicator must say better: higher or better: lower")
+        if self.type in ("level", "date") and self.better is not None:
+            raise ValueError(f"'better' is not allowed for a {self.type} indicator")
+        if (self.type == "level") != (self.levels is not None):
+            raise ValueError("'levels' is required for a level indicator and allowed only there")
+        if self.levels is not None:
+            if len(self.levels) < 2 or len(set(self.levels)) != len(self.levels):
+                raise ValueError("'levels' needs at least two distinct levels, worst first")
+            if UNKNOWN in self.levels:
+                raise ValueError("'unknown' cannot be a level: it means undisclosed")
+        if self.derived and self.type != "boolean":
+            raise ValueError("a derived indicator must have type: boolean")
+        return self
+
+
+def _check_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"evidence url must be an http(s) URL, not {url!r}")
+    return url
+
+
+class Evidence(_Model):
+    """A public source for a practice's value."""
+
+    url: Annotated[str, BeforeValidator(lambda v: _check_url(v) if isinstance(v, str) else v)]
+    date: Date = Field(description="Publication date of the source.")
+    quote: str | None = None
+    note: str | None = None
+    title: str | None = None
+
+
+class Practice(_Model):
+    """A lab's value for one indicator, with its evidence, or why it does not apply."""
+
+    value: Any = Field(None, description="The value, or 'unknown' when not disclosed.")
+    evidence: list[Evidence] = []
+    not_applicable: Text | None = Field(None, description="Why the practice does not apply.")
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _value_or_not_applicable(self) -> Practice:
+        has_value = "value" in self.model_fields_set
+        if has_value == (self.not_applicable is not None):
+            raise ValueError("give exactly one of 'value' or 'not_applicable'")
+        if has_value and self.value is None:
+            raise ValueError("value is empty; write 'value: unknown' when it is not disclosed")
+        return self
+
+
+class LabProfile(_Model):
+    """One lab: `lab_profiles/<id>.yaml`."""
+
+    id: Id
+    name: Text
+    tags: list[Id] = []
+    reviewed: Date | None = Field(None, description="When a person last checked this profile.")
+    note: str | None = None
+    practices: dict[str, Practice] = {}
+
+
+class Bar(_Model):
+    """The bar of a rule, normalised from its YAML forms (`best`, `{quorum: 3}`, ...)."""
+
+    kind: Literal["best", "quorum", "median", "all", "threshold", "within_days"]
+    k: int | None = None
+    value: Any = None
+
+    def describe(self) -> str:
+        if self.kind == "quorum":
+            return f"quorum {self.k}"
+        if self.kind == "threshold":
+            return f"threshold {_show(self.value)}"
+        if self.kind == "within_days":
+            return f"within {self.value} days"
+        return self.kind
+
+
+def _show(value: Any) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+_BAR_FORMS = "best, median, all, {quorum: k}, {threshold: v} or {within_days: d}"
+
+
+def _parse_bar(raw: Any) -> Any:
+    if isinstance(raw, Bar):
+        return raw
+    if raw in ("best", "median", "all"):
+        return Bar(kind=raw)
+    if isinstance(raw, dict) and len(raw) == 1:
+        ((kind, arg),) = raw.items()
+        if kind in ("quorum", "within_days"):
+            if type(arg) is not int or arg < (1 if kind == "quorum" else 0):
+                floor = "a whole number of at least 1" if kind == "quorum" else "whole days, 0 or more"
+                raise ValueError(f"{kind} must be {floor}, not {arg!r}")
+            return Bar(kind=kind, k=arg if kind == "quorum" else None, value=arg)
+        if kind == "threshold":
+            if arg is None or (isinstance(arg, float) and not math.isfinite(arg)):
+                raise ValueError(f"threshold must be a value of the indicator's type, not {arg!r}")
+            return Bar(kind=kind, value=arg)
+    raise ValueError(f"unknown bar {raw!r}; expected {_BAR_FORMS}")
+
+
+_BAR_SCHEMA: dict[str, Any] = {
+    "description": f"The industry bar: {_BAR_FORMS}.",
+    "oneOf": [
+        {"enum": ["best", "median", "all"]},
+        {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["quorum"],
+            "properties": {"quorum": {"type": "integer", "minimum": 1}},
+        },
+        {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["threshold"],
+            "properties": {"threshold": {}},
+        },
+        {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["within_days"],
+            "properties": {"within_days": {"type": "integer", "minimum": 0}},
+        },
+    ],
+}
+BarSpec = Annotated[Bar, BeforeValidator(_parse_bar), WithJsonSchema(_BAR_SCHEMA)]
+OPERATORS = ("equals", "at_least", "at_most", "meets", "disclosed")
+
+
+class Condition(_Model):
+    """`{indicator: X, <operator>: operand}` with exactly one operator."""
+
+    indicator: Id
+    equals: Any = None
+    at_least: Any = None
+    at_most: Any = None
+    meets: BarSpec | None = None
+    disclosed: bool | None = None
+
+    @model_validator(mode="after")
+    def _one_operator(self) -> Condition:
+        given = [op for op in OPERATORS if op in self.model_fields_set]
+        if len(given) != 1:
+            raise ValueError(f"a condition needs exactly one of {', '.join(OPERATORS)}")
+        if getattr(self, given[0]) is None:
+            raise ValueError(f"{given[0]} needs a value")
+        return self
+
+    @property
+    def op(self) -> str:
+        return next(op for op in OPERATORS if op in self.model_fields_set)
+
+    @property
+    def operand(self) -> Any:
+        return getattr(self, self.op)
+
+    def describe(self) -> str:
+        operand = self.operand
+        shown = operand.describe() if isinstance(operand, Bar) else _show(operand)
+        return f"{self.indicator} {self.op.replace('_', ' ')} {shown}"
+
+
+class When(_Model):
+    """`all:` or `any:` of conditions."""
+
+    all: list[Condition] | None = Field(None, min_length=1)
+    any: list[Condition] | None = Field(None, min_length=1)
+
+    @model_validator(mode="after")
+    def _one_list(self) -> When:
+        if (self.all is None) == (self.any is None):
+            raise ValueError("'when' takes exactly one of 'all' or 'any'")
+        return self
+
+    @property
+    def mode(self) -> Literal["all", "any"]:
+        return "all" if self.all is not None else "any"
+
+    @property
+    def conditions(self) -> list[Condition]:
+        return self.all if self.all is not None else (self.any or [])
+
+
+class Peers(_Model):
+    """Who counts as a competitor: labs carrying all `tags`, and/or the listed `labs`."""
+
+    tags: list[Id] | None = Field(None, min_length=1)
+    labs: list[Id] | None = Field(None, min_length=1)
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> Peers:
+        if self.tags is None and self.labs is None:
+            raise ValueError("peers needs 'tags' or 'labs'")
+        return self
+
+
+class Rule(_Model):
+    """A bar rule (indicator + bar), a commitment (when + require), or a derive rule."""
+
+    id: Id
+    title: str | None = None
+    description: str | None = None
+    rationale: str | None = None
+    area: Id | None = None
+    severity: Severity | None = None
+    indicator: Id | None = None
+    bar: BarSpec | None = None
+    peers: Peers | None = None
+    applies_to: list[Id] | None = Field(None, min_length=1)
+    max_age_days: Annotated[int, Field(gt=0)] | None = None
+    when: When | None = None
+    require: Condition | None = None
+    derive: Id | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Rule:
+        if self.derive is not None:
+            extra = [
+                f
+                for f in ("indicator", "bar", "require", "severity", "peers", "applies_to", "max_age_days")
+                if getattr(self, f) is not None
+            ]
+            if extra:
+                raise ValueError(f"a derive rule produces no verdict; remove {', '.join(extra)}")
+            if self.when is None:
+                raise ValueError("a derive rule needs 'when'")
+        elif self.require is not None:
+            extra = [f for f in ("indicator", "bar", "peers") if getattr(self, f) is not None]
+            if extra:
+                raise ValueError(f"a commitment (require) takes no {', '.join(extra)}")
+        elif self.indicator is not None or self.bar is not None:
+            if self.indicator is None or self.bar is None:
+                raise ValueError("a bar rule needs both 'indicator' and 'bar'")
+            if self.when is not None:
+                raise ValueError("'when' goes with 'require' (a commitment) or 'derive'")
+        else:
+            raise ValueError("a rule needs 'indicator' + 'bar', 'require', or 'derive'")
+        if self.derive is None and self.severity is None:
+            raise ValueError("'severity' is required (info, low, medium, high or critical)")
+        return self
+
+    @property
+    def kind(self) -> Literal["bar", "commitment", "derive"]:
+        if self.derive is not None:
+            return "derive"
+        return "commitment" if self.require is not None else "bar"
+
+
+class RulePack(_Model):
+    """A file under `rules/`: indicator definitions and rules."""
+
+    pack: Id
+    version: Text
+    description: str | None = None
+    indicators: dict[str, Indicator] = {}
+    rules: list[Rule] = []
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_text(cls, v: Any) -> Any:
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            raise ValueError(f'quote the version so it stays text: version: "{v}"')
+        return v
+
+
+class Waiver(_Model):
+    """An accepted exception for one (rule, lab) pair, with a reason and an expiry date."""
+
+    rule: Id
+    lab: Id
+    reason: Text
+    expires: Date
