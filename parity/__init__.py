@@ -8,10 +8,12 @@ print(parity.render(report, "table"))
 from parity.errors import EngineError, LoadError, ParityError, Problem, UsageError
 from parity.evaluate import BarResult, LabSummary, Location, Report, Verdict, WaiverNote, evaluate
 from parity.loader import Dataset, load
+from parity.report import FORMATS, render
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "FORMATS",
     "BarResult",
     "Dataset",
     "EngineError",
@@ -27,4 +29,5 @@ __all__ = [
     "__version__",
     "evaluate",
     "load",
+    "render",
 ]

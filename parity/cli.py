@@ -174,7 +174,10 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns (and, as a console script, exits with) its exit code."""
-    args = parser().parse_args(argv)
+    try:
+        args = parser().parse_args(argv)
+    except SystemExit as e:  # --help, --version, or a usage error already printed by argparse
+        return e.code if isinstance(e.code, int) else EXIT_INPUT
     try:
         return COMMANDS[args.command](args)
     except LoadError as e:

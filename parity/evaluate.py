@@ -323,7 +323,7 @@ class _Judge:
 
     def waiver_issues(self, labs: set[str], rules: set[str]) -> list[WaiverIssue]:
         issues = []
-        for key, found in sorted(self.waivers.items()):
+        for key, found in sorted(self.waivers.items(), key=lambda item: (item[1].file, item[1].line)):
             waiver = found.waiver
             if waiver.lab not in labs or waiver.rule not in rules:
                 continue

@@ -91,8 +91,11 @@ def load(
     labs = _read_dir(Path(profiles), LabProfile, problems, "lab profiles") if profiles is not None else []
     waiver_doc, waiver_list = _read_waivers(Path(waivers), problems) if waivers else (None, [])
     indicators, declared_in = _indicators(packs, problems)
-    lab_map = _labs(labs, indicators, problems)
-    rule_map = _rules(packs, indicators, declared_in, lab_map if profiles is not None else None, problems)
+    declared = set().union(*(p.declared() for p in packs))
+    lab_map = _labs(labs, indicators, declared, problems)
+    rule_map = _rules(
+        packs, indicators, declared, declared_in, lab_map if profiles is not None else None, problems
+    )
     loaded_waivers = _waivers(waiver_doc, waiver_list, rule_map, lab_map, problems)
     if problems.items:
         raise LoadError(problems.items)
@@ -190,6 +193,11 @@ class _PackDoc:
     doc: source.Located
     pack: RulePack
 
+    def declared(self) -> set[str]:
+        """Every indicator name the file declares, valid or not: references to an invalid one are not
+        reported again as unknown."""
+        return set(_mapping(_mapping(self.doc.data).get("indicators")))
+
     def rules(self) -> Iterable[tuple[int, Rule]]:
         rules: list[Rule | None] = list(self.pack.rules)
         return ((i, rule) for i, rule in enumerate(rules) if rule is not None)
@@ -277,6 +285,7 @@ def coerce(indicator: Indicator, raw: Any) -> tuple[Any, str | None]:
 def _labs(
     labs: list[tuple[source.Located, LabProfile]],
     indicators: dict[str, Indicator],
+    declared: set[str],
     problems: _Problems,
 ) -> dict[str, Lab]:
     out: dict[str, Lab] = {}
@@ -292,7 +301,8 @@ def _labs(
             loc: tuple[str | int, ...] = ("practices", name)
             indicator = indicators.get(name)
             if indicator is None:
-                problems.at(doc, loc, f"unknown indicator {name!r}{_suggest(name, indicators)}")
+                if name not in declared:
+                    problems.at(doc, loc, f"unknown indicator {name!r}{_suggest(name, indicators)}")
             elif indicator.derived:
                 problems.at(doc, loc, f"{name!r} is derived by a rule and cannot be set in a profile")
             elif practice.value is not None and practice.value != UNKNOWN:
@@ -319,10 +329,12 @@ class _RuleChecker:
         doc: source.Located,
         index: int,
         indicators: dict[str, Indicator],
+        declared: set[str],
         labs: dict[str, Lab] | None,
         problems: _Problems,
     ) -> None:
         self.doc, self.index, self.indicators, self.labs = doc, index, indicators, labs
+        self.declared = declared
         self.problems = problems
 
     def fail(self, loc: tuple[str | int, ...], message: str) -> None:
@@ -330,7 +342,7 @@ class _RuleChecker:
 
     def indicator(self, name: str, loc: tuple[str | int, ...]) -> Indicator | None:
         found = self.indicators.get(name)
-        if found is None:
+        if found is None and name not in self.declared:  # declared but invalid: already reported
             self.fail(loc, f"unknown indicator {name!r}{_suggest(name, self.indicators)}")
         return found
 
@@ -388,6 +400,7 @@ class _RuleChecker:
 def _rules(
     packs: list[_PackDoc],
     indicators: dict[str, Indicator],
+    declared: set[str],
     declared_in: dict[str, source.Located],
     labs: dict[str, Lab] | None,
     problems: _Problems,
@@ -401,7 +414,7 @@ def _rules(
                     doc, ("rules", i, "id"), f"rule id {rule.id!r} is also used in {out[rule.id].file}"
                 )
                 continue
-            _RuleChecker(doc, i, indicators, labs, problems).check(rule)
+            _RuleChecker(doc, i, indicators, declared, labs, problems).check(rule)
             line = doc.position(("rules", i))[0]
             out[rule.id] = LoadedRule(rule, pack.pack.pack, doc.path, line)
     _check_chain(out, indicators, declared_in, problems)

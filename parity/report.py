@@ -329,7 +329,8 @@ def _explain_body(rule: Rule, data: Dataset) -> list[str]:
         lines.append(f"  peers: {who}; only disclosed values (with evidence) set the bar")
     else:
         if rule.when:
-            conds = f" {rule.when.mode.upper()} ".join(c.describe() for c in rule.when.conditions)
+            joiner = " and " if rule.when.mode == "all" else " or "
+            conds = joiner.join(c.describe() for c in rule.when.conditions)
             lines.append(f"  when: {conds}")
         if rule.require:
             lines.append(f"  require: {rule.require.describe()}")

@@ -1,0 +1,205 @@
+"""The command line: outputs (golden files), exit codes, narrowing, determinism, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import WORLD, Result
+
+AS_OF = "--as-of=2026-11-26"
+Run = Callable[..., Result]
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "markdown"])
+def test_check_output_matches_golden(run: Run, golden: Callable[[str, str], None], fmt: str) -> None:
+    result = run("check", AS_OF, f"--format={fmt}")
+    assert result.code == 0, result.err
+    golden(f"check.{ {'table': 'txt', 'json': 'json', 'markdown': 'md'}[fmt] }", result.out)
+
+
+def test_json_report_follows_the_contract(run: Run) -> None:
+    report = json.loads(run("check", AS_OF, "--format=json").out)
+    assert report["schema"] == "parity/report/v1"
+    assert report["as_of"] == "2026-11-26"
+    assert report["packs"] == [
+        {"pack": "pledges", "version": "0.3.0"},
+        {"pack": "transparency", "version": "1.2.0"},
+    ]
+    keys = [(v["lab"], v["rule"]) for v in report["verdicts"]]
+    assert keys == sorted(keys)
+    required = {
+        "lab",
+        "rule",
+        "area",
+        "severity",
+        "status",
+        "value",
+        "bar",
+        "gap",
+        "flags",
+        "evidence",
+        "location",
+    }
+    for verdict in report["verdicts"]:
+        assert required <= verdict.keys()
+        assert {"kind", "value", "set_by", "set_by_count", "peers_disclosed"} <= verdict["bar"].keys()
+        assert {"file", "line"} == verdict["location"].keys()
+    alpha = report["labs"]["alpha"]
+    assert {"score", "areas", "counts"} <= alpha.keys()
+
+
+def test_waived_verdict_keeps_its_underlying_status(run: Run, tree: Callable[..., Path]) -> None:
+    report = json.loads(run("check", AS_OF, "--format=json", "--lab=gamma").out)
+    floor = next(v for v in report["verdicts"] if v["rule"] == "security-floor")
+    assert floor["status"] == "below" and "waiver_expired" in floor["flags"]
+    report = json.loads(run("check", "--as-of=2026-06-30", "--format=json", "--lab=gamma").out)
+    floor = next(v for v in report["verdicts"] if v["rule"] == "security-floor")
+    assert floor["status"] == "waived"
+    assert floor["waiver"]["underlying"] == "below"
+    assert floor["waiver"]["location"] == {"file": "waivers.yaml", "line": 5}
+
+
+def test_same_inputs_give_byte_identical_output(run: Run) -> None:
+    first = run("check", AS_OF, "--format=json").out
+    second = run("check", AS_OF, "--format=json").out
+    assert first == second
+
+
+def test_narrowing_never_changes_a_bar(run: Run) -> None:
+    full = json.loads(run("check", AS_OF, "--format=json").out)["verdicts"]
+    narrow = json.loads(run("check", AS_OF, "--format=json", "--lab=gamma", "--rule=security-all").out)
+    assert narrow["verdicts"] == [v for v in full if v["lab"] == "gamma" and v["rule"] == "security-all"]
+    assert list(narrow["labs"]) == ["gamma"]
+
+
+@pytest.mark.parametrize(("fail_on", "code"), [("never", 0), ("critical", 1), ("high", 1), ("info", 1)])
+def test_fail_on(run: Run, fail_on: str, code: int) -> None:
+    assert run("check", AS_OF, f"--fail-on={fail_on}").code == code
+
+
+def test_fail_on_ignores_waived_and_lower_severities(run: Run) -> None:
+    # beta's only shortfalls are medium/low/high below; at critical nothing of beta's fails.
+    assert run("check", AS_OF, "--lab=beta", "--fail-on=critical").code == 0
+    assert run("check", AS_OF, "--lab=beta", "--fail-on=high").code == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["check", "--lab=nobody"], "unknown lab 'nobody'"),
+        (["check", "--rule=nope"], "unknown rule 'nope'"),
+        (["explain", "nope"], "unknown rule 'nope'"),
+        (["check", "--as-of=2026-02-30"], "not a date"),
+        (["check", "--as-of=yesterday"], "not a date"),
+        (["check", "--format=xml"], "invalid choice"),
+        (["check", "--fail-on=severe"], "invalid choice"),
+        (["check", "--waivers=missing.yaml"], "missing.yaml:1:1: cannot read file"),
+        (["frobnicate"], "invalid choice"),
+    ],
+)
+def test_usage_errors_exit_2_without_traceback(run: Run, args: list[str], message: str) -> None:
+    result = run(*args)
+    assert result.code == 2
+    assert message in result.err
+    assert "Traceback" not in result.err + result.out
+
+
+def test_bad_input_exits_2_and_lists_every_problem(run: Run, tree: Callable[..., Path]) -> None:
+    root = tree(
+        {
+            "rules/p.yaml": "pack: p\nversion: '1'\nindicators:\n  x: {title: X, area: a, type: boolean}\n"
+            "rules:\n  - {id: r, indicator: x, bar: bset, severity: low}\n",
+            "lab_profiles/a.yaml": "id: a\nname: A\npractices:\n  y: {value: true}\n",
+            "lab_profiles/b.yaml": "id: b\nname: B\nname: B\n",
+        }
+    )
+    for command in ("check", "validate"):
+        result = run(command, cwd=root)
+        assert result.code == 2
+        assert result.out == ""
+        assert "lab_profiles/a.yaml:4:3: practices.y: unknown indicator 'y'" in result.err
+        assert "lab_profiles/b.yaml:3:1: duplicate key 'name'" in result.err
+        assert "rules/p.yaml:6:27: rules.0.bar: unknown bar 'bset'" in result.err
+        assert "3 problem(s); nothing was evaluated" in result.err
+        assert "Traceback" not in result.err
+
+
+def test_no_profiles_directory_is_an_error_not_a_pass(run: Run, tree: Callable[..., Path]) -> None:
+    root = tree({"rules/p.yaml": "pack: p\nversion: '1'\n"})
+    result = run("check", cwd=root)
+    assert result.code == 2
+    assert "lab_profiles:1:1: no such directory of lab profiles" in result.err
+
+
+def test_validate_ok(run: Run) -> None:
+    result = run("validate")
+    assert result.code == 0
+    assert result.out == "ok: 3 lab profile(s), 10 rule(s) in 2 pack(s), 3 waiver(s)\n"
+
+
+def test_explicit_waivers_option_replaces_the_default(run: Run, tree: Callable[..., Path]) -> None:
+    other = tree({"w.yaml": "[]\n"}) / "w.yaml"
+    report = json.loads(run("check", AS_OF, "--format=json", f"--waivers={other}").out)
+    assert report["waivers"] == []
+    assert not any(v["status"] == "waived" for v in report["verdicts"])
+
+
+def test_rules_and_explain_match_golden(run: Run, golden: Callable[[str, str], None]) -> None:
+    golden("rules.txt", run("rules").out)
+    golden("explain-bar.txt", run("explain", "security-median", AS_OF).out)
+    golden("explain-derive.txt", run("explain", "capability-leader", AS_OF).out)
+    golden("explain-commitment.txt", run("explain", "delay-when-leading", AS_OF).out)
+
+
+def test_explain_json_lists_every_lab(run: Run) -> None:
+    doc = json.loads(run("explain", "security-median", AS_OF, "--format=json").out)
+    assert [v["lab"] for v in doc["verdicts"]] == ["alpha", "beta", "gamma"]
+    assert doc["rule"]["bar"] == {"kind": "median"}
+
+
+def test_rules_json(run: Run) -> None:
+    rows = json.loads(run("rules", "--format=json").out)
+    assert [r["id"] for r in rows] == sorted(r["id"] for r in rows)
+    assert {r["kind"] for r in rows} == {"bar", "commitment", "derive"}
+
+
+def test_schema_prints_valid_json_schemas(run: Run) -> None:
+    schemas = json.loads(run("schema").out)
+    assert set(schemas) == {"profile", "rule-pack", "waivers"}
+    assert schemas["profile"]["additionalProperties"] is False
+    assert "practices" in schemas["profile"]["properties"]
+    assert json.loads(run("schema", "waivers").out)["type"] == "array"
+
+
+def test_python_dash_m_and_console_script_agree() -> None:
+    args = ["check", AS_OF, "--format=json"]
+    module = subprocess.run(
+        [sys.executable, "-m", "parity", *args], cwd=WORLD, capture_output=True, text=True
+    )
+    script = Path(sys.executable).parent / "parity"
+    console = subprocess.run([str(script), *args], cwd=WORLD, capture_output=True, text=True)
+    assert module.returncode == console.returncode == 0, module.stderr + console.stderr
+    assert module.stdout == console.stdout
+
+
+def test_internal_errors_exit_3(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    def boom(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("simulated bug")
+
+    monkeypatch.setattr("parity.cli.evaluate", boom)
+    result = run("check")
+    assert result.code == 3
+    assert "internal error: RuntimeError: simulated bug" in result.err
+    assert "Traceback" not in result.err
+
+
+def test_readme_documents_every_command() -> None:
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    for command in ("check", "validate", "explain", "rules", "schema"):
+        assert f"parity {command}" in readme
