@@ -8,12 +8,13 @@ durable_rules 2.0.28 is used in the narrow role where it is safe (see docs/engin
   fail), no strings compared by order, no reserved `id` key.
 - Six generic rules classify every (lab, rule) fact into a verdict; `cap` hands each of them all its matches
   in one action instead of one Python call per fact.
-- Each commitment and derive rule compiles to one durable rule that waits for its own base fact and for the
-  facts of the derived indicators it reads; a derive rule's action asserts the derived fact, so derived facts
-  chain forward. Absence is never tested with `$not` (order-dependent in durable): every input is an
-  explicit fact, asserted even when its value is unknown.
-- Rule and indicator numbers are split into two constants below 256, because more than 512 distinct
-  constants under one node hang ruleset creation.
+- Each commitment and derive rule compiles to one durable rule that waits for its own base fact and for one
+  fact per derived indicator it reads; a derive rule's action asserts its value as an input fact of each
+  rule that reads it, so derived facts chain forward. Absence is never tested with `$not` (order-dependent
+  in durable): every input is an explicit fact, asserted even when its value is unknown.
+- No node of the network may have more than 512 children: ruleset creation then hangs (measured: 520
+  rules joining the same derived fact). So each input fact is addressed to one consuming rule, and rule
+  numbers are split into two constants below 256.
 - Every join pattern ends with an always-true reference to the first fact (`_one <= c._one`), the workaround
   for the out-of-bounds read in joins (jruizgit/rules #381).
 - The stock `Host` starts two timer threads per instance that never stop, and wraps every action in JSON
@@ -86,7 +87,8 @@ def _definition(chain: Sequence[ChainRule]) -> dict[str, Any]:
     for i, rule in enumerate(chain):
         patterns = [{"c": {"$and": [{"t": "c"}, *_split("c", i)]}}]
         patterns += [
-            {f"d{j}": {"$and": [{"t": "d"}, *_split("x", x), _GUARD]}} for j, x in enumerate(rule.inputs)
+            {f"d{j}": {"$and": [{"t": "d"}, *_split("c", i), {"j": j}, _GUARD]}}
+            for j in range(len(rule.inputs))
         ]
         rules[f"chain{i}"] = {"all": patterns}
     return rules
@@ -97,7 +99,10 @@ class Engine:
 
     def __init__(self, chain: Sequence[ChainRule]) -> None:
         self.chain = list(chain)
-        self._consumed = {x for rule in chain for x in rule.inputs}
+        self._readers: dict[int, list[tuple[int, int]]] = {}  # derived number -> [(rule, input slot)]
+        for i, rule in enumerate(chain):
+            for j, x in enumerate(rule.inputs):
+                self._readers.setdefault(x, []).append((i, j))
         self._lock = threading.Lock()  # the C engine has no locks of its own
         try:
             self._handle = _c.create_ruleset("parity", json.dumps(_definition(chain)))
@@ -153,8 +158,9 @@ class _Session:
     def base(self, i: int) -> str:
         return f'{{"sid":{self.sid},"t":"c","ch":{i // 256},"cl":{i % 256},"_one":1}}'
 
-    def derived_fact(self, x: int, truth: int) -> str:
-        return f'{{"sid":{self.sid},"t":"d","xh":{x // 256},"xl":{x % 256},"v":{truth},"_one":1}}'
+    def input_fact(self, reader: int, slot: int, truth: int) -> str:
+        address = f'"ch":{reader // 256},"cl":{reader % 256},"j":{slot}'
+        return f'{{"sid":{self.sid},"t":"d",{address},"v":{truth},"_one":1}}'
 
     def assert_facts(self, facts: list[str]) -> None:
         if facts:
@@ -195,8 +201,8 @@ class _Session:
             self.pending.append(self.verdict(result))
         elif rule.output is not None:
             self.derived[rule.output] = result
-            if rule.output in self.engine._consumed:  # a fact no rule consumes is not stored by durable
-                self.pending.append(self.derived_fact(rule.output, result))
+            for reader, slot in self.engine._readers.get(rule.output, []):
+                self.pending.append(self.input_fact(reader, slot, result))
 
 
 _CACHE: OrderedDict[str, Engine] = OrderedDict()

@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import gc
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from parity import bars, engine
 from parity.bars import DISCLOSED, NOT_APPLICABLE, UNDISCLOSED, BarValue, Cell, Key, Ranking, Truth
 from parity.errors import EngineError, UsageError
-from parity.loader import Dataset, LoadedRule, coerce, derived_inputs
+from parity.loader import Dataset, LoadedRule, coerce, derived_inputs, paused_gc
 from parity.models import Bar, Condition, Evidence, Indicator, Peers
 
 STATUSES = ("surpasses", "meets", "below", "undisclosed", "not_applicable", "no_bar", "waived")
@@ -123,7 +121,7 @@ def evaluate(
     as_of = as_of or dt.datetime.now(dt.UTC).date()
     lab_ids = _select(labs, data.labs, "lab")
     rule_ids = set(_select(rules, data.rules, "rule"))
-    with _gc_paused():
+    with paused_gc():
         judge = _Judge(data, as_of)
         verdicts = [v for lab in lab_ids for v in judge.lab(lab) if v.rule in rule_ids]
     derived = {lab: judge.derived[lab] for lab in lab_ids}
@@ -147,18 +145,6 @@ def _select(wanted: Iterable[str] | None, known: dict[str, Any], what: str) -> l
     return chosen
 
 
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    # Building tens of thousands of small objects triggers many useless collections; nothing here cycles.
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 class _Judge:
     """Per-dataset state: cells, rankings and ranks, computed once and shared by every lab."""
 
@@ -170,6 +156,7 @@ class _Judge:
         }
         self.keys = {name: bars.key_function(ind) for name, ind in data.indicators.items()}
         self._rankings: dict[tuple[str, str], Ranking] = {}
+        self._prepared: dict[tuple[str, str], tuple[Ranking, BarValue | None]] = {}
         self.bar_rules = [r for r in data.rules.values() if r.rule.kind == "bar"]
         self.chain = [r for r in data.rules.values() if r.rule.kind != "bar"]
         self.derived_names = sorted(n for n, ind in data.indicators.items() if ind.derived)
@@ -196,13 +183,25 @@ class _Judge:
             found = self._rankings[key] = Ranking(members, self.cells[indicator], self.keys[indicator])
         return found
 
-    def bar_value(self, lab: str, indicator: str, bar: Bar, peers: Peers | None) -> BarValue:
-        ranking = self.ranking(indicator, peers)
-        if bar.kind in ("threshold", "within_days"):
-            value = coerce(self.data.indicators[indicator], bar.value)[0] if bar.kind == "threshold" else bar
-            spec = bar if bar.kind == "within_days" else bar.model_copy(update={"value": value})
-            return bars.absolute_bar(spec, self.keys[indicator], self.as_of, ranking.peers_disclosed(lab))
+    def bar_value(self, lab: str, indicator: str, bar: Bar, peers: Peers | None, rule: str = "") -> BarValue:
+        """The bar `lab` is judged against; `rule` (when given) keys the per-rule caches."""
+        prepared = self._prepared.get((rule, indicator)) if rule else None
+        if prepared is None:
+            prepared = self._prepare(indicator, bar, peers)
+            if rule:
+                self._prepared[(rule, indicator)] = prepared
+        ranking, absolute = prepared
+        if absolute is not None:
+            return dataclasses.replace(absolute, peers_disclosed=ranking.peers_disclosed(lab))
         return ranking.bar(lab, bar)
+
+    def _prepare(self, indicator: str, bar: Bar, peers: Peers | None) -> tuple[Ranking, BarValue | None]:
+        ranking = self.ranking(indicator, peers)
+        if bar.kind not in ("threshold", "within_days"):
+            return ranking, None
+        if bar.kind == "threshold":
+            bar = bar.model_copy(update={"value": coerce(self.data.indicators[indicator], bar.value)[0]})
+        return ranking, bars.absolute_bar(bar, self.keys[indicator], self.as_of, 0)
 
     def _rank_tables(self) -> dict[str, dict[Key, int]]:
         """Dense integer ranks of every value and absolute bar, per indicator, for the engine's facts."""
@@ -246,7 +245,7 @@ class _Judge:
         assert rule.indicator and rule.bar
         name, bar = rule.indicator, rule.bar
         cell = self.cells[name][lab_id]
-        bv = self.bar_value(lab_id, name, bar, rule.peers)
+        bv = self.bar_value(lab_id, name, bar, rule.peers, rule.id)
         ranks = self.ranks[name]
         has_value = cell.state >= bars.UNEVIDENCED
         fact = engine.VerdictFact(
@@ -396,10 +395,13 @@ class _ChainFire:
         held, bv = self.truth(require, derived)
         indicator = self.data.indicators[name]
         ref = len(self.pending)
-        if when is False or cell.state == NOT_APPLICABLE:
+        # SPEC.md's order: the `when` decides first, then the state of the required practice.
+        if when is False:
             fact = engine.VerdictFact(ref, NOT_APPLICABLE, True)
-        elif when is None or cell.state == UNDISCLOSED:
+        elif when is None:
             fact = engine.VerdictFact(ref, UNDISCLOSED, True)
+        elif cell.state in (NOT_APPLICABLE, UNDISCLOSED):
+            fact = engine.VerdictFact(ref, cell.state, True)
         else:
             fact = engine.VerdictFact(ref, cell.state, held is not None, int(bool(held)), 1)
         if bv is not None:

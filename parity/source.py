@@ -55,6 +55,16 @@ class Located:
             mark = (key_node or node).start_mark
         return mark.line + 1, mark.column + 1
 
+    def key_lines(self, loc: tuple[str | int, ...]) -> dict[str, int]:
+        """The line of every key of the mapping at `loc`, in one pass (positions one by one are O(n²))."""
+        node: yaml.Node | None = self.root
+        for part in loc:
+            child = _child(node, part) if node is not None else None
+            node = child[1] if child else None
+        if not isinstance(node, yaml.MappingNode):
+            return {}
+        return {k.value: k.start_mark.line + 1 for k, _ in node.value if isinstance(k, yaml.ScalarNode)}
+
 
 def _child(node: yaml.Node, part: str | int) -> tuple[yaml.Node | None, yaml.Node] | None:
     if isinstance(node, yaml.MappingNode):
