@@ -22,7 +22,7 @@ from parity.errors import EngineError, LoadError, UsageError
 from parity.evaluate import SHORTFALLS, Report, evaluate
 from parity.loader import Dataset, load
 from parity.models import SEVERITIES, LabProfile, RulePack, Waiver
-from parity.report import FORMATS, render, render_explain, render_rules
+from parity.report import FORMATS, render_explain, render_rules, write
 
 EXIT_OK, EXIT_SHORTFALLS, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 FAIL_ON = ("never", *SEVERITIES)
@@ -112,7 +112,8 @@ def _load(args: argparse.Namespace) -> Dataset:
 
 def _check(args: argparse.Namespace) -> int:
     report = evaluate(_load(args), as_of=args.as_of, labs=args.lab, rules=args.rule)
-    _write(render(report, args.format))
+    write(report, args.format, sys.stdout)
+    sys.stdout.flush()
     return EXIT_SHORTFALLS if _fails(report, args.fail_on) else EXIT_OK
 
 

@@ -112,11 +112,13 @@ def load(
 def _load(profiles: str | Path | None, rules: str | Path, waivers: str | Path | None) -> Dataset:
     problems = _Problems()
     packs = [_PackDoc(doc, pack) for doc, pack in _read_dir(Path(rules), RulePack, problems, "rule packs")]
-    labs = _read_dir(Path(profiles), LabProfile, problems, "lab profiles") if profiles is not None else []
-    waiver_doc, waiver_list = _read_waivers(Path(waivers), problems) if waivers else (None, [])
     indicators, declared_in = _indicators(packs, problems)
     declared = set().union(*(p.declared() for p in packs))
+    labs = (
+        _read_dir(Path(profiles), LabProfile, problems, "lab profiles") if profiles is not None else iter(())
+    )
     lab_map = _labs(labs, indicators, declared, problems)
+    waiver_doc, waiver_list = _read_waivers(Path(waivers), problems) if waivers else (None, [])
     rule_map = _rules(
         packs, indicators, declared, declared_in, lab_map if profiles is not None else None, problems
     )
@@ -141,19 +143,19 @@ def _display(path: Path) -> str:
 
 def _read_dir(
     directory: Path, model: type[M], problems: _Problems, what: str
-) -> list[tuple[source.Located, M]]:
+) -> Iterator[tuple[source.Located, M]]:
+    """Each file of a directory, read and validated, one at a time (a node tree is large: keep one)."""
     display = _display(directory)
     if not directory.is_dir():
         problems.items.append(Problem(display, 1, 1, "", f"no such directory of {what}"))
-        return []
-    out = []
-    for path in source.iter_yaml(directory):
+        return
+    files = list(source.iter_yaml(directory))
+    if not files:
+        problems.items.append(Problem(display, 1, 1, "", f"no {what} (*.yaml) found"))
+    for path in files:
         parsed = _read_model(path, model, problems)
         if parsed is not None:
-            out.append(parsed)
-    if not out and not problems.items:
-        problems.items.append(Problem(display, 1, 1, "", f"no {what} (*.yaml) found"))
-    return out
+            yield parsed
 
 
 def _read_model(path: Path, model: type[M], problems: _Problems) -> tuple[source.Located, M] | None:
@@ -323,7 +325,7 @@ def _with_dot(text: str) -> str:
 
 
 def _labs(
-    labs: list[tuple[source.Located, LabProfile]],
+    labs: Iterable[tuple[source.Located, LabProfile]],
     indicators: dict[str, Indicator],
     declared: set[str],
     problems: _Problems,

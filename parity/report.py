@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from json.encoder import encode_basestring
-from typing import Any
+from typing import IO, Any
 
 from tabulate import tabulate
 
@@ -103,7 +103,8 @@ def verdict_json(v: Verdict, evidence_cache: dict[int, str] | None = None) -> st
     return "".join(parts)
 
 
-def _json(report: Report) -> str:
+def iter_json(report: Report) -> Iterator[str]:
+    """The JSON report in pieces, so a large one can be written without holding it twice in memory."""
     from parity import __version__
 
     top = {
@@ -129,12 +130,28 @@ def _json(report: Report) -> str:
             for w in report.waiver_issues
         ],
     }
+    yield json.dumps(top, indent=2, ensure_ascii=False)[:-2] + ',\n  "verdicts": '
+    if not report.verdicts:
+        yield "[]"
     cache: dict[int, str] = {}
-    verdicts = ",\n    ".join(verdict_json(v, cache) for v in report.verdicts)
-    head = json.dumps(top, indent=2, ensure_ascii=False)[:-2]
-    tail = json.dumps(rest, indent=2, ensure_ascii=False)[1:]
-    body = f"[\n    {verdicts}\n  ]" if report.verdicts else "[]"
-    return f'{head},\n  "verdicts": {body},\n{tail}\n'
+    for i, verdict in enumerate(report.verdicts):
+        yield ("[\n    " if i == 0 else ",\n    ") + verdict_json(verdict, cache)
+    if report.verdicts:
+        yield "\n  ]"
+    yield ",\n" + json.dumps(rest, indent=2, ensure_ascii=False)[1:] + "\n"
+
+
+def _json(report: Report) -> str:
+    return "".join(iter_json(report))
+
+
+def write(report: Report, fmt: str, stream: IO[str]) -> None:
+    """Write the report to a text stream; JSON goes out in pieces (a 1,000-lab report is ~100 MB)."""
+    with paused_gc():
+        if fmt == "json":
+            stream.writelines(iter_json(report))
+        else:
+            stream.write(FORMATS[fmt](report))
 
 
 # --- table and markdown ----------------------------------------------------------------------------------
