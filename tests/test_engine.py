@@ -41,8 +41,14 @@ def test_generic_rules_classify_every_state_exactly_once() -> None:
         VerdictFact(7, 2, True, 4, 3),  # unevidenced values are judged too
     ]
     assert _classify(facts) == {
-        0: "not_applicable", 1: "not_applicable", 2: "no_bar", 3: "no_bar",
-        4: "undisclosed", 5: "below", 6: "meets", 7: "surpasses",
+        0: "not_applicable",
+        1: "not_applicable",
+        2: "no_bar",
+        3: "no_bar",
+        4: "undisclosed",
+        5: "below",
+        6: "meets",
+        7: "surpasses",
     }
 
 
@@ -87,7 +93,9 @@ def test_sessions_are_isolated_and_deleted() -> None:
 
 
 def test_evaluation_starts_no_threads() -> None:
-    data = parity.load(Path(__file__).parent / "data/world/lab_profiles", Path(__file__).parent / "data/world/rules")
+    data = parity.load(
+        Path(__file__).parent / "data/world/lab_profiles", Path(__file__).parent / "data/world/rules"
+    )
     before = threading.active_count()
     for _ in range(5):
         parity.evaluate(data, as_of=AS_OF)
@@ -112,17 +120,19 @@ def test_more_than_512_chain_rules_do_not_hang_ruleset_creation(tree: Callable[.
         f"require: {{indicator: flag, equals: true}}, severity: low}}"
         for i in range(n)
     )
-    root = tree({
-        "rules/p.yaml": "pack: p\nversion: '1'\nindicators:\n"
-        "  flag: {title: F, area: a, type: boolean}\n  score: {title: S, area: a, type: number, better: higher}\n"
-        "  lead: {title: L, area: a, type: boolean, derived: true}\nrules:\n"
-        "  - {id: leader, derive: lead, when: {all: [{indicator: score, meets: best}]}}\n" + rules + "\n",
-        "lab_profiles/a.yaml": "id: a\nname: A\npractices:\n  flag: {value: false}\n  score: {value: 2, evidence: [{url: 'https://e.org', date: 2026-01-01}]}\n",
-        "lab_profiles/b.yaml": "id: b\nname: B\npractices:\n  flag: {value: true}\n  score: {value: 1, evidence: [{url: 'https://e.org', date: 2026-01-01}]}\n",
-    })
+    root = tree(
+        {
+            "rules/p.yaml": "pack: p\nversion: '1'\nindicators:\n"
+            "  flag: {title: F, area: a, type: boolean}\n  score: {title: S, area: a, type: number, better: higher}\n"
+            "  lead: {title: L, area: a, type: boolean, derived: true}\nrules:\n"
+            "  - {id: leader, derive: lead, when: {all: [{indicator: score, meets: best}]}}\n" + rules + "\n",
+            "lab_profiles/a.yaml": "id: a\nname: A\npractices:\n  flag: {value: false}\n  score: {value: 2, evidence: [{url: 'https://e.org', date: 2026-01-01}]}\n",
+            "lab_profiles/b.yaml": "id: b\nname: B\npractices:\n  flag: {value: true}\n  score: {value: 1, evidence: [{url: 'https://e.org', date: 2026-01-01}]}\n",
+        }
+    )
     script = textwrap.dedent(f"""
         import datetime, parity
-        report = parity.evaluate(parity.load({str(root / 'lab_profiles')!r}, {str(root / 'rules')!r}),
+        report = parity.evaluate(parity.load({str(root / "lab_profiles")!r}, {str(root / "rules")!r}),
                                  as_of=datetime.date(2026, 11, 26))
         print(sorted({{(v.lab, v.status) for v in report.verdicts}}), len(report.verdicts))
     """)
@@ -134,12 +144,14 @@ def test_more_than_512_chain_rules_do_not_hang_ruleset_creation(tree: Callable[.
 @pytest.mark.parametrize("value", ["1.0e-05", "2.5e+20", "0.30000000000000004", "0.3", str(10**30), "-0.0"])
 def test_values_durable_cannot_represent_are_ranked_first(tree: Callable[..., Path], value: str) -> None:
     # Exponent floats, huge ints and float noise never reach the C engine: only integer ranks do.
-    root = tree({
-        "rules/p.yaml": "pack: p\nversion: '1'\nindicators:\n  x: {title: X, area: a, type: number, better: higher}\n"
-        "rules:\n  - {id: r, indicator: x, bar: best, severity: low}\n",
-        "lab_profiles/a.yaml": f"id: a\nname: A\npractices:\n  x: {{value: {value}, evidence: [{{url: 'https://e.org', date: 2026-01-01}}]}}\n",
-        "lab_profiles/b.yaml": "id: b\nname: B\npractices:\n  x: {value: 0.3, evidence: [{url: 'https://e.org', date: 2026-01-01}]}\n",
-    })
+    root = tree(
+        {
+            "rules/p.yaml": "pack: p\nversion: '1'\nindicators:\n  x: {title: X, area: a, type: number, better: higher}\n"
+            "rules:\n  - {id: r, indicator: x, bar: best, severity: low}\n",
+            "lab_profiles/a.yaml": f"id: a\nname: A\npractices:\n  x: {{value: {value}, evidence: [{{url: 'https://e.org', date: 2026-01-01}}]}}\n",
+            "lab_profiles/b.yaml": "id: b\nname: B\npractices:\n  x: {value: 0.3, evidence: [{url: 'https://e.org', date: 2026-01-01}]}\n",
+        }
+    )
     report = parity.evaluate(parity.load(root / "lab_profiles", root / "rules"), as_of=AS_OF)
     a = next(v for v in report.verdicts if v.lab == "a")
     number = float(value)
@@ -149,9 +161,14 @@ def test_values_durable_cannot_represent_are_ranked_first(tree: Callable[..., Pa
 
 
 def test_exponent_without_a_dot_gets_a_hint(tree: Callable[..., Path]) -> None:
-    root = tree({
-        "rules/p.yaml": "pack: p\nversion: '1'\nindicators:\n  x: {title: X, area: a, type: number, better: higher}\n",
-        "lab_profiles/a.yaml": "id: a\nname: A\npractices:\n  x: {value: 1e-05}\n",
-    })
-    with pytest.raises(parity.LoadError, match=r"not '1e-05' \(YAML reads an exponent as a number only after a dot: write 1.0e-05\)"):
+    root = tree(
+        {
+            "rules/p.yaml": "pack: p\nversion: '1'\nindicators:\n  x: {title: X, area: a, type: number, better: higher}\n",
+            "lab_profiles/a.yaml": "id: a\nname: A\npractices:\n  x: {value: 1e-05}\n",
+        }
+    )
+    with pytest.raises(
+        parity.LoadError,
+        match=r"not '1e-05' \(YAML reads an exponent as a number only after a dot: write 1.0e-05\)",
+    ):
         parity.load(root / "lab_profiles", root / "rules")

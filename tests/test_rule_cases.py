@@ -34,10 +34,14 @@ def _practice(spec: Any) -> dict[str, Any]:
 
 
 def _profile(lab: str, spec: dict[str, Any]) -> dict[str, Any]:
-    practices = spec["practices"] if "practices" in spec else spec
+    practices = spec.get("practices", spec)
     tags = spec.get("tags", ["frontier"]) if "practices" in spec else ["frontier"]
-    return {"id": lab, "name": lab, "tags": tags,
-            "practices": {name: _practice(value) for name, value in practices.items()}}
+    return {
+        "id": lab,
+        "name": lab,
+        "tags": tags,
+        "practices": {name: _practice(value) for name, value in practices.items()},
+    }
 
 
 @pytest.mark.parametrize(("case", "as_of"), [c[1:] for c in _cases()], ids=[c[0] for c in _cases()])
@@ -54,7 +58,9 @@ def test_rule_case(case: dict[str, Any], as_of: dt.date, tmp_path: Path) -> None
 
 def test_every_shipped_rule_has_a_passing_and_a_failing_case() -> None:
     shipped = parity.load(None, ROOT / "rules")
-    outcomes: dict[str, set[str]] = {rule: set() for rule, r in shipped.rules.items() if r.rule.kind != "derive"}
+    outcomes: dict[str, set[str]] = {
+        rule: set() for rule, r in shipped.rules.items() if r.rule.kind != "derive"
+    }
     for _, case, _ in _cases():
         assert case["rule"] in outcomes, f"case for unknown rule {case['rule']}"
         outcomes[case["rule"]].update(case["expect"].values())

@@ -42,7 +42,9 @@ def test_every_shipped_rule_says_why() -> None:
         assert rule.title and rule.rationale, f"{rule.id} needs a title and a rationale"
 
 
-def test_shipped_check_output_is_pinned(run: Callable[..., Result], golden: Callable[[str, str], None]) -> None:
+def test_shipped_check_output_is_pinned(
+    run: Callable[..., Result], golden: Callable[[str, str], None]
+) -> None:
     result = run("check", "--as-of=2026-11-26", cwd=ROOT)
     assert result.code == 0, result.err
     golden("shipped-check.txt", result.out)
@@ -54,7 +56,11 @@ def test_output_does_not_depend_on_hash_seeds() -> None:
         env = {**os.environ, "PYTHONHASHSEED": seed}
         done = subprocess.run(
             [sys.executable, "-m", "parity", "check", "--as-of=2026-11-26", "--format=json"],
-            cwd=ROOT / "tests/data/world", env=env, capture_output=True, text=True, check=True,
+            cwd=ROOT / "tests/data/world",
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
         )
         outputs.add(done.stdout)
     assert len(outputs) == 1
