@@ -35,6 +35,8 @@ class BarResult:
     set_by: tuple[str, ...] = ()
     set_by_count: int = 0
     peers_disclosed: int = 0
+    # For shortfalls only: the evidence of each listed setter, so an accusation cites both sides.
+    evidence: tuple[tuple[str, tuple[Evidence, ...]], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,6 +280,11 @@ class _Judge:
         rule = loaded.rule
         lab = self.data.labs[lab_id]
         flags = self._flags(rule.max_age_days or indicator.max_age_days, cell)
+        if status in SHORTFALLS and bar.set_by:
+            cells = self.cells[name]
+            bar = dataclasses.replace(
+                bar, evidence=tuple((peer, cells[peer].evidence) for peer in bar.set_by)
+            )
         return Verdict(
             lab=lab_id,
             rule=rule.id,

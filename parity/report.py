@@ -76,19 +76,32 @@ def _strings(items: Iterable[str]) -> str:
     return "[" + ", ".join(map(encode_basestring, items)) + "]"
 
 
+def _evidence_text(evidence: tuple[Evidence, ...], cache: dict[int, str]) -> str:
+    text = cache.get(id(evidence))
+    if text is None:  # evidence tuples are shared per practice: serialise each once
+        text = cache[id(evidence)] = json.dumps(_evidence_json(evidence), ensure_ascii=False)
+    return text
+
+
+def _setter_evidence(evidence: tuple[tuple[str, tuple[Evidence, ...]], ...], cache: dict[int, str]) -> str:
+    if not evidence:
+        return ""
+    items = ", ".join(f"{encode_basestring(lab)}: {_evidence_text(e, cache)}" for lab, e in evidence)
+    return f', "evidence": {{{items}}}'
+
+
 def verdict_json(v: Verdict, evidence_cache: dict[int, str] | None = None) -> str:
     """One verdict as compact JSON, keys in the documented order."""
     cache = evidence_cache if evidence_cache is not None else {}
-    evidence = cache.get(id(v.evidence))
-    if evidence is None:  # evidence tuples are shared per practice: serialise each once
-        evidence = cache[id(v.evidence)] = json.dumps(_evidence_json(v.evidence), ensure_ascii=False)
+    evidence = _evidence_text(v.evidence, cache)
     bar = v.bar
     parts = [
         f'{{"lab": {encode_basestring(v.lab)}, "rule": {encode_basestring(v.rule)}, '
         f'"area": {encode_basestring(v.area)}, "severity": "{v.severity}", "status": "{v.status}", '
         f'"state": "{v.state}", "value": {_encode(v.value)}, '
         f'"bar": {{"kind": "{bar.kind}", "value": {_encode(bar.value)}, "set_by": {_strings(bar.set_by)}, '
-        f'"set_by_count": {bar.set_by_count}, "peers_disclosed": {bar.peers_disclosed}}}, '
+        f'"set_by_count": {bar.set_by_count}, "peers_disclosed": {bar.peers_disclosed}'
+        f"{_setter_evidence(bar.evidence, cache)}}}, "
         f'"gap": {_encode(v.gap)}, "flags": {_strings(v.flags)}, "evidence": {evidence}, '
         f'"location": {{"file": {encode_basestring(v.location.file)}, "line": {v.location.line}}}'
     ]

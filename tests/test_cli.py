@@ -203,3 +203,11 @@ def test_readme_documents_every_command() -> None:
     readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
     for command in ("check", "validate", "explain", "rules", "schema"):
         assert f"parity {command}" in readme
+
+
+def test_shortfalls_cite_the_evidence_of_who_sets_the_bar(run: Run) -> None:
+    verdicts = json.loads(run("check", AS_OF, "--format=json").out)["verdicts"]
+    below = next(v for v in verdicts if (v["lab"], v["rule"]) == ("alpha", "risk-report-cadence-parity"))
+    assert below["bar"]["set_by"] == ["beta"]
+    assert below["bar"]["evidence"] == {"beta": [{"url": "https://beta.example/reports", "date": "2026-06-30"}]}
+    assert all("evidence" not in v["bar"] for v in verdicts if v["status"] in ("meets", "surpasses"))
