@@ -209,5 +209,7 @@ def test_shortfalls_cite_the_evidence_of_who_sets_the_bar(run: Run) -> None:
     verdicts = json.loads(run("check", AS_OF, "--format=json").out)["verdicts"]
     below = next(v for v in verdicts if (v["lab"], v["rule"]) == ("alpha", "risk-report-cadence-parity"))
     assert below["bar"]["set_by"] == ["beta"]
-    assert below["bar"]["evidence"] == {"beta": [{"url": "https://beta.example/reports", "date": "2026-06-30"}]}
+    assert below["bar"]["evidence"] == {
+        "beta": [{"url": "https://beta.example/reports", "date": "2026-06-30"}]
+    }
     assert all("evidence" not in v["bar"] for v in verdicts if v["status"] in ("meets", "surpasses"))

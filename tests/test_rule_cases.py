@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -44,11 +45,24 @@ def _profile(lab: str, spec: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+@functools.cache
+def _named_labs() -> frozenset[str]:
+    """Lab ids the shipped rules name (applies_to, peers.labs): every case world must hold them."""
+    shipped = parity.load(None, ROOT / "rules")
+    named: set[str] = set()
+    for loaded in shipped.rules.values():
+        named.update(loaded.rule.applies_to or [])
+        named.update(loaded.rule.peers.labs or [] if loaded.rule.peers else [])
+    return frozenset(named)
+
+
 @pytest.mark.parametrize(("case", "as_of"), [c[1:] for c in _cases()], ids=[c[0] for c in _cases()])
 def test_rule_case(case: dict[str, Any], as_of: dt.date, tmp_path: Path) -> None:
     profiles = tmp_path / "lab_profiles"
     profiles.mkdir()
-    for lab, spec in case["labs"].items():
+    # Labs a rule names but the case leaves out stand by: untagged (nobody's peer), disclosing nothing.
+    bystanders = {lab: {"tags": [], "practices": {}} for lab in _named_labs() - case["labs"].keys()}
+    for lab, spec in {**bystanders, **case["labs"]}.items():
         (profiles / f"{lab}.yaml").write_text(yaml.safe_dump(_profile(lab, spec)), encoding="utf-8")
     data = parity.load(profiles, ROOT / "rules")
     report = parity.evaluate(data, as_of=as_of, rules=[case["rule"]])

@@ -64,3 +64,16 @@ def test_output_does_not_depend_on_hash_seeds() -> None:
         )
         outputs.add(done.stdout)
     assert len(outputs) == 1
+
+
+def test_readme_excerpts_are_real_output(run: Callable[..., Result]) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### What the shipped data finds") :]
+    section = section[: section.index("\n## ")]
+    blocks = section.split("```")[1::2]
+    assert len(blocks) >= 2
+    output = run("check", "--as-of=2026-11-26", cwd=ROOT).out.splitlines()
+    for block in blocks:
+        for line in block.strip("\n").splitlines():
+            if line != "[...]":
+                assert line in output, f"README line is not in the output of parity check: {line!r}"
