@@ -381,18 +381,17 @@ class _ChainFire:
         cell = self.cell(name, derived)
         key = self.judge.keys[name]
         indicator = self.data.indicators[name]
-        seen: list[BarValue] = []
+        # The bar of a `meets` condition is reported even where the lab's own state decides the condition.
+        bv = self.judge.bar_value(self.lab_id, name, cond.operand, None) if cond.op == "meets" else None
 
         def meets() -> Truth:
-            bv = self.judge.bar_value(self.lab_id, name, cond.operand, None)
-            seen.append(bv)
-            if not bv.binds or cell.state == UNDISCLOSED or bv.key is None:
+            if bv is None or not bv.binds or cell.state == UNDISCLOSED or bv.key is None:
                 return None
             return bars.compare(key(cell.value), bv.key) != "below"
 
         operand = cond.operand if cond.op in ("meets", "disclosed") else coerce(indicator, cond.operand)[0]
         truth = bars.condition(cond.model_copy(update={cond.op: operand}), cell, key, meets)
-        return truth, (seen[0] if seen else None)
+        return truth, bv
 
     def commitment(
         self, loaded: LoadedRule, when: Truth, require: Condition, derived: dict[str, Cell]
