@@ -9,10 +9,10 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from parity.loader import Lab
-from parity.models import UNKNOWN, Bar, Condition, Evidence, Indicator, Peers, Practice
+from parity.models import UNKNOWN, Bar, Evidence, Indicator, Peers, Practice
 
 # Practice states, ordered so that "has a value" is `state >= UNEVIDENCED`; the engine uses these codes.
 NOT_APPLICABLE, UNDISCLOSED, UNEVIDENCED, DISCLOSED = 0, 1, 2, 3
@@ -34,6 +34,7 @@ class Cell:
     value: Any = None
     practice: Practice | None = None
     evidence: tuple[Evidence, ...] = ()  # one tuple per practice, shared by every verdict that cites it
+    newest: dt.date | None = None  # publication date of the newest evidence
 
 
 ABSENT = Cell(UNDISCLOSED)
@@ -46,9 +47,10 @@ def cell_of(practice: Practice | None) -> Cell:
     if practice.not_applicable is not None:
         return Cell(NOT_APPLICABLE, None, practice, tuple(practice.evidence))
     evidence = tuple(practice.evidence)
+    newest = max(e.date for e in evidence) if evidence else None
     if practice.value == UNKNOWN:
-        return Cell(UNDISCLOSED, None, practice, evidence)
-    return Cell(DISCLOSED if evidence else UNEVIDENCED, practice.value, practice, evidence)
+        return Cell(UNDISCLOSED, None, practice, evidence, newest)
+    return Cell(DISCLOSED if evidence else UNEVIDENCED, practice.value, practice, evidence, newest)
 
 
 def derived_cell(value: Truth) -> Cell:
@@ -83,15 +85,7 @@ def gap(indicator: Indicator, value: Any, bar: Any) -> int | float | None:
     return int(diff) if diff == diff.to_integral_value() else float(diff)
 
 
-def newest_evidence(practice: Practice | None) -> dt.date | None:
-    """The publication date of the newest evidence of a practice."""
-    if practice is None or not practice.evidence:
-        return None
-    return max(e.date for e in practice.evidence)
-
-
-@dataclass(frozen=True, slots=True)
-class BarValue:
+class BarValue(NamedTuple):
     """The bar one lab is judged against."""
 
     binds: bool
@@ -188,17 +182,20 @@ def fold(mode: str, values: Iterable[Truth]) -> Truth:
     return None if None in seen else not decisive
 
 
-def condition(cond: Condition, cell: Cell, key: Callable[[Any], Key], meets: Callable[[], Truth]) -> Truth:
-    """A condition on one lab's cell; `meets` computes the lab's standing against a bar on demand."""
+def condition(
+    op: str, operand: Any, cell: Cell, key: Callable[[Any], Key], meets: Callable[[], Truth]
+) -> Truth:
+    """A condition `op: operand` (operand in the indicator's own terms) on one lab's cell; `meets`
+    computes the lab's standing against a bar on demand."""
     if cell.state == NOT_APPLICABLE:
         return False
-    if cond.op == "disclosed":
-        return (cell.state == DISCLOSED) == cond.operand
-    if cond.op == "meets":
+    if op == "disclosed":
+        return (cell.state == DISCLOSED) == operand
+    if op == "meets":
         return meets()
     if cell.state == UNDISCLOSED:
         return None
-    lab_key, operand = key(cell.value), key(cond.operand)
-    if cond.op == "equals":
-        return lab_key == operand
-    return lab_key >= operand if cond.op == "at_least" else lab_key <= operand
+    lab_key, operand_key = key(cell.value), key(operand)
+    if op == "equals":
+        return lab_key == operand_key
+    return lab_key >= operand_key if op == "at_least" else lab_key <= operand_key

@@ -30,7 +30,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import durable_rules_engine as _c
 
@@ -60,8 +60,7 @@ class ChainRule:
     output: int | None
 
 
-@dataclass(frozen=True, slots=True)
-class VerdictFact:
+class VerdictFact(NamedTuple):
     """One (lab, rule) pair to classify; `value` and `bar` are ranks, larger is better."""
 
     ref: int

@@ -8,11 +8,10 @@ evidence, flags, waivers and scores.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from parity import bars, engine
 from parity.bars import DISCLOSED, NOT_APPLICABLE, UNDISCLOSED, BarValue, Cell, Key, Ranking, Truth
@@ -22,12 +21,16 @@ from parity.models import Bar, Condition, Evidence, Indicator, Peers
 
 STATUSES = ("surpasses", "meets", "below", "undisclosed", "not_applicable", "no_bar", "waived")
 SHORTFALLS = ("below", "undisclosed")
+SETTER_EVIDENCE = 3  # a shortfall cites the evidence of this many of the labs that set its bar
 _TRUTH_CODE = {False: 0, None: 1, True: 2}
 _CODE_TRUTH: dict[int, Truth] = {0: False, 1: None, 2: True}
 
 
-@dataclass(frozen=True, slots=True)
-class BarResult:
+# Result records are named tuples: immutable, typed, and several times cheaper to create than frozen
+# dataclasses, which matters at 200,000 verdicts.
+
+
+class BarResult(NamedTuple):
     """The bar a verdict was judged against, and who sets it."""
 
     kind: str
@@ -39,16 +42,14 @@ class BarResult:
     evidence: tuple[tuple[str, tuple[Evidence, ...]], ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Location:
+class Location(NamedTuple):
     """Where a verdict's practice stands in its profile."""
 
     file: str
     line: int
 
 
-@dataclass(frozen=True, slots=True)
-class WaiverNote:
+class WaiverNote(NamedTuple):
     """The waiver that turned a shortfall into `waived`; `underlying` is the status it covers."""
 
     underlying: str
@@ -57,8 +58,7 @@ class WaiverNote:
     location: Location
 
 
-@dataclass(frozen=True, slots=True)
-class Verdict:
+class Verdict(NamedTuple):
     """One (lab, rule) pair's status, with everything needed to check it by hand."""
 
     lab: str
@@ -147,6 +147,25 @@ def _select(wanted: Iterable[str] | None, known: dict[str, Any], what: str) -> l
     return chosen
 
 
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """One rule's shared part of every verdict it gives (see `_Judge.plan`)."""
+
+    rule_id: str
+    name: str
+    indicator: Indicator
+    bar: Bar
+    ranking: Ranking
+    absolute: BarValue | None
+    ranks: dict[Key, int]
+    key: Callable[[Any], Key]
+    cells: dict[str, Cell]
+    applies_to: frozenset[str] | None
+    area: str
+    severity: str
+    stale_before: dt.date | None
+
+
 class _Judge:
     """Per-dataset state: cells, rankings and ranks, computed once and shared by every lab."""
 
@@ -173,6 +192,9 @@ class _Judge:
             ]
         )
         self.ranks = self._rank_tables()
+        self.plans = [self.plan(r, r.rule.indicator or "") for r in self.bar_rules]
+        self._chain_plans: dict[str, _Plan] = {}
+        self._operands: dict[int, Any] = {}
         self.waivers = {(w.waiver.rule, w.waiver.lab): w for w in data.waivers}
         self.used_waivers: set[tuple[str, str]] = set()
         self.derived: dict[str, dict[str, bool | None]] = {}
@@ -193,8 +215,9 @@ class _Judge:
             if rule:
                 self._prepared[(rule, indicator)] = prepared
         ranking, absolute = prepared
-        if absolute is not None:
-            return dataclasses.replace(absolute, peers_disclosed=ranking.peers_disclosed(lab))
+        if absolute is not None:  # only the count of disclosed peers depends on the lab
+            a = absolute
+            return BarValue(a.binds, a.value, a.key, a.set_by, a.set_by_count, ranking.peers_disclosed(lab))
         return ranking.bar(lab, bar)
 
     def _prepare(self, indicator: str, bar: Bar, peers: Peers | None) -> tuple[Ranking, BarValue | None]:
@@ -222,13 +245,14 @@ class _Judge:
         """Every verdict of one lab, sorted by rule id."""
         pending: dict[int, Callable[[str], Verdict]] = {}
         facts = []
-        for loaded in self.bar_rules:
-            if _applies(loaded, lab_id):
-                fact, finish = self._bar_fact(len(pending), lab_id, loaded)
+        lines = self._lines(lab_id)
+        for plan in self.plans:
+            if plan.applies_to is None or lab_id in plan.applies_to:
+                fact, finish = self._bar_fact(len(pending), lab_id, plan, lines)
                 facts.append(fact)
                 pending[fact.ref] = finish
         chain = [i for i, r in enumerate(self.chain) if r.rule.kind == "derive" or _applies(r, lab_id)]
-        fire = _ChainFire(self, lab_id, pending)
+        fire = _ChainFire(self, lab_id, pending, lines)
         statuses, derived = self.engine.run(lab_id, facts, chain, fire)
         self.derived[lab_id] = {
             name: _CODE_TRUTH[derived[i]] if i in derived else None
@@ -240,81 +264,118 @@ class _Judge:
             (self._waive(pending[ref](status)) for ref, status in statuses.items()), key=lambda v: v.rule
         )
 
+    def _lines(self, lab_id: str) -> dict[str, Location]:
+        """Where each practice of a lab stands, one Location shared by all its verdicts."""
+        lab = self.data.labs[lab_id]
+        return {
+            name: Location(lab.file, lab.lines.get(name, lab.practices_line)) for name in self.data.indicators
+        }
+
     def _bar_fact(
-        self, ref: int, lab_id: str, loaded: LoadedRule
+        self, ref: int, lab_id: str, plan: _Plan, lines: dict[str, Location]
     ) -> tuple[engine.VerdictFact, Callable[[str], Verdict]]:
-        rule = loaded.rule
-        assert rule.indicator and rule.bar
-        name, bar = rule.indicator, rule.bar
-        cell = self.cells[name][lab_id]
-        bv = self.bar_value(lab_id, name, bar, rule.peers, rule.id)
-        ranks = self.ranks[name]
+        cell = plan.cells[lab_id]
+        if plan.absolute is None:
+            bv = plan.ranking.bar(lab_id, plan.bar)
+        else:  # only the count of disclosed peers depends on the lab
+            a = plan.absolute
+            bv = BarValue(
+                a.binds, a.value, a.key, a.set_by, a.set_by_count, plan.ranking.peers_disclosed(lab_id)
+            )
         has_value = cell.state >= bars.UNEVIDENCED
         fact = engine.VerdictFact(
             ref,
             cell.state,
             bv.binds,
-            ranks[self.keys[name](cell.value)] if has_value else 0,
-            ranks[bv.key] if bv.key is not None else 0,
+            plan.ranks[plan.key(cell.value)] if has_value else 0,
+            plan.ranks[bv.key] if bv.key is not None else 0,
         )
-        result = BarResult(bar.kind, bv.value, bv.set_by, bv.set_by_count, bv.peers_disclosed)
-        indicator = self.data.indicators[name]
-        gap = bars.gap(indicator, cell.value, bv.value) if has_value and bv.binds else None
+        result = BarResult(plan.bar.kind, bv.value, bv.set_by, bv.set_by_count, bv.peers_disclosed)
+        gap = bars.gap(plan.indicator, cell.value, bv.value) if has_value and bv.binds else None
+        location = lines[plan.name]
 
         def finish(status: str) -> Verdict:
-            return self._verdict(lab_id, loaded, indicator, name, cell, status, result, gap)
+            return self._verdict(lab_id, plan, cell, status, result, gap, location)
 
         return fact, finish
 
     def _verdict(
         self,
         lab_id: str,
-        loaded: LoadedRule,
-        indicator: Indicator,
-        name: str,
+        plan: _Plan,
         cell: Cell,
         status: str,
         bar: BarResult,
         gap: int | float | None,
+        location: Location,
     ) -> Verdict:
-        rule = loaded.rule
-        lab = self.data.labs[lab_id]
-        flags = self._flags(rule.max_age_days or indicator.max_age_days, cell)
         if status in SHORTFALLS and bar.set_by:
-            cells = self.cells[name]
-            bar = dataclasses.replace(
-                bar, evidence=tuple((peer, cells[peer].evidence) for peer in bar.set_by)
-            )
+            cells = plan.cells
+            setters = tuple([(peer, cells[peer].evidence) for peer in bar.set_by[:SETTER_EVIDENCE]])
+            bar = BarResult(bar.kind, bar.value, bar.set_by, bar.set_by_count, bar.peers_disclosed, setters)
         return Verdict(
-            lab=lab_id,
-            rule=rule.id,
-            area=rule.area or indicator.area,
-            severity=rule.severity or "info",
-            status=status,
-            state="derived"
-            if indicator.derived and cell.state == DISCLOSED
-            else bars.STATE_NAMES[cell.state],
-            value=cell.value,
-            bar=bar,
-            gap=gap if status in ("surpasses", "meets", "below") else None,
-            flags=flags,
-            evidence=cell.evidence,
-            location=Location(lab.file, lab.lines.get(name, lab.practices_line)),
+            lab_id,
+            plan.rule_id,
+            plan.area,
+            plan.severity,
+            status,
+            "derived" if plan.indicator.derived and cell.state == DISCLOSED else bars.STATE_NAMES[cell.state],
+            cell.value,
+            bar,
+            gap if status in ("surpasses", "meets", "below") else None,
+            self._flags(plan.stale_before, cell),
+            cell.evidence,
+            location,
         )
 
-    def _flags(self, max_age: int | None, cell: Cell) -> tuple[str, ...]:
-        flags = []
+    @staticmethod
+    def _flags(stale_before: dt.date | None, cell: Cell) -> tuple[str, ...]:
         if cell.state == bars.UNEVIDENCED:
-            flags.append("unevidenced")
-        newest = bars.newest_evidence(cell.practice)
-        if (
-            max_age
-            and cell.state == DISCLOSED
-            and newest
-            and newest < self.as_of - dt.timedelta(days=max_age)
-        ):
-            flags.append("stale")
-        return tuple(flags)
+            return ("unevidenced",)
+        if stale_before and cell.state == DISCLOSED and cell.newest and cell.newest < stale_before:
+            return ("stale",)
+        return ()
+
+    def operand(self, cond: Condition) -> Any:
+        """A condition's operand in its indicator's own terms (dates parsed), computed once."""
+        key = id(cond)
+        if key not in self._operands:
+            raw = cond.operand
+            plain = cond.op in ("meets", "disclosed")
+            self._operands[key] = raw if plain else coerce(self.data.indicators[cond.indicator], raw)[0]
+        return self._operands[key]
+
+    def chain_plan(self, loaded: LoadedRule, name: str) -> _Plan:
+        """The plan of a commitment (on its required indicator), computed once."""
+        found = self._chain_plans.get(loaded.rule.id)
+        if found is None:
+            found = self._chain_plans[loaded.rule.id] = self.plan(loaded, name)
+        return found
+
+    def plan(self, loaded: LoadedRule, name: str) -> _Plan:
+        """What every verdict of a rule on one indicator shares, computed once."""
+        rule = loaded.rule
+        indicator = self.data.indicators[name]
+        max_age = rule.max_age_days or indicator.max_age_days
+        bar = rule.bar or Bar(kind="best")
+        ranking, absolute = (
+            self._prepare(name, bar, rule.peers) if rule.bar else (self.ranking(name, None), None)
+        )
+        return _Plan(
+            rule_id=rule.id,
+            name=name,
+            indicator=indicator,
+            bar=bar,
+            ranking=ranking,
+            absolute=absolute,
+            ranks=self.ranks.get(name, {}),
+            key=self.keys[name],
+            cells=self.cells[name],
+            applies_to=frozenset(rule.applies_to) if rule.applies_to is not None else None,
+            area=rule.area or indicator.area,
+            severity=rule.severity or "info",
+            stale_before=self.as_of - dt.timedelta(days=max_age) if max_age else None,
+        )
 
     def _waive(self, verdict: Verdict) -> Verdict:
         found = self.waivers.get((verdict.rule, verdict.lab))
@@ -322,10 +383,10 @@ class _Judge:
             return verdict
         waiver = found.waiver
         if waiver.expires < self.as_of:
-            return dataclasses.replace(verdict, flags=tuple(sorted((*verdict.flags, "waiver_expired"))))
+            return verdict._replace(flags=tuple(sorted((*verdict.flags, "waiver_expired"))))
         self.used_waivers.add((waiver.rule, waiver.lab))
         note = WaiverNote(verdict.status, waiver.reason, waiver.expires, Location(found.file, found.line))
-        return dataclasses.replace(verdict, status="waived", waiver=note)
+        return verdict._replace(status="waived", waiver=note)
 
     def waiver_issues(self, labs: set[str], rules: set[str]) -> list[WaiverIssue]:
         issues = []
@@ -355,8 +416,14 @@ def _applies(loaded: LoadedRule, lab_id: str) -> bool:
 class _ChainFire:
     """The action of a commitment or derive rule for one lab: three-valued logic over its conditions."""
 
-    def __init__(self, judge: _Judge, lab_id: str, pending: dict[int, Callable[[str], Verdict]]) -> None:
-        self.judge, self.lab_id, self.pending = judge, lab_id, pending
+    def __init__(
+        self,
+        judge: _Judge,
+        lab_id: str,
+        pending: dict[int, Callable[[str], Verdict]],
+        lines: dict[str, Location],
+    ) -> None:
+        self.judge, self.lab_id, self.pending, self.lines = judge, lab_id, pending, lines
         self.data = judge.data
 
     def __call__(self, i: int, inputs: dict[int, int]) -> int | engine.VerdictFact:
@@ -377,21 +444,22 @@ class _ChainFire:
         return derived.get(name) or self.judge.cells[name][self.lab_id]
 
     def truth(self, cond: Condition, derived: dict[str, Cell]) -> tuple[Truth, BarValue | None]:
-        name = cond.indicator
+        name, op = cond.indicator, cond.op
         cell = self.cell(name, derived)
         key = self.judge.keys[name]
-        indicator = self.data.indicators[name]
         # The bar of a `meets` condition is reported even where the lab's own state decides the condition.
-        bv = self.judge.bar_value(self.lab_id, name, cond.operand, None) if cond.op == "meets" else None
+        bv = (
+            self.judge.bar_value(self.lab_id, name, cond.operand, None, f"meets#{id(cond)}")
+            if op == "meets"
+            else None
+        )
 
         def meets() -> Truth:
             if bv is None or not bv.binds or cell.state == UNDISCLOSED or bv.key is None:
                 return None
             return bars.compare(key(cell.value), bv.key) != "below"
 
-        operand = cond.operand if cond.op in ("meets", "disclosed") else coerce(indicator, cond.operand)[0]
-        truth = bars.condition(cond.model_copy(update={cond.op: operand}), cell, key, meets)
-        return truth, bv
+        return bars.condition(op, self.judge.operand(cond), cell, key, meets), bv
 
     def commitment(
         self, loaded: LoadedRule, when: Truth, require: Condition, derived: dict[str, Cell]
@@ -414,15 +482,18 @@ class _ChainFire:
             result = BarResult(require.operand.kind, bv.value, bv.set_by, bv.set_by_count, bv.peers_disclosed)
             gap_to = bv.value if bv.binds else None
         else:
-            operand = require.operand if require.op == "disclosed" else coerce(indicator, require.operand)[0]
+            operand = self.judge.operand(require)
             result = BarResult("require", operand)
             gap_to = operand if require.op == "at_least" else None
         has_value = cell.state >= bars.UNEVIDENCED
         gap = bars.gap(indicator, cell.value, gap_to) if has_value and gap_to is not None else None
         judge, lab_id = self.judge, self.lab_id
 
+        plan = judge.chain_plan(loaded, name)
+        location = self.lines[name]
+
         def finish(status: str) -> Verdict:
-            return judge._verdict(lab_id, loaded, indicator, name, cell, status, result, gap)
+            return judge._verdict(lab_id, plan, cell, status, result, gap, location)
 
         self.pending[ref] = finish
         return fact
