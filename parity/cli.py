@@ -20,7 +20,7 @@ from pydantic import TypeAdapter
 from parity import __version__
 from parity.errors import EngineError, LoadError, UsageError
 from parity.evaluate import SHORTFALLS, Report, evaluate
-from parity.loader import Dataset, load
+from parity.loader import Dataset, load, paused_gc
 from parity.models import SEVERITIES, LabProfile, RulePack, Waiver
 from parity.report import FORMATS, render_explain, render_rules, write
 
@@ -180,7 +180,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as e:  # --help, --version, or a usage error already printed by argparse
         return e.code if isinstance(e.code, int) else EXIT_INPUT
     try:
-        return COMMANDS[args.command](args)
+        with paused_gc():  # one short-lived run: no cycles worth a collector's full passes
+            return COMMANDS[args.command](args)
     except LoadError as e:
         for problem in e.problems:
             print(problem, file=sys.stderr)
