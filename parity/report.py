@@ -72,8 +72,9 @@ def _encode(value: Any) -> str:
     return json.dumps(value)
 
 
-def _strings(items: Iterable[str]) -> str:
-    return "[" + ", ".join(map(encode_basestring, items)) + "]"
+def _strings(items: tuple[str, ...]) -> str:
+    """A list of ids or flags: their characters ([A-Za-z0-9_.-]) need no escaping."""
+    return '["' + '", "'.join(items) + '"]' if items else "[]"
 
 
 def _evidence_text(evidence: tuple[Evidence, ...], cache: dict[int, str]) -> str:
