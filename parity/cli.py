@@ -41,28 +41,16 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
+_INPUTS = (
+    ("--profiles", Path("lab_profiles"), "DIR", "directory of lab profiles (default: ./lab_profiles)"),
+    ("--rules", Path("rules"), "DIR", "directory of rule packs (default: ./rules)"),
+    ("--waivers", None, "FILE", "waivers file (default: ./waivers.yaml where it exists)"),
+)
+
+
 def _inputs(p: argparse.ArgumentParser, as_of: bool = False) -> None:
-    p.add_argument(
-        "--profiles",
-        type=Path,
-        default=Path("lab_profiles"),
-        metavar="DIR",
-        help="directory of lab profiles (default: ./lab_profiles)",
-    )
-    p.add_argument(
-        "--rules",
-        type=Path,
-        default=Path("rules"),
-        metavar="DIR",
-        help="directory of rule packs (default: ./rules)",
-    )
-    p.add_argument(
-        "--waivers",
-        type=Path,
-        default=None,
-        metavar="FILE",
-        help="waivers file (default: ./waivers.yaml where it exists)",
-    )
+    for flag, default, metavar, text in _INPUTS:
+        p.add_argument(flag, type=Path, default=default, metavar=metavar, help=text)
     if as_of:
         p.add_argument(
             "--as-of",
