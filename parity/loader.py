@@ -122,6 +122,8 @@ def _load(profiles: str | Path | None, rules: str | Path, waivers: str | Path | 
     rule_map = _rules(
         packs, indicators, declared, declared_in, lab_map if profiles is not None else None, problems
     )
+    if packs and not rule_map and not problems.items:  # nothing to judge must not pass as "no shortfalls"
+        problems.items.append(Problem(_display(Path(rules)), 1, 1, "", "the rule packs hold no rules"))
     loaded_waivers = _waivers(waiver_doc, waiver_list, rule_map, lab_map, problems)
     if problems.items:
         raise LoadError(problems.items)

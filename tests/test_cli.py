@@ -137,6 +137,18 @@ def test_no_profiles_directory_is_an_error_not_a_pass(run: Run, tree: Callable[.
     assert "lab_profiles:1:1: no such directory of lab profiles" in result.err
 
 
+def test_rule_packs_without_rules_are_an_error_not_a_pass(run: Run, tree: Callable[..., Path]) -> None:
+    root = tree(
+        {
+            "rules/p.yaml": "pack: p\nversion: '1'\nindicators:\n  x: {title: X, area: a, type: boolean}\n",
+            "lab_profiles/a.yaml": "id: a\nname: A\n",
+        }
+    )
+    result = run("check", cwd=root)
+    assert result.code == 2
+    assert "rules:1:1: the rule packs hold no rules" in result.err
+
+
 def test_validate_ok(run: Run) -> None:
     result = run("validate")
     assert result.code == 0
