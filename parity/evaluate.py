@@ -258,8 +258,10 @@ class _Judge:
             name: _CODE_TRUTH[derived[i]] if i in derived else None
             for i, name in enumerate(self.derived_names)
         }
-        if statuses.keys() != pending.keys():
-            raise EngineError(f"lab {lab_id!r}: {len(pending) - len(statuses)} verdict(s) never produced")
+        expected = len(facts) + sum(1 for i in chain if self.chain[i].rule.kind == "commitment")
+        if statuses.keys() != pending.keys() or len(statuses) != expected:
+            missing = expected - len(statuses)
+            raise EngineError(f"lab {lab_id!r}: {missing} verdict(s) never produced by the engine")
         return sorted(
             (self._waive(pending[ref](status)) for ref, status in statuses.items()), key=lambda v: v.rule
         )

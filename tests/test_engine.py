@@ -172,3 +172,19 @@ def test_exponent_without_a_dot_gets_a_hint(tree: Callable[..., Path]) -> None:
         match=r"not '1e-05' \(YAML reads an exponent as a number only after a dot: write 1.0e-05\)",
     ):
         parity.load(root / "lab_profiles", root / "rules")
+
+
+def test_a_commitment_the_engine_never_fires_is_an_internal_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Simulate a chain that loses a commitment's action: the verdict must not silently vanish.
+    world = Path(__file__).parent / "data/world"
+    data = parity.load(world / "lab_profiles", world / "rules")
+    real_run = engine.Engine.run
+
+    def lossy(
+        self: Engine, sid: str, facts: list[VerdictFact], chain: list[int], fire: engine.Fire
+    ) -> object:
+        return real_run(self, sid, facts, [i for i in chain if self.chain[i].output is not None], fire)
+
+    monkeypatch.setattr(engine.Engine, "run", lossy)
+    with pytest.raises(parity.EngineError, match="never produced by the engine"):
+        parity.evaluate(data, as_of=AS_OF)
