@@ -147,10 +147,11 @@ class Ranking:
         return BarValue(True, self.raw[key], key, set_by, count, n)
 
 
-def absolute_bar(bar: Bar, key: Callable[[Any], Key], as_of: dt.date, peers_disclosed: int) -> BarValue:
-    """A threshold or recency bar: it always binds and nobody sets it."""
+def absolute_bar(bar: Bar, key: Callable[[Any], Key], as_of: dt.date) -> BarValue:
+    """A threshold or recency bar: it always binds and nobody sets it (the caller fills in how many peers
+    disclosed, the only part that depends on the judged lab)."""
     value = as_of - dt.timedelta(days=bar.value) if bar.kind == "within_days" else bar.value
-    return BarValue(True, value, key(value), (), 0, peers_disclosed)
+    return BarValue(True, value, key(value), (), 0, 0)
 
 
 def select_peers(labs: dict[str, Lab], peers: Peers | None) -> list[str]:

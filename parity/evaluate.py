@@ -226,7 +226,7 @@ class _Judge:
             return ranking, None
         if bar.kind == "threshold":
             bar = bar.model_copy(update={"value": coerce(self.data.indicators[indicator], bar.value)[0]})
-        return ranking, bars.absolute_bar(bar, self.keys[indicator], self.as_of, 0)
+        return ranking, bars.absolute_bar(bar, self.keys[indicator], self.as_of)
 
     def _rank_tables(self) -> dict[str, dict[Key, int]]:
         """Dense integer ranks of every value and absolute bar, per indicator, for the engine's facts."""

@@ -39,10 +39,6 @@ def show(value: Any) -> str:
     return str(value)
 
 
-def _json_value(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, dt.date) else value
-
-
 # --- JSON ------------------------------------------------------------------------------------------------
 
 
