@@ -10,7 +10,7 @@ M, R and the first labs, so a data set with 2N labs extends the one with N labs:
 "doubling the labs" measurement needs.
 
 YAML is written by hand, block style as a person would write it (short scalar lists inline, as in
-SPEC.md), because PyYAML's pure-Python emitter would dominate the time of a 1,000-lab run.
+docs/profiles.md), because PyYAML's pure-Python emitter would dominate the time of a 1,000-lab run.
 """
 
 from __future__ import annotations
@@ -445,6 +445,7 @@ def pack_doc(plan: Plan, seed: int) -> dict[str, Any]:
         "pack": "bench",
         "version": "0.1.0",
         "description": "Synthetic rule pack for benchmarks (benchmarks/generate.py).",
+        "tags": {tag: f"Synthetic tag {tag}" for tag in sorted({t for tags in ARCHETYPES for t in tags})},
         "indicators": {ind.name: indicator_doc(ind, decl_rng) for ind in plan.indicators + plan.derived},
         "rules": plan.rules,
     }

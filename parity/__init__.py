@@ -1,19 +1,33 @@
 """parity: find where AI labs fall below the industry bar they pledged to match.
 
 data = parity.load("lab_profiles", "rules", "waivers.yaml")
-report = parity.evaluate(data, as_of=datetime.date(2026, 11, 26))
+report = parity.evaluate(data, as_of=datetime.date(2026, 12, 1))
 print(parity.render(report, "table"))
 """
 
-from parity.errors import EngineError, LoadError, ParityError, Problem, UsageError
-from parity.evaluate import BarResult, LabSummary, Location, Report, Verdict, WaiverNote, evaluate
-from parity.loader import Dataset, load
-from parity.report import FORMATS, render
+__version__ = "0.2.0"
 
-__version__ = "0.1.0"
+from parity.errors import EngineError, LoadError, ParityError, Problem, UsageError
+from parity.evaluate import evaluate
+from parity.loader import Dataset, Strict, load
+from parity.report import FAIL_ON, FORMATS, fails, render, render_explain, render_rules, write
+from parity.results import (
+    SHORTFALLS,
+    STATUSES,
+    BarResult,
+    LabSummary,
+    Location,
+    Report,
+    Verdict,
+    WaiverIssue,
+    WaiverNote,
+)
 
 __all__ = [
+    "FAIL_ON",
     "FORMATS",
+    "SHORTFALLS",
+    "STATUSES",
     "BarResult",
     "Dataset",
     "EngineError",
@@ -23,11 +37,17 @@ __all__ = [
     "ParityError",
     "Problem",
     "Report",
+    "Strict",
     "UsageError",
     "Verdict",
+    "WaiverIssue",
     "WaiverNote",
     "__version__",
     "evaluate",
+    "fails",
     "load",
     "render",
+    "render_explain",
+    "render_rules",
+    "write",
 ]

@@ -1,6 +1,7 @@
-"""The industry bar, computed in Python: practice states, a better-is-larger key for every value, the k-th
-best disclosed peer value, gaps, and three-valued conditions. Aggregates live here and not in the engine:
-a Rete network would need a join over every pair of labs to find "the best competitor"."""
+"""The industry bar, computed in Python and only here: practice states, a better-is-larger key for every
+value, the k-th best disclosed peer value (and, for `all`, who keeps it from binding), absolute bars and
+gaps. Aggregates live here and not in the engine: a Rete network would need a join over every pair of labs
+to find "the best competitor"."""
 
 from __future__ import annotations
 
@@ -11,19 +12,20 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from parity.loader import Lab
 from parity.models import UNKNOWN, Bar, Evidence, Indicator, Peers, Practice
+from parity.results import Truth
 
 # Practice states, ordered so that "has a value" is `state >= UNEVIDENCED`; the engine uses these codes.
-NOT_APPLICABLE, UNDISCLOSED, UNEVIDENCED, DISCLOSED = 0, 1, 2, 3
+NOT_APPLICABLE, UNASSESSED, UNDISCLOSED, UNEVIDENCED, DISCLOSED = 0, 1, 2, 3, 4
 STATE_NAMES = {
     NOT_APPLICABLE: "not_applicable",
+    UNASSESSED: "unassessed",
     UNDISCLOSED: "undisclosed",
     UNEVIDENCED: "unevidenced",
     DISCLOSED: "disclosed",
 }
+LISTED = 20  # set_by and blocked_by list at most this many labs
 Key = int | float
-Truth = bool | None  # three-valued: None is unknown
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,11 +39,12 @@ class Cell:
     newest: dt.date | None = None  # publication date of the newest evidence
 
 
-ABSENT = Cell(UNDISCLOSED)
+ABSENT = Cell(UNASSESSED)
+SILENT = Cell(UNDISCLOSED)
 
 
 def cell_of(practice: Practice | None) -> Cell:
-    """The state and value of a practice as SPEC.md defines them."""
+    """The state and value of a practice (docs/verdicts.md, "The state of a practice")."""
     if practice is None:
         return ABSENT
     if practice.not_applicable is not None:
@@ -54,8 +57,12 @@ def cell_of(practice: Practice | None) -> Cell:
 
 
 def derived_cell(value: Truth) -> Cell:
-    """A derived value: true or false counts as disclosed, unknown as undisclosed."""
-    return ABSENT if value is None else Cell(DISCLOSED, value)
+    """A derived value: true or false counts as disclosed; unknown keeps its kind."""
+    if value == "unassessed":
+        return ABSENT
+    if value == "undisclosed":
+        return SILENT
+    return Cell(DISCLOSED, value)
 
 
 def key_function(indicator: Indicator) -> Callable[[Any], Key]:
@@ -94,6 +101,8 @@ class BarValue(NamedTuple):
     set_by: tuple[str, ...]
     set_by_count: int
     peers_disclosed: int
+    blocked_by: tuple[str, ...] | None = None  # `all` bars: the peers that are not disclosed
+    blocked_by_count: int = 0
 
 
 class Ranking:
@@ -111,6 +120,7 @@ class Ranking:
         )
         self.keys = [k for k, _ in ranked]
         self.position = {lab: i for i, (_, lab) in enumerate(ranked)}
+        self.silent = sorted(lab for lab in self.members if cells[lab].state != DISCLOSED)
         self.groups: dict[Key, list[str]] = {}
         self.raw: dict[Key, Any] = {}
         for k, lab in ranked:
@@ -134,17 +144,23 @@ class Ranking:
             k = peers if n == peers else 0
         return k if 1 <= k <= n else None
 
+    def blocked(self, lab: str) -> tuple[tuple[str, ...], int]:
+        """The peers of `lab` that are not disclosed: they keep an `all` bar from binding."""
+        listed = tuple([x for x in self.silent[: LISTED + 1] if x != lab][:LISTED])
+        return listed, len(self.silent) - (lab in self.members and lab not in self.position)
+
     def bar(self, lab: str, bar: Bar) -> BarValue:
         n = self.peers_disclosed(lab)
         k = self.rank(lab, bar)
+        blocked, blocked_count = self.blocked(lab) if bar.kind == "all" else (None, 0)
         if k is None:
-            return BarValue(False, None, None, (), 0, n)
+            return BarValue(False, None, None, (), 0, n, blocked, blocked_count)
         own = self.position.get(lab)
         key = self.keys[k - 1 if own is None or own > k - 1 else k]
         group = self.groups[key]
-        set_by = tuple([x for x in group[:21] if x != lab][:20])
+        set_by = tuple([x for x in group[: LISTED + 1] if x != lab][:LISTED])
         count = len(group) - (own is not None and self.keys[own] == key)
-        return BarValue(True, self.raw[key], key, set_by, count, n)
+        return BarValue(True, self.raw[key], key, set_by, count, n, blocked, blocked_count)
 
 
 def absolute_bar(bar: Bar, key: Callable[[Any], Key], as_of: dt.date) -> BarValue:
@@ -154,49 +170,18 @@ def absolute_bar(bar: Bar, key: Callable[[Any], Key], as_of: dt.date) -> BarValu
     return BarValue(True, value, key(value), (), 0, 0)
 
 
-def select_peers(labs: dict[str, Lab], peers: Peers | None) -> list[str]:
-    """The labs a `peers:` block selects: all listed tags carried, and/or listed by id."""
+def select_peers(tags: dict[str, frozenset[str]], peers: Peers | None) -> list[str]:
+    """The labs (given as lab -> its tags) a `peers:` block selects: all listed tags carried, and/or
+    listed by id."""
     if peers is None:
-        return list(labs)
+        return list(tags)
     wanted = set(peers.tags or [])
     listed = set(peers.labs) if peers.labs is not None else None
-    return [
-        lab_id
-        for lab_id, lab in labs.items()
-        if wanted <= set(lab.profile.tags) and (listed is None or lab_id in listed)
-    ]
+    return [lab for lab, carried in tags.items() if wanted <= carried and (listed is None or lab in listed)]
 
 
 def compare(lab_key: Key, bar_key: Key) -> str:
-    """surpasses, meets or below: used by conditions; verdicts are classified by the engine."""
+    """surpasses, meets or below."""
     if lab_key > bar_key:
         return "surpasses"
     return "meets" if lab_key == bar_key else "below"
-
-
-def fold(mode: str, values: Iterable[Truth]) -> Truth:
-    """SPEC.md's three-valued `all` / `any`."""
-    seen = list(values)
-    decisive = mode != "all"  # `all` is decided by a False, `any` by a True
-    if decisive in seen:
-        return decisive
-    return None if None in seen else not decisive
-
-
-def condition(
-    op: str, operand: Any, cell: Cell, key: Callable[[Any], Key], meets: Callable[[], Truth]
-) -> Truth:
-    """A condition `op: operand` (operand in the indicator's own terms) on one lab's cell; `meets`
-    computes the lab's standing against a bar on demand."""
-    if cell.state == NOT_APPLICABLE:
-        return False
-    if op == "disclosed":
-        return (cell.state == DISCLOSED) == operand
-    if op == "meets":
-        return meets()
-    if cell.state == UNDISCLOSED:
-        return None
-    lab_key, operand_key = key(cell.value), key(operand)
-    if op == "equals":
-        return lab_key == operand_key
-    return lab_key >= operand_key if op == "at_least" else lab_key <= operand_key

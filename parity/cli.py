@@ -1,11 +1,13 @@
-"""The command line: parse arguments, call the library, print, and turn errors into exit codes.
+"""The command line: parse arguments, call the library, write, and turn errors into exit codes.
 
-Exit codes: 0 done; 1 shortfalls at or above --fail-on; 2 bad input or usage; 3 internal error.
+Exit codes: 0 done; 1 shortfalls at or above --fail-on; 2 bad input, usage, or output that cannot be
+written; 3 internal error (a bug: never anything a user did); 130 interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -13,19 +15,18 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
-
-from pydantic import TypeAdapter
+from typing import IO, Any
 
 from parity import __version__
 from parity.errors import EngineError, LoadError, UsageError
-from parity.evaluate import SHORTFALLS, Report, evaluate
-from parity.loader import Dataset, load, paused_gc
-from parity.models import SEVERITIES, LabProfile, RulePack, Waiver
-from parity.report import FORMATS, render_explain, render_rules, write
+from parity.gcpause import paused_gc
+from parity.loader import DEFAULT_MAX_REVIEW_AGE, MAX_DAYS, Dataset, Strict, load
+from parity.models import suggest
+from parity.report import FAIL_ON, FORMATS, fails, render_explain, render_rules, terminal, write
+from parity.schemas import SCHEMAS
 
-EXIT_OK, EXIT_SHORTFALLS, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
-FAIL_ON = ("never", *SEVERITIES)
+EXIT_OK, EXIT_SHORTFALLS, EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EARLIEST_AS_OF = dt.date(1900, 1, 1)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -35,10 +36,25 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _date(text: str) -> dt.date:
+    from parity.models import parse_date
+
     try:
-        return dt.date.fromisoformat(text) if len(text) == 10 else dt.date.fromisoformat("invalid")
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+        value = parse_date(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+    if value < EARLIEST_AS_OF:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is out of range: the earliest evaluation date is {EARLIEST_AS_OF}"
+        )
+    return value
+
+
+def _days(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text[:8]) <= MAX_DAYS or len(text) > 8:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number of days from 1 to {MAX_DAYS}, got {text!r}"
+        )
+    return int(text)
 
 
 _INPUTS = (
@@ -48,16 +64,29 @@ _INPUTS = (
 )
 
 
-def _inputs(p: argparse.ArgumentParser, as_of: bool = False) -> None:
+def _inputs(p: argparse.ArgumentParser, strict: bool = False) -> None:
     for flag, default, metavar, text in _INPUTS:
         p.add_argument(flag, type=Path, default=default, metavar=metavar, help=text)
-    if as_of:
+    p.add_argument(
+        "--as-of",
+        type=_date,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="evaluation date for recency bars, staleness, waiver expiry and --strict (default: today, UTC)",
+    )
+    if strict:
         p.add_argument(
-            "--as-of",
-            type=_date,
-            default=None,
-            metavar="YYYY-MM-DD",
-            help="evaluation date for recency bars, staleness and waiver expiry (default: today, UTC)",
+            "--strict",
+            action="store_true",
+            help="every value (unknown too) needs evidence, none dated after the evaluation date, "
+            "and every profile a recent 'reviewed'",
+        )
+        p.add_argument(
+            "--max-review-age",
+            type=_days,
+            default=DEFAULT_MAX_REVIEW_AGE,
+            metavar="DAYS",
+            help=f"with --strict: the oldest 'reviewed' accepted (default: {DEFAULT_MAX_REVIEW_AGE})",
         )
 
 
@@ -67,27 +96,32 @@ def parser() -> argparse.ArgumentParser:
     top.add_argument("--version", action="version", version=f"parity {__version__}")
     sub = top.add_subparsers(dest="command", required=True, parser_class=_Parser)
     check = sub.add_parser("check", help="evaluate and list shortfalls (all verdicts in json)")
-    _inputs(check, as_of=True)
+    _inputs(check, strict=True)
     check.add_argument("--format", choices=sorted(FORMATS), default="table")
     check.add_argument("--lab", action="append", metavar="ID", help="only this lab (repeatable)")
     check.add_argument("--rule", action="append", metavar="ID", help="only this rule (repeatable)")
     check.add_argument(
+        "--pack", action="append", metavar="ID", help="only the rules of this pack (repeatable)"
+    )
+    check.add_argument(
         "--fail-on",
         choices=FAIL_ON,
         default="never",
-        help="exit 1 when a shortfall of this severity or higher remains (default: never)",
+        help="exit 1 when an unwaived shortfall of this severity or higher remains (default: never)",
     )
     validate = sub.add_parser("validate", help="load and validate profiles, rules and waivers only")
-    _inputs(validate)
+    _inputs(validate, strict=True)
     explain = sub.add_parser("explain", help="what a rule means, its bar, and which labs set it now")
     explain.add_argument("rule", metavar="RULE")
-    _inputs(explain, as_of=True)
+    _inputs(explain)
     explain.add_argument("--format", choices=sorted(FORMATS), default="table")
-    rules = sub.add_parser("rules", help="list rules (id, area, bar, severity)")
+    rules = sub.add_parser("rules", help="list rules (id, pack, kind, area, what it checks, severity)")
     rules.add_argument("--rules", type=Path, default=Path("rules"), metavar="DIR")
     rules.add_argument("--format", choices=sorted(FORMATS), default="table")
-    schema = sub.add_parser("schema", help="print JSON Schemas for profiles, rule packs and waivers")
-    schema.add_argument("which", nargs="?", choices=("profile", "rule-pack", "waivers"))
+    schema = sub.add_parser(
+        "schema", help="print JSON Schemas for profiles, rule packs, waivers and the report"
+    )
+    schema.add_argument("which", nargs="?", choices=sorted(SCHEMAS))
     return top
 
 
@@ -95,61 +129,86 @@ def _load(args: argparse.Namespace) -> Dataset:
     waivers = args.waivers
     if waivers is None and Path("waivers.yaml").is_file():
         waivers = Path("waivers.yaml")
-    return load(args.profiles, args.rules, waivers)
+    strict = None
+    if getattr(args, "strict", False):
+        strict = Strict(args.as_of or _today(), args.max_review_age)
+    return load(args.profiles, args.rules, waivers, strict=strict)
+
+
+def _today() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()
 
 
 def _check(args: argparse.Namespace) -> int:
-    report = evaluate(_load(args), as_of=args.as_of, labs=args.lab, rules=args.rule)
-    write(report, args.format, sys.stdout)
-    sys.stdout.flush()
-    return EXIT_SHORTFALLS if _fails(report, args.fail_on) else EXIT_OK
+    from parity.evaluate import evaluate
 
-
-def _fails(report: Report, fail_on: str) -> bool:
-    if fail_on == "never":
-        return False
-    floor = SEVERITIES.index(fail_on)
-    return any(v.status in SHORTFALLS and SEVERITIES.index(v.severity) >= floor for v in report.verdicts)
+    report = evaluate(_load(args), as_of=args.as_of, labs=args.lab, rules=args.rule, packs=args.pack)
+    code = EXIT_SHORTFALLS if fails(report, args.fail_on) else EXIT_OK
+    return _emit(code, lambda out: write(report, args.format, out))
 
 
 def _validate(args: argparse.Namespace) -> int:
     data = _load(args)
-    print(
+    text = (
         f"ok: {len(data.labs)} lab profile(s), {len(data.rules)} rule(s) in {len(data.packs)} pack(s), "
-        f"{len(data.waivers)} waiver(s)"
+        f"{len(data.waivers)} waiver(s){' (strict)' if args.strict else ''}\n"
     )
-    return EXIT_OK
+    return _emit(EXIT_OK, lambda out: out.write(text))
 
 
 def _explain(args: argparse.Namespace) -> int:
+    from parity.evaluate import evaluate
+
     data = _load(args)
     if args.rule not in data.rules:
-        raise UsageError(f"unknown rule {args.rule!r}; `parity rules` lists them")
+        raise UsageError(
+            f"unknown rule {args.rule!r}{suggest(args.rule, data.rules)}; `parity rules` lists them"
+        )
     report = evaluate(data, as_of=args.as_of, rules=[args.rule])
-    _write(render_explain(data, args.rule, report, args.format))
-    return EXIT_OK
+    text = render_explain(data, args.rule, report, args.format)
+    return _emit(EXIT_OK, lambda out: out.write(text))
 
 
 def _rules(args: argparse.Namespace) -> int:
-    data = load(None, args.rules, None)
-    _write(render_rules(data, args.format))
-    return EXIT_OK
+    text = render_rules(load(None, args.rules, None), args.format)
+    return _emit(EXIT_OK, lambda out: out.write(text))
 
 
 def _schema(args: argparse.Namespace) -> int:
-    schemas = {
-        "profile": LabProfile.model_json_schema(),
-        "rule-pack": RulePack.model_json_schema(),
-        "waivers": TypeAdapter(list[Waiver]).json_schema(),
-    }
-    chosen = schemas[args.which] if args.which else schemas
-    _write(json.dumps(chosen, indent=2, sort_keys=True) + "\n")
-    return EXIT_OK
+    chosen = SCHEMAS[args.which]() if args.which else {name: make() for name, make in sorted(SCHEMAS.items())}
+    text = json.dumps(chosen, indent=2, sort_keys=True) + "\n"
+    return _emit(EXIT_OK, lambda out: out.write(text))
 
 
-def _write(text: str) -> None:
-    sys.stdout.write(text)
-    sys.stdout.flush()
+class OutputError(Exception):
+    """The output could not be written (a full disk, an encoding the terminal cannot show)."""
+
+
+def _emit(code: int, produce: Callable[[IO[str]], Any]) -> int:
+    """Write the output and return `code`, whatever happens to the reader: a reader that leaves early
+    (`parity check | head -1`) must not turn a failing gate into a passing one."""
+    out = sys.stdout
+    try:
+        produce(out)
+        out.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+    except UnicodeEncodeError as e:
+        raise OutputError(
+            f"the output encoding ({out.encoding}) cannot show {e.object[e.start : e.end]!r}; "
+            "set PYTHONIOENCODING=utf-8"
+        ) from None
+    except OSError as e:
+        raise OutputError(e.strerror or str(e)) from None
+    return code
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so that the interpreter's final flush cannot fail a second time."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
@@ -161,33 +220,50 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 }
 
 
+def _say(text: str) -> None:
+    with contextlib.suppress(OSError, ValueError):  # stderr itself may be closed
+        sys.stderr.write(terminal(text) + "\n")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns (and, as a console script, exits with) its exit code."""
     try:
-        args = parser().parse_args(argv)
-    except SystemExit as e:  # --help, --version, or a usage error already printed by argparse
-        return e.code if isinstance(e.code, int) else EXIT_INPUT
+        try:
+            args = parser().parse_args(argv)
+        except SystemExit as e:  # --help, --version, or a usage error already printed by argparse
+            return e.code if isinstance(e.code, int) else EXIT_INPUT
+        return _run(args)
+    except KeyboardInterrupt:
+        _say("parity: interrupted")
+        return EXIT_INTERRUPTED
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
-        with paused_gc():  # one short-lived run: no cycles worth a collector's full passes
+        with paused_gc():  # one short-lived command builds no cycles worth the collector's full passes
             return COMMANDS[args.command](args)
     except LoadError as e:
         for problem in e.problems:
-            print(problem, file=sys.stderr)
-        print(f"parity: {len(e.problems)} problem(s); nothing was evaluated", file=sys.stderr)
+            _say(str(problem))
+        _say(f"parity: {len(e.problems)} problem(s); nothing was evaluated")
         return EXIT_INPUT
     except UsageError as e:
-        print(f"parity: error: {e}", file=sys.stderr)
+        _say(f"parity: error: {e}")
         return EXIT_INPUT
-    except BrokenPipeError:
-        # `parity check | head`: the reader left; not an error of ours.
-        sys.stderr.close()
-        return EXIT_OK
-    except (EngineError, Exception) as e:
-        print(f"parity: internal error: {type(e).__name__}: {e}", file=sys.stderr)
+    except OutputError as e:
+        _say(f"parity: cannot write the output: {e}")
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        raise
+    except EngineError as e:
+        _say(f"parity: engine error: {e}")
+        return EXIT_INTERNAL
+    except Exception as e:  # a bug: say so plainly, and how to see more
+        _say(f"parity: internal error: {type(e).__name__}: {e}")
         if os.environ.get("PARITY_DEBUG"):
             traceback.print_exc()
         else:
-            print("parity: this is a bug in parity; rerun with PARITY_DEBUG=1 for details", file=sys.stderr)
+            _say("parity: this is a bug in parity; rerun with PARITY_DEBUG=1 for details")
         return EXIT_INTERNAL
 
 

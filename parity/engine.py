@@ -1,54 +1,96 @@
 """The inference engine: the only module that imports durable_rules.
 
-durable_rules 2.0.28 is used in the narrow role where it is safe (see docs/engine.md and
-../shared/research/durable_rules.md):
+durable_rules 2.0.28 is used in the narrow role where it is safe (docs/engine.md):
 
 - Facts are flat and hold small integers only: a state code, whether the bar binds, and the value and the
-  bar as ranks in one better-is-larger order. No floats (exponent forms are rejected, int-vs-float joins
-  fail), no strings compared by order, no reserved `id` key.
+  bar as ranks in one better-is-larger order. No floats, no strings compared by order.
+- Every fact carries an explicit `id`, chosen so that no two facts of a session share durable's 32-bit key:
+  durable stores a fact under the FNV-1a hash of its id (of a content hash when there is none) and compares
+  only that hash, so two distinct facts whose keys collide would silently become one. The ids are decimal
+  numbers whose hashes are checked here, with the same function, to be distinct from each other and from the
+  ids durable itself uses (`sid-<sid>`, `$pulse`).
 - Six generic rules classify every (lab, rule) fact into a verdict; `cap` hands each of them all its matches
-  in one action instead of one Python call per fact.
+  in one action.
 - Each commitment and derive rule compiles to one durable rule that waits for its own base fact and for one
   fact per derived indicator it reads; a derive rule's action asserts its value as an input fact of each
-  rule that reads it, so derived facts chain forward. Absence is never tested with `$not` (order-dependent
-  in durable): every input is an explicit fact, asserted even when its value is unknown.
-- No node of the network may have more than 512 children: ruleset creation then hangs (measured: 520
-  rules joining the same derived fact). So each input fact is addressed to one consuming rule, and rule
-  numbers are split into two constants below 256.
+  rule that reads it, so derived facts chain forward. `$not` is never used (order-dependent in durable).
+- No node may have more than 512 children (ruleset creation then hangs): input facts are addressed to one
+  consuming rule, and rule numbers are split into two constants below 256.
 - Every join pattern ends with an always-true reference to the first fact (`_one <= c._one`), the workaround
   for the out-of-bounds read in joins (jruizgit/rules #381).
-- The stock `Host` starts two timer threads per instance that never stop, and wraps every action in JSON
-  round trips. `Engine` drives the C module directly and synchronously: assert a batch, then run pending
-  actions until none are left. One session (`sid`) per lab, deleted afterwards.
+- The C module is driven directly and synchronously, under one process-wide lock (it has none of its own).
+  After each lab, every expected verdict must have been classified exactly once and every chain rule must
+  have fired exactly once; anything else raises EngineError.
 """
 
 from __future__ import annotations
 
-import contextlib
+import functools
+import itertools
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-import durable_rules_engine as _c
-
 from parity.errors import EngineError
 
+REINSTALL = (
+    "CPPFLAGS='-DPyEval_CallObject=PyObject_CallObject' "
+    "pip install --force-reinstall --no-cache-dir --no-binary durable-rules durable-rules==2.0.28"
+)
+
 # The state codes of `bars` (repeated here so this module imports nothing but errors).
-_NA, _UNDISCLOSED, _UNEVIDENCED = 0, 1, 2
+_NA, _UNASSESSED, _UNDISCLOSED, _UNEVIDENCED = 0, 1, 2, 3
 _CAP = 5000
 _GUARD = {"$lte": {"_one": {"c": "_one"}}}
+_SID = "1"  # one session at a time (under the lock), deleted after each lab
 
 _CLASSIFY: dict[str, list[dict[str, Any]]] = {
     "not_applicable": [{"s": _NA}],
     "no_bar": [{"$neq": {"s": _NA}}, {"k": 0}],
+    "unassessed": [{"s": _UNASSESSED}, {"k": 1}],
     "undisclosed": [{"s": _UNDISCLOSED}, {"k": 1}],
     "below": [{"$gte": {"s": _UNEVIDENCED}}, {"k": 1}, {"$lt": {"v": {"$m": "b"}}}],
     "meets": [{"$gte": {"s": _UNEVIDENCED}}, {"k": 1}, {"v": {"$m": "b"}}],
     "surpasses": [{"$gte": {"s": _UNEVIDENCED}}, {"k": 1}, {"$gt": {"v": {"$m": "b"}}}],
 }
+
+
+def fnv1a_32(text: str) -> int:
+    """durable_rules' `fnv1Hash32` (state.c), the key under which it stores a fact: FNV-1a, 32 bits."""
+    h = 0x811C9DC5
+    for byte in text.encode():
+        h = ((h ^ byte) * 0x01000193) & 0xFFFFFFFF
+    return h
+
+
+class Ids:
+    """Fact ids whose durable keys are all distinct: the decimal numbers in order, skipping any whose hash
+    was already taken (by a smaller id or by durable's own ids). Every session uses a prefix of this one
+    sequence, so the keys within a session are distinct by construction."""
+
+    def __init__(self, reserved: Sequence[str], candidates: Iterable[int] | None = None) -> None:
+        self.taken = {fnv1a_32(r) for r in reserved}
+        self.ids: list[int] = []
+        self.candidates = iter(candidates if candidates is not None else itertools.count())
+
+    def first(self, n: int) -> list[int]:
+        """At least the first `n` ids of the sequence."""
+        while len(self.ids) < n:
+            candidate = next(self.candidates)  # the first collision among 0..n is at 797,186
+            h = fnv1a_32(str(candidate))
+            if h not in self.taken:
+                self.taken.add(h)
+                self.ids.append(candidate)
+        return self.ids
+
+
+_LOCK = threading.RLock()  # every call into the C module holds it
+RESERVED_IDS = (f"sid-{_SID}", "$pulse")  # durable's own: the session's state fact, the timer pulse
+IDS = Ids(RESERVED_IDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +135,18 @@ def _definition(chain: Sequence[ChainRule]) -> dict[str, Any]:
     return rules
 
 
+@functools.cache
+def _module() -> Any:
+    """durable_rules' C module, imported on first use: loading, validating and rendering never need it."""
+    try:
+        import durable_rules_engine
+    except ImportError as e:
+        raise EngineError(
+            f"the durable_rules engine does not import ({e}); reinstall it: {REINSTALL}"
+        ) from None
+    return durable_rules_engine
+
+
 class Engine:
     """A compiled ruleset: classify each lab's facts in a session of its own."""
 
@@ -102,74 +156,97 @@ class Engine:
         for i, rule in enumerate(chain):
             for j, x in enumerate(rule.inputs):
                 self._readers.setdefault(x, []).append((i, j))
-        self._lock = threading.Lock()  # the C engine has no locks of its own
-        try:
-            self._handle = _c.create_ruleset("parity", json.dumps(_definition(chain)))
-        except Exception as e:  # durable raises bare errors with numeric codes
-            raise EngineError(f"durable_rules could not compile the ruleset: {e}") from e
+        self.total_inputs = sum(len(rule.inputs) for rule in chain)
+        self.users = 0
+        self.evicted = False
+        with _LOCK:
+            try:
+                self._handle = _module().create_ruleset("parity", json.dumps(_definition(chain)))
+            except EngineError:
+                raise
+            except Exception as e:  # durable raises bare errors with numeric codes
+                raise EngineError(f"durable_rules could not compile the ruleset: {e}") from e
+        self._closed = False
 
     def close(self) -> None:
         """Free the C ruleset (durable's Python layer never does)."""
-        _c.delete_ruleset(self._handle)
+        with _LOCK:
+            if not self._closed:
+                self._closed = True
+                _module().delete_ruleset(self._handle)
 
     def run(
-        self, sid: str, facts: Sequence[VerdictFact], chain: Sequence[int], fire: Fire
+        self, lab: str, facts: Sequence[VerdictFact], chain: Sequence[int], fire: Fire
     ) -> tuple[dict[int, str], dict[int, int]]:
         """Classify one lab's facts and run the chain rules numbered in `chain` for it.
 
         Returns ({ref: status}, {derived indicator number: truth code}).
         """
-        session = _Session(self, json.dumps(sid), fire)
-        with self._lock:
+        with _LOCK:
+            if self._closed:
+                raise EngineError("a freed ruleset was used")
+            # ids: one per verdict fact, per base fact, per commitment's verdict, per input fact sent
+            session = _Session(self, fire, len(facts) + 2 * len(chain) + self.total_inputs)
             try:
                 session.assert_facts([session.verdict(f) for f in facts] + [session.base(i) for i in chain])
                 session.drain()
             except EngineError:
                 raise
             except Exception as e:
-                raise EngineError(f"durable_rules failed on lab {sid!r}: {e}") from e
+                raise EngineError(f"durable_rules failed on lab {lab!r}: {e}") from e
             finally:
-                with contextlib.suppress(Exception):  # a session that stored no fact has no state
-                    _c.delete_state(self._handle, sid)
-        missing = session.expected - session.statuses.keys()
-        if missing:
-            raise EngineError(f"{len(missing)} verdict(s) of lab {sid!r} were never classified")
+                with suppress(Exception):  # a session that stored no fact has no state
+                    _module().delete_state(self._handle, _SID)
+        session.check(lab, chain)
         return session.statuses, session.derived
+
+    def readers(self, derived: int) -> list[tuple[int, int]]:
+        return self._readers.get(derived, [])
 
 
 class _Session:
-    """The work of one `Engine.run`: serialises facts and dispatches actions."""
+    """The work of one `Engine.run`: serialises facts, dispatches actions, checks that nothing was lost."""
 
-    def __init__(self, engine: Engine, sid_json: str, fire: Fire) -> None:
-        self.engine, self.sid, self.fire = engine, sid_json, fire
+    def __init__(self, engine: Engine, fire: Fire, capacity: int) -> None:
+        self.engine, self.fire = engine, fire
+        self.ids = IDS.first(capacity + 1)
+        self.used = 0
         self.statuses: dict[int, str] = {}
         self.derived: dict[int, int] = {}
         self.pending: list[str] = []
         self.expected: set[int] = set()
+        self.fired: set[int] = set()
+
+    def next_id(self) -> int:
+        if self.used >= len(self.ids):  # more facts than the capacity computed: never silently reuse a key
+            raise EngineError("more facts than fact ids were prepared")
+        self.used += 1
+        return self.ids[self.used - 1]
 
     def verdict(self, f: VerdictFact) -> str:
+        if f.ref in self.expected:
+            raise EngineError(f"verdict {f.ref} asserted twice")
         self.expected.add(f.ref)
         return (
-            f'{{"sid":{self.sid},"t":"v","i":{f.ref},"s":{f.state},"k":{int(f.binds)},'
+            f'{{"id":{self.next_id()},"sid":"{_SID}","t":"v","i":{f.ref},"s":{f.state},"k":{int(f.binds)},'
             f'"v":{f.value},"b":{f.bar},"_one":1}}'
         )
 
     def base(self, i: int) -> str:
-        return f'{{"sid":{self.sid},"t":"c","ch":{i // 256},"cl":{i % 256},"_one":1}}'
+        return f'{{"id":{self.next_id()},"sid":"{_SID}","t":"c","ch":{i // 256},"cl":{i % 256},"_one":1}}'
 
     def input_fact(self, reader: int, slot: int, truth: int) -> str:
         address = f'"ch":{reader // 256},"cl":{reader % 256},"j":{slot}'
-        return f'{{"sid":{self.sid},"t":"d",{address},"v":{truth},"_one":1}}'
+        return f'{{"id":{self.next_id()},"sid":"{_SID}","t":"d",{address},"v":{truth},"_one":1}}'
 
     def assert_facts(self, facts: list[str]) -> None:
         if facts:
-            # A batch holding facts that match no rule reports "not handled"; the rest are stored.
-            _c.assert_facts(self.engine._handle, "[" + ",".join(facts) + "]")
+            _module().assert_facts(self.engine._handle, "[" + ",".join(facts) + "]")
 
     def drain(self) -> None:
-        handle = self.engine._handle
+        c, handle = _module(), self.engine._handle
         while True:
-            started = _c.start_action(handle)
+            started = c.start_action(handle)
             if not started:
                 if not self.pending:
                     return
@@ -179,7 +256,7 @@ class _Session:
             message, state = started[1], started[2]
             while message:
                 self.dispatch(json.loads(message))
-                message = _c.complete_and_start_action(handle, state)
+                message = c.complete_and_start_action(handle, state)
 
     def dispatch(self, message: dict[str, Any]) -> None:
         for name, matched in message.items():
@@ -193,6 +270,9 @@ class _Session:
                 self.statuses[ref] = name
 
     def chain_action(self, i: int, matched: dict[str, Any]) -> None:
+        if i in self.fired:
+            raise EngineError(f"chain rule {i} fired twice")
+        self.fired.add(i)
         rule = self.engine.chain[i]
         inputs = {x: matched[f"d{j}"]["v"] for j, x in enumerate(rule.inputs)}
         result = self.fire(i, inputs)
@@ -200,21 +280,46 @@ class _Session:
             self.pending.append(self.verdict(result))
         elif rule.output is not None:
             self.derived[rule.output] = result
-            for reader, slot in self.engine._readers.get(rule.output, []):
+            for reader, slot in self.engine.readers(rule.output):
                 self.pending.append(self.input_fact(reader, slot, result))
+
+    def check(self, lab: str, chain: Sequence[int]) -> None:
+        """Every verdict classified once, every chain rule fired once: a lost fact is never a result."""
+        unclassified = self.expected - self.statuses.keys()
+        if unclassified or len(self.statuses) != len(self.expected):
+            raise EngineError(f"{len(unclassified)} verdict(s) of lab {lab!r} were never classified")
+        unfired = set(chain) - self.fired
+        if unfired:
+            raise EngineError(f"{len(unfired)} commitment or derive rule(s) never ran for lab {lab!r}")
 
 
 _CACHE: OrderedDict[str, Engine] = OrderedDict()
-_CACHE_SIZE = 8
+CACHE_SIZE = 8
 
 
-def compiled(chain: Sequence[ChainRule]) -> Engine:
-    """The engine for this chain, compiled once per process (a few recent ones are kept)."""
+@contextmanager
+def compiled(chain: Sequence[ChainRule]) -> Iterator[Engine]:
+    """The engine for this chain, compiled once per process and kept among a few recent ones.
+
+    An engine evicted from the cache is freed only once no evaluation uses it any more, so threads that
+    evaluate different rule sets never share, nor free, each other's rulesets mid-use.
+    """
     key = json.dumps([[list(r.inputs), r.output] for r in chain])
-    engine = _CACHE.get(key)
-    if engine is None:
-        engine = _CACHE[key] = Engine(chain)
-        if len(_CACHE) > _CACHE_SIZE:
-            _CACHE.popitem(last=False)[1].close()
-    _CACHE.move_to_end(key)
-    return engine
+    with _LOCK:
+        engine = _CACHE.get(key)
+        if engine is None:
+            engine = _CACHE[key] = Engine(chain)
+        _CACHE.move_to_end(key)
+        engine.users += 1
+        while len(_CACHE) > CACHE_SIZE:
+            _, old = _CACHE.popitem(last=False)
+            old.evicted = True
+            if old.users == 0:
+                old.close()
+    try:
+        yield engine
+    finally:
+        with _LOCK:
+            engine.users -= 1
+            if engine.evicted and engine.users == 0:
+                engine.close()

@@ -1,14 +1,15 @@
-"""Paths to a validated `Dataset`: every file read, every model checked, every cross-file reference
-resolved. All problems in all files are collected and raised together as one `LoadError`."""
+"""Folders to a validated `Dataset`: every file read, every model checked, every cross-file reference
+resolved. All problems in all files are collected and raised together as one `LoadError`.
+
+Cross-file checks live here: indicators named by profiles and rules exist, tags are declared, peer groups
+select someone, lab ids are real, derive rules form no cycle and stay within the engine's limits, waivers
+name real pairs; and, with `strict`, that every value carries evidence and every profile was reviewed.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-import difflib
-import gc
-import math
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -17,16 +18,35 @@ from pydantic import BaseModel, ValidationError
 
 from parity import source
 from parity.errors import LoadError, Problem
-from parity.models import UNKNOWN, Bar, Condition, Indicator, LabProfile, Practice, Rule, RulePack, Waiver
+from parity.gcpause import paused_gc
+from parity.inputs import InputFile, InputProblem, list_yaml, read_bytes, relative_to
+from parity.models import (
+    MAX_DAYS,
+    UNKNOWN,
+    Bar,
+    Condition,
+    Evidence,
+    Indicator,
+    LabProfile,
+    Peers,
+    Practice,
+    Rule,
+    RulePack,
+    Waiver,
+    shown,
+    suggest,
+)
 
 M = TypeVar("M", bound=BaseModel)
 MAX_CHAIN_RULES = 4000  # durable_rules refuses a ruleset of more than 4,096 rules
 MAX_DERIVED_INPUTS = 15  # durable_rules fails at run time on rules joining more than 16 facts
+DEFAULT_MAX_REVIEW_AGE = 365
+_SUGGESTIONS = 1000  # unknown practices given a "did you mean" per load; past that, thousands are no typo
 
 
 @dataclass(frozen=True)
 class Lab:
-    """A lab profile and where its practices stand in its file."""
+    """A lab profile and where its practices stand in its file (`file` is relative to the data root)."""
 
     profile: LabProfile
     file: str
@@ -40,12 +60,13 @@ class Lab:
 
 @dataclass(frozen=True)
 class LoadedRule:
-    """A rule with the pack it came from and its place in that file."""
+    """A rule with its pack, its place in that file, and the date from which it is in force."""
 
     rule: Rule
     pack: str
     file: str
     line: int
+    in_force: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -66,6 +87,15 @@ class Dataset:
     rules: dict[str, LoadedRule]
     packs: list[tuple[str, str]]
     waivers: list[LoadedWaiver] = field(default_factory=list)
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Strict:
+    """`--strict`: evidence everywhere, none dated after `as_of`, every profile reviewed recently."""
+
+    as_of: dt.date
+    max_review_age: int = DEFAULT_MAX_REVIEW_AGE
 
 
 class _Problems:
@@ -75,106 +105,198 @@ class _Problems:
         self.items: list[Problem] = []
 
     def at(self, doc: source.Located, loc: tuple[str | int, ...], message: str) -> None:
+        if loc in doc.refused:  # the parser already said what is wrong with this scalar
+            return
         line, column = doc.position(loc)
         self.items.append(Problem(doc.path, line, column, ".".join(map(str, loc)), message))
 
-
-@contextmanager
-def paused_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector while building many small objects that form no cycles.
-
-    Loading keeps every node tree alive until the cross-file checks are done; with the collector running,
-    its full passes over that growing heap cost more than the loading itself (measured: 2.1 s vs 0.7 s
-    for 300 profiles).
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
+    def add(self, problem: Problem) -> None:
+        self.items.append(problem)
 
 
 def load(
     profiles: str | Path | None = "lab_profiles",
     rules: str | Path = "rules",
     waivers: str | Path | None = None,
+    *,
+    strict: Strict | None = None,
 ) -> Dataset:
     """Load and cross-check profiles, rule packs and (optionally) waivers; raise LoadError.
 
-    With `profiles=None` only the rule packs are read, and checks that need labs are skipped.
+    With `profiles=None` only the rule packs are read, and checks that need labs are skipped. Report
+    locations are relative to the folder that holds the profiles (or the rules).
     """
     with paused_gc():
-        return _load(profiles, rules, waivers)
+        return _Load(profiles, rules, waivers, strict).run()
 
 
-def _load(profiles: str | Path | None, rules: str | Path, waivers: str | Path | None) -> Dataset:
-    problems = _Problems()
-    packs = [_PackDoc(doc, pack) for doc, pack in _read_dir(Path(rules), RulePack, problems, "rule packs")]
-    indicators, declared_in = _indicators(packs, problems)
-    declared = set().union(*(p.declared() for p in packs))
-    labs = (
-        _read_dir(Path(profiles), LabProfile, problems, "lab profiles") if profiles is not None else iter(())
-    )
-    lab_map = _labs(labs, indicators, declared, problems)
-    waiver_doc, waiver_list = _read_waivers(Path(waivers), problems) if waivers else (None, [])
-    rule_map = _rules(
-        packs, indicators, declared, declared_in, lab_map if profiles is not None else None, problems
-    )
-    if packs and not rule_map and not problems.items:  # nothing to judge must not pass as "no shortfalls"
-        problems.items.append(Problem(_display(Path(rules)), 1, 1, "", "the rule packs hold no rules"))
-    loaded_waivers = _waivers(waiver_doc, waiver_list, rule_map, lab_map, problems)
-    if problems.items:
-        raise LoadError(problems.items)
-    return Dataset(
-        labs=dict(sorted(lab_map.items())),
-        indicators=indicators,
-        rules=dict(sorted(rule_map.items())),
-        packs=sorted((p.pack.pack, p.pack.version) for p in packs),
-        waivers=loaded_waivers,
-    )
+class _Load:
+    """One load: the stages in order, sharing the problems found so far."""
+
+    def __init__(
+        self,
+        profiles: str | Path | None,
+        rules: str | Path,
+        waivers: str | Path | None,
+        strict: Strict | None,
+    ) -> None:
+        self.profiles = Path(profiles) if profiles is not None else None
+        self.rules_dir = Path(rules)
+        self.waivers_path = Path(waivers) if waivers is not None else None
+        self.strict = strict
+        self.root = (self.profiles or self.rules_dir).parent
+        self.problems = _Problems()
+        self.unread: set[str] = set()  # the kinds of input of which some file could not be read at all
+
+    def run(self) -> Dataset:
+        packs = [_PackDoc(doc, pack) for doc, pack in self.read_dir(self.rules_dir, RulePack, "rule packs")]
+        # Tags are checked only when every pack could be read: else a pack that could not be read would
+        # make every tag it declares look undeclared (and likewise, below, for peer groups and profiles).
+        packs_clean = "rule packs" not in self.unread and all(p.problem_free_tags() for p in packs)
+        indicators, declared_in = _indicators(packs, self.problems)
+        declared = set().union(*(p.declared() for p in packs))
+        tags = _tags(packs)
+        labs_read = self.read_dir(self.profiles, LabProfile, "lab profiles") if self.profiles else iter(())
+        checker = _LabChecker(indicators, declared, tags if packs_clean else None, self.strict, self.problems)
+        labs = checker.check_all(labs_read)
+        waiver_doc, waiver_list = self.read_waivers()
+        lab_map = labs if self.profiles is not None and "lab profiles" not in self.unread else None
+        rule_map = _rules(packs, indicators, declared, declared_in, tags, lab_map, self.problems)
+        if packs and not rule_map and not self.problems.items:  # nothing to judge must not pass as clean
+            self.problems.add(Problem(str(self.rules_dir), 1, 1, "", "the rule packs hold no rules"))
+        loaded_waivers = _waivers(waiver_doc, waiver_list, rule_map, labs, self.problems)
+        if self.problems.items:
+            raise LoadError(self.problems.items)
+        return Dataset(
+            labs=dict(sorted(labs.items())),
+            indicators=indicators,
+            rules=dict(sorted(rule_map.items())),
+            packs=sorted((p.pack.pack, p.pack.version) for p in packs),
+            waivers=loaded_waivers,
+            tags=dict(sorted(tags.items())),
+        )
+
+    def read_dir(
+        self, directory: Path | None, model: type[M], what: str
+    ) -> Iterator[tuple[source.Located, M]]:
+        """Each file of a folder, read and validated, one at a time (a large profile is large: keep one)."""
+        assert directory is not None
+        try:
+            files = list_yaml(directory, what, self.root)
+        except InputProblem as e:
+            self.problems.add(e.problem)
+            return
+        if not files:
+            self.problems.add(Problem(str(directory), 1, 1, "", f"no {what} (*.yaml) found"))
+        for file in files:
+            parsed = self.read_model(file, model)
+            if parsed is None:
+                self.unread.add(what)
+            else:
+                yield parsed
+
+    def parse(self, file: InputFile) -> source.Located | None:
+        try:
+            doc = source.parse(read_bytes(file.path, file.name), file.name)
+        except InputProblem as e:
+            self.problems.add(e.problem)
+            return None
+        except LoadError as e:
+            self.problems.items.extend(e.problems)
+            return None
+        self.problems.items.extend(doc.problems)
+        doc.relative = file.relative
+        return doc
+
+    def read_model(self, file: InputFile, model: type[M]) -> tuple[source.Located, M] | None:
+        doc = self.parse(file)
+        if doc is None:
+            return None
+        if not isinstance(doc.data, dict):
+            self.problems.at(doc, (), f"the file must be a mapping of keys to values, not {shown(doc.data)}")
+            return None
+        validated = _validate(doc, model, doc.data, (), self.problems)
+        if validated is None:
+            # Keep the parts that are valid, so cross-file checks still report their problems too.
+            return doc, _SALVAGE[model](doc.data)  # type: ignore[return-value]
+        return doc, validated
+
+    def read_waivers(self) -> tuple[source.Located | None, list[tuple[int, Waiver]]]:
+        if self.waivers_path is None:
+            return None, []
+        path = self.waivers_path
+        doc = self.parse(InputFile(path, str(path), relative_to(path, self.root)))
+        if doc is None:
+            return None, []
+        if not isinstance(doc.data, list):
+            self.problems.at(doc, (), f"the waivers file must be a list of waivers, not {shown(doc.data)}")
+            return doc, []
+        found = [(i, _validate(doc, Waiver, item, (i,), self.problems)) for i, item in enumerate(doc.data)]
+        return doc, [(i, w) for i, w in found if w is not None]
 
 
-def _display(path: Path) -> str:
+def _relative(doc: source.Located) -> str:
+    return doc.relative or doc.path
+
+
+# --- models, and what survives a failed validation ------------------------------------------------------
+
+
+def _validate(
+    doc: source.Located, model: type[M], data: Any, prefix: tuple[str | int, ...], problems: _Problems
+) -> M | None:
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
-
-
-def _read_dir(
-    directory: Path, model: type[M], problems: _Problems, what: str
-) -> Iterator[tuple[source.Located, M]]:
-    """Each file of a directory, read and validated, one at a time (a node tree is large: keep one)."""
-    display = _display(directory)
-    if not directory.is_dir():
-        problems.items.append(Problem(display, 1, 1, "", f"no such directory of {what}"))
-        return
-    files = list(source.iter_yaml(directory))
-    if not files:
-        problems.items.append(Problem(display, 1, 1, "", f"no {what} (*.yaml) found"))
-    for path in files:
-        parsed = _read_model(path, model, problems)
-        if parsed is not None:
-            yield parsed
-
-
-def _read_model(path: Path, model: type[M], problems: _Problems) -> tuple[source.Located, M] | None:
-    try:
-        doc = source.read(path, _display(path))
-    except LoadError as e:
-        problems.items.extend(e.problems)
+        return model.model_validate(data)
+    except ValidationError as e:
+        for err in e.errors():
+            problems.at(doc, prefix + tuple(err["loc"]), _message(err))
         return None
-    problems.items.extend(doc.problems)
-    if not isinstance(doc.data, dict):
-        problems.at(doc, (), f"the file must be a mapping of keys to values, not {_what(doc.data)}")
-        return None
-    validated = _validate(doc, model, doc.data, (), problems)
-    if validated is None:
-        # Keep the parts that are valid, so cross-file checks still report their problems too.
-        return doc, _SALVAGE[model](doc.data)  # type: ignore[return-value]
-    return doc, validated
+
+
+_FIELD_NAMES = sorted(
+    {
+        name
+        for m in (LabProfile, Practice, Evidence, RulePack, Indicator, Rule, Condition, Peers, Waiver)
+        for name in m.model_fields
+    }
+    | {"all", "any"}
+)
+
+
+def _message(err: Any) -> str:
+    """A validation error in a watchdog's words, not the validation library's."""
+    kind, raw, ctx = err["type"], err.get("input"), err.get("ctx") or {}
+    last = err["loc"][-1] if err["loc"] else ""
+    messages: dict[str, Callable[[], str]] = {
+        "missing": lambda: "required, but missing",
+        "extra_forbidden": lambda: f"unknown field {last!r}{suggest(str(last), _FIELD_NAMES)}",
+        "string_type": lambda: f"expected text, got {shown(raw)}",
+        "bool_type": lambda: f"expected true or false, got {shown(raw)}",
+        "int_type": lambda: f"expected a whole number, got {shown(raw)}",
+        "list_type": lambda: f"expected a list, got {shown(raw)}",
+        "dict_type": lambda: f"expected a mapping of keys to values, got {shown(raw)}",
+        "model_type": lambda: f"expected a mapping of keys to values, got {shown(raw)}",
+        "literal_error": lambda: (
+            f"expected one of {ctx.get('expected', '')}, got {shown(raw)}"
+            + (suggest(raw, _literals(ctx)) if isinstance(raw, str) else "")
+        ),
+        "string_pattern_mismatch": lambda: (
+            f"{shown(raw)} is not a valid id: use letters, digits, '_', '.' and "
+            "'-', starting with a letter or digit"
+        ),
+        "string_too_long": lambda: f"too long: at most {ctx.get('max_length')} characters",
+        "string_too_short": lambda: "must not be empty",
+        "too_short": lambda: "must not be empty",
+        "greater_than": lambda: f"must be more than {ctx.get('gt')}, got {shown(raw)}",
+        "less_than_equal": lambda: f"must be at most {ctx.get('le')}, got {shown(raw)}",
+    }
+    if kind in messages:
+        return messages[kind]()
+    return str(err["msg"]).removeprefix("Value error, ")
+
+
+def _literals(ctx: dict[str, Any]) -> list[str]:
+    return [x.strip().strip("'") for x in str(ctx.get("expected", "")).replace(" or ", ", ").split(",")]
 
 
 def _quiet(model: type[M], data: Any) -> M | None:
@@ -192,8 +314,13 @@ def _salvage_pack(data: dict[str, Any]) -> RulePack:
     indicators = {k: i for k, v in _mapping(data.get("indicators")).items() if (i := _quiet(Indicator, v))}
     raw_rules = data.get("rules") if isinstance(data.get("rules"), list) else []
     rules: list[Any] = [_quiet(Rule, item) for item in raw_rules or []]  # None keeps the indices
+    tags = {k: v for k, v in _mapping(data.get("tags")).items() if isinstance(v, str)}
     return RulePack.model_construct(
-        pack=str(data.get("pack")), version=str(data.get("version")), indicators=indicators, rules=rules
+        pack=str(data.get("pack")),
+        version=str(data.get("version")),
+        indicators=indicators,
+        rules=rules,
+        tags=tags,
     )
 
 
@@ -205,6 +332,7 @@ def _salvage_profile(data: dict[str, Any]) -> LabProfile:
         name=str(data.get("name")),
         tags=[t for t in tags or [] if isinstance(t, str)],
         practices=practices,
+        reviewed=None,
     )
 
 
@@ -226,39 +354,13 @@ class _PackDoc:
         reported again as unknown."""
         return set(_mapping(_mapping(self.doc.data).get("indicators")))
 
+    def problem_free_tags(self) -> bool:
+        """Whether the `tags:` mapping as written is what the pack declares (nothing dropped)."""
+        return len(_mapping(_mapping(self.doc.data).get("tags"))) == len(self.pack.tags)
+
     def rules(self) -> Iterable[tuple[int, Rule]]:
         rules: list[Rule | None] = list(self.pack.rules)
         return ((i, rule) for i, rule in enumerate(rules) if rule is not None)
-
-
-def _what(data: Any) -> str:
-    return "a list" if isinstance(data, list) else f"{type(data).__name__} {data!r}"
-
-
-def _validate(
-    doc: source.Located, model: type[M], data: Any, prefix: tuple[str | int, ...], problems: _Problems
-) -> M | None:
-    try:
-        return model.model_validate(data)
-    except ValidationError as e:
-        for err in e.errors():
-            message = err["msg"].removeprefix("Value error, ")
-            problems.at(doc, prefix + tuple(err["loc"]), message)
-        return None
-
-
-def _read_waivers(path: Path, problems: _Problems) -> tuple[source.Located | None, list[tuple[int, Waiver]]]:
-    try:
-        doc = source.read(path, _display(path))
-    except LoadError as e:
-        problems.items.extend(e.problems)
-        return None, []
-    problems.items.extend(doc.problems)
-    if not isinstance(doc.data, list):
-        problems.at(doc, (), f"the waivers file must be a list of waivers, not {_what(doc.data)}")
-        return doc, []
-    found = [(i, _validate(doc, Waiver, item, (i,), problems)) for i, item in enumerate(doc.data)]
-    return doc, [(i, w) for i, w in found if w is not None]
 
 
 def _indicators(
@@ -266,107 +368,137 @@ def _indicators(
 ) -> tuple[dict[str, Indicator], dict[str, source.Located]]:
     out: dict[str, Indicator] = {}
     where: dict[str, source.Located] = {}
-    seen_at: dict[str, str] = {}
     pack_at: dict[str, str] = {}
     for doc, pack in ((p.doc, p.pack) for p in packs):
         if pack.pack in pack_at:
             problems.at(doc, ("pack",), f"pack {pack.pack!r} is also defined in {pack_at[pack.pack]}")
         pack_at[pack.pack] = doc.path
         for name, indicator in pack.indicators.items():
-            if name in seen_at:
-                problems.at(doc, ("indicators", name), f"indicator already defined in {seen_at[name]}")
+            if name in where:
+                problems.at(doc, ("indicators", name), f"indicator already defined in {where[name].path}")
                 continue
-            seen_at[name] = doc.path
             out[name] = indicator
             where[name] = doc
     return out, where
 
 
-def _suggest(name: str, known: Iterable[str]) -> str:
-    close = difflib.get_close_matches(name, list(known), n=1)
-    return f"; did you mean {close[0]!r}?" if close else ""
-
-
-def coerce(indicator: Indicator, raw: Any) -> tuple[Any, str | None]:
-    """A value in the indicator's own terms, or an error message saying what was expected."""
-    kind = indicator.type
-    if kind == "boolean" and isinstance(raw, bool):
-        return raw, None
-    if kind == "number" and isinstance(raw, (int, float)) and not isinstance(raw, bool):
-        return (raw, None) if math.isfinite(raw) else (None, "must be a finite number")
-    if kind == "level" and isinstance(raw, str) and indicator.levels and raw in indicator.levels:
-        return raw, None
-    if kind == "date" and isinstance(raw, (str, dt.date)):
-        try:
-            return (raw if isinstance(raw, dt.date) else dt.date.fromisoformat(raw)), None
-        except ValueError:
-            return None, f"{raw!r} is not a valid date (YYYY-MM-DD)"
-    expected = {
-        "boolean": "true or false",
-        "number": "a number",
-        "level": f"one of {', '.join(indicator.levels or [])}",
-        "date": "a date (YYYY-MM-DD)",
-    }[kind]
-    hint = ""
-    if kind == "number" and isinstance(raw, str) and _looks_like_exponent(raw):
-        hint = f" (YAML reads an exponent as a number only after a dot: write {_with_dot(raw)})"
-    return None, f"expected {expected}, not {raw!r}{hint}"
-
-
-def _looks_like_exponent(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return "e" in text.lower()
-
-
-def _with_dot(text: str) -> str:
-    mantissa, _, exponent = text.lower().partition("e")
-    return f"{mantissa if '.' in mantissa else mantissa + '.0'}e{exponent}"
-
-
-def _labs(
-    labs: Iterable[tuple[source.Located, LabProfile]],
-    indicators: dict[str, Indicator],
-    declared: set[str],
-    problems: _Problems,
-) -> dict[str, Lab]:
-    out: dict[str, Lab] = {}
-    for doc, profile in labs:
-        stem = Path(doc.path).stem
-        if profile.id != stem:
-            problems.at(doc, ("id",), f"id {profile.id!r} must equal the file name {stem!r}")
-        if profile.id in out:
-            problems.at(doc, ("id",), f"lab id {profile.id!r} is also used by {out[profile.id].file}")
-            continue
-        practices = dict(profile.practices)
-        for name, practice in profile.practices.items():
-            loc: tuple[str | int, ...] = ("practices", name)
-            indicator = indicators.get(name)
-            if indicator is None:
-                if name not in declared:
-                    problems.at(doc, loc, f"unknown indicator {name!r}{_suggest(name, indicators)}")
-            elif indicator.derived:
-                problems.at(doc, loc, f"{name!r} is derived by a rule and cannot be set in a profile")
-            elif practice.value is not None and practice.value != UNKNOWN:
-                value, error = coerce(indicator, practice.value)
-                if error:
-                    problems.at(doc, (*loc, "value"), error)
-                elif value is not practice.value:  # dates arrive as text
-                    practices[name] = practice.model_copy(update={"value": value})
-        lines = doc.key_lines(("practices",))
-        out[profile.id] = Lab(
-            profile=profile.model_copy(update={"practices": practices}),
-            file=doc.path,
-            lines=lines,
-            practices_line=doc.position(("practices",))[0],
-        )
+def _tags(packs: list[_PackDoc]) -> dict[str, str]:
+    """Every declared tag and what it means (a tag may be declared by several packs; the first wins)."""
+    out: dict[str, str] = {}
+    for p in packs:
+        for tag, meaning in p.pack.tags.items():
+            out.setdefault(tag, meaning)
     return out
 
 
+# --- lab profiles -----------------------------------------------------------------------------------------
+
+
+class _LabChecker:
+    """Checks each profile against the packs (and, with `strict`, its evidence and review date)."""
+
+    def __init__(
+        self,
+        indicators: dict[str, Indicator],
+        declared: set[str],
+        tags: dict[str, str] | None,
+        strict: Strict | None,
+        problems: _Problems,
+    ) -> None:
+        self.indicators, self.declared, self.tags = indicators, declared, tags
+        self.strict, self.problems = strict, problems
+        self.suggestions = _SUGGESTIONS  # "did you mean" costs a string match: only for the first many
+
+    def check_all(self, labs: Iterable[tuple[source.Located, LabProfile]]) -> dict[str, Lab]:
+        out: dict[str, Lab] = {}
+        for doc, profile in labs:
+            stem = Path(doc.path).stem  # the link's own name, never its target's
+            if profile.id != stem:
+                self.problems.at(doc, ("id",), f"id {profile.id!r} must equal the file name {stem!r}")
+            if profile.id in out:
+                self.problems.at(
+                    doc, ("id",), f"lab id {profile.id!r} is also used by {out[profile.id].file}"
+                )
+                continue
+            out[profile.id] = self.check(doc, profile)
+        return out
+
+    def check(self, doc: source.Located, profile: LabProfile) -> Lab:
+        if self.tags is not None:
+            for i, tag in enumerate(profile.tags):
+                if tag not in self.tags:
+                    hint = suggest(tag, self.tags)
+                    self.problems.at(
+                        doc, ("tags", i), f"undeclared tag {tag!r}{hint}; declare it in a pack's tags:"
+                    )
+        practices = dict(profile.practices)
+        for name, practice in profile.practices.items():
+            value = self.practice(doc, name, practice)
+            if value is not None:
+                practices[name] = practice.model_copy(update={"value": value})
+        if self.strict is not None:
+            self.check_strict(doc, profile, self.strict)
+        return Lab(
+            profile=profile.model_copy(update={"practices": practices}),
+            file=_relative(doc),
+            lines=doc.key_lines(("practices",)),
+            practices_line=doc.position(("practices",))[0],
+        )
+
+    def practice(self, doc: source.Located, name: str, practice: Practice) -> Any:
+        """The practice's value in its indicator's terms, when that differs (dates arrive as text)."""
+        loc: tuple[str | int, ...] = ("practices", name)
+        indicator = self.indicators.get(name)
+        if indicator is None:
+            if name not in self.declared:
+                self.suggestions -= 1
+                hint = suggest(name, self.indicators) if self.suggestions >= 0 else ""
+                self.problems.at(doc, loc, f"unknown indicator {name!r}{hint}")
+        elif indicator.derived:
+            self.problems.at(doc, loc, f"{name!r} is derived by a rule and cannot be set in a profile")
+        elif practice.value is not None and practice.value != UNKNOWN:
+            value, error = indicator.coerce(practice.value)
+            if error:
+                self.problems.at(doc, (*loc, "value"), error)
+            elif value is not practice.value:
+                return value
+        return None
+
+    def check_strict(self, doc: source.Located, profile: LabProfile, strict: Strict) -> None:
+        as_of = strict.as_of
+        if profile.reviewed is None:
+            self.problems.at(
+                doc,
+                ("id",),
+                "--strict: the profile needs 'reviewed: YYYY-MM-DD' (when a person last checked it)",
+            )
+        elif profile.reviewed > as_of:
+            self.problems.at(
+                doc, ("reviewed",), f"reviewed {profile.reviewed} is after the evaluation date {as_of}"
+            )
+        elif (as_of - profile.reviewed).days > strict.max_review_age:
+            days = (as_of - profile.reviewed).days
+            message = (
+                f"--strict: reviewed {profile.reviewed}, {days} days before {as_of}; at most "
+                f"{strict.max_review_age} allowed (--max-review-age)"
+            )
+            self.problems.at(doc, ("reviewed",), message)
+        for name, practice in profile.practices.items():
+            loc: tuple[str | int, ...] = ("practices", name)
+            if practice.not_applicable is None and not practice.evidence:
+                what = "where you looked and when" if practice.value == UNKNOWN else "its source"
+                self.problems.at(doc, loc, f"--strict: no evidence; give {what}")
+            for i, evidence in enumerate(practice.evidence):
+                if evidence.date > as_of:
+                    message = f"evidence dated {evidence.date}, after the evaluation date {as_of}"
+                    self.problems.at(doc, (*loc, "evidence", i, "date"), message)
+
+
+# --- rules --------------------------------------------------------------------------------------------------
+
+
 class _RuleChecker:
-    """Cross-file checks of one rule against the indicators and labs."""
+    """Cross-file checks of one rule against the indicators, tags and labs."""
 
     def __init__(
         self,
@@ -374,11 +506,12 @@ class _RuleChecker:
         index: int,
         indicators: dict[str, Indicator],
         declared: set[str],
+        tags: dict[str, str],
         labs: dict[str, Lab] | None,
         problems: _Problems,
     ) -> None:
         self.doc, self.index, self.indicators, self.labs = doc, index, indicators, labs
-        self.declared = declared
+        self.declared, self.tags = declared, tags
         self.problems = problems
 
     def fail(self, loc: tuple[str | int, ...], message: str) -> None:
@@ -387,7 +520,7 @@ class _RuleChecker:
     def indicator(self, name: str, loc: tuple[str | int, ...]) -> Indicator | None:
         found = self.indicators.get(name)
         if found is None and name not in self.declared:  # declared but invalid: already reported
-            self.fail(loc, f"unknown indicator {name!r}{_suggest(name, self.indicators)}")
+            self.fail(loc, f"unknown indicator {name!r}{suggest(name, self.indicators)}")
         return found
 
     def bar(self, indicator: Indicator, bar: Bar, loc: tuple[str | int, ...]) -> None:
@@ -396,7 +529,7 @@ class _RuleChecker:
         elif bar.kind == "within_days" and indicator.type != "date":
             self.fail(loc, f"within_days applies to date indicators, not {indicator.type}")
         elif bar.kind == "threshold":
-            error = coerce(indicator, bar.value)[1]
+            error = indicator.coerce(bar.value)[1]
             if error:
                 self.fail((*loc, "threshold"), error)
 
@@ -407,7 +540,7 @@ class _RuleChecker:
         if cond.op == "meets":
             self.bar(indicator, cond.operand, (*loc, "meets"))
         elif cond.op != "disclosed":
-            error = coerce(indicator, cond.operand)[1]
+            error = indicator.coerce(cond.operand)[1]
             if error:
                 self.fail((*loc, cond.op), error)
 
@@ -415,7 +548,7 @@ class _RuleChecker:
         assert self.labs is not None
         for i, lab in enumerate(ids):
             if lab not in self.labs:
-                self.fail((*loc, i), f"unknown lab {lab!r}{_suggest(lab, self.labs)}")
+                self.fail((*loc, i), f"unknown lab {lab!r}{suggest(lab, self.labs)}")
 
     def check(self, rule: Rule) -> None:
         if rule.kind == "bar" and rule.indicator and rule.bar:
@@ -430,15 +563,22 @@ class _RuleChecker:
             target = self.indicator(rule.derive, ("derive",))
             if target is not None and not target.derived:
                 self.fail(("derive",), f"{rule.derive!r} must be declared with derived: true")
-        if self.labs is None:  # rule packs read alone: nothing to check lab ids and tags against
-            return
-        self.lab_ids(rule.applies_to or [], ("applies_to",))
         if rule.peers is not None:
-            self.lab_ids(rule.peers.labs or [], ("peers", "labs"))
-            carried = {tag for lab in self.labs.values() for tag in lab.profile.tags}
-            for i, tag in enumerate(rule.peers.tags or []):
-                if tag not in carried:
-                    self.fail(("peers", "tags", i), f"no lab carries tag {tag!r}{_suggest(tag, carried)}")
+            self.peers(rule.peers)
+        if self.labs is not None:
+            self.lab_ids(rule.applies_to or [], ("applies_to",))
+
+    def peers(self, peers: Peers) -> None:
+        for i, tag in enumerate(peers.tags or []):
+            if tag not in self.tags:
+                self.fail(("peers", "tags", i), f"undeclared tag {tag!r}{suggest(tag, self.tags)}")
+        if self.labs is None:  # rule packs read alone: no labs to select
+            return
+        self.lab_ids(peers.labs or [], ("peers", "labs"))
+        wanted = set(peers.tags or [])
+        listed = set(peers.labs) if peers.labs is not None else set(self.labs)
+        if not any(wanted <= set(lab.profile.tags) for lab_id, lab in self.labs.items() if lab_id in listed):
+            self.fail(("peers",), "this peer group selects no lab: no listed lab carries all of its tags")
 
 
 def _rules(
@@ -446,6 +586,7 @@ def _rules(
     indicators: dict[str, Indicator],
     declared: set[str],
     declared_in: dict[str, source.Located],
+    tags: dict[str, str],
     labs: dict[str, Lab] | None,
     problems: _Problems,
 ) -> dict[str, LoadedRule]:
@@ -458,9 +599,10 @@ def _rules(
                     doc, ("rules", i, "id"), f"rule id {rule.id!r} is also used in {out[rule.id].file}"
                 )
                 continue
-            _RuleChecker(doc, i, indicators, declared, labs, problems).check(rule)
+            _RuleChecker(doc, i, indicators, declared, tags, labs, problems).check(rule)
             line = doc.position(("rules", i))[0]
-            out[rule.id] = LoadedRule(rule, pack.pack.pack, doc.path, line)
+            in_force = (rule.in_force or pack.pack.in_force) if rule.kind != "derive" else None
+            out[rule.id] = LoadedRule(rule, pack.pack.pack, _relative(doc), line, in_force)
     _check_chain(out, indicators, declared_in, problems)
     return out
 
@@ -474,7 +616,7 @@ def _check_chain(
     """Each derived indicator has one derive rule, no cycles, and the engine's limits hold."""
 
     def fail(rule: LoadedRule, message: str) -> None:
-        problems.items.append(Problem(rule.file, rule.line, 1, f"rules.{rule.rule.id}", message))
+        problems.add(Problem(rule.file, rule.line, 1, f"rules.{rule.rule.id}", message))
 
     derivers: dict[str, LoadedRule] = {}
     for loaded in rules.values():
@@ -485,7 +627,8 @@ def _check_chain(
             fail(loaded, f"{target!r} is already derived by rule {derivers[target].rule.id!r}")
         derivers.setdefault(target, loaded)
         if loaded.rule.when and any(
-            c.op == "meets" and _derived(c, indicators) for c in loaded.rule.when.conditions
+            c.op == "meets" and c.indicator in indicators and indicators[c.indicator].derived
+            for c in loaded.rule.when.conditions
         ):
             fail(loaded, "a derived indicator can be used only in conditions, not against a bar")
     for name, indicator in sorted(indicators.items()):
@@ -497,20 +640,9 @@ def _check_chain(
     if len(chain) > MAX_CHAIN_RULES:
         fail(chain[MAX_CHAIN_RULES], f"more than {MAX_CHAIN_RULES} commitment and derive rules")
     for loaded in chain:
-        if len(derived_inputs(loaded.rule, indicators)) > MAX_DERIVED_INPUTS:
+        if len(loaded.rule.derived_inputs(indicators)) > MAX_DERIVED_INPUTS:
             fail(loaded, f"a rule may use at most {MAX_DERIVED_INPUTS} derived indicators")
     _check_cycles(derivers, indicators, fail)
-
-
-def _derived(cond: Condition, indicators: dict[str, Indicator]) -> bool:
-    found = indicators.get(cond.indicator)
-    return found is not None and found.derived
-
-
-def derived_inputs(rule: Rule, indicators: dict[str, Indicator]) -> list[str]:
-    """The derived indicators a rule reads, sorted: the facts its chained durable rule waits for."""
-    conditions = [*(rule.when.conditions if rule.when else []), *([rule.require] if rule.require else [])]
-    return sorted({c.indicator for c in conditions if _derived(c, indicators)})
 
 
 def _check_cycles(
@@ -518,22 +650,26 @@ def _check_cycles(
     indicators: dict[str, Indicator],
     fail: Callable[[LoadedRule, str], None],
 ) -> None:
-    state: dict[str, int] = {}  # 1 visiting, 2 done
-
-    def visit(name: str, path: list[str]) -> None:
-        if state.get(name) == 2 or name not in derivers:
-            return
-        if state.get(name) == 1:
-            cycle = [*path[path.index(name) :], name]
-            fail(derivers[name], "derive rules form a cycle: " + " -> ".join(cycle))
-            return
-        state[name] = 1
-        for dep in derived_inputs(derivers[name].rule, indicators):
-            visit(dep, [*path, name])
-        state[name] = 2
-
-    for name in sorted(derivers):
-        visit(name, [])
+    """Depth-first search without recursion: a valid chain may be thousands of rules long."""
+    state: dict[str, int] = {}  # 1 on the current path, 2 done
+    for start in sorted(derivers):
+        if start in state:
+            continue
+        path = [start]
+        stack = [iter(derivers[start].rule.derived_inputs(indicators))]
+        state[start] = 1
+        while stack:
+            dep = next(stack[-1], None)
+            if dep is None:
+                state[path.pop()] = 2
+                stack.pop()
+            elif dep in derivers and state.get(dep) == 1:
+                cycle = [*path[path.index(dep) :], dep]
+                fail(derivers[dep], "derive rules form a cycle: " + " -> ".join(cycle))
+            elif dep in derivers and dep not in state:
+                state[dep] = 1
+                path.append(dep)
+                stack.append(iter(derivers[dep].rule.derived_inputs(indicators)))
 
 
 def _waivers(
@@ -550,13 +686,16 @@ def _waivers(
     for i, waiver in waivers:
         rule = rules.get(waiver.rule)
         if rule is None:
-            problems.at(doc, (i, "rule"), f"unknown rule {waiver.rule!r}{_suggest(waiver.rule, rules)}")
+            problems.at(doc, (i, "rule"), f"unknown rule {waiver.rule!r}{suggest(waiver.rule, rules)}")
         elif rule.rule.kind == "derive":
             problems.at(doc, (i, "rule"), "a derive rule has no verdicts to waive")
         if waiver.lab not in labs:
-            problems.at(doc, (i, "lab"), f"unknown lab {waiver.lab!r}{_suggest(waiver.lab, labs)}")
+            problems.at(doc, (i, "lab"), f"unknown lab {waiver.lab!r}{suggest(waiver.lab, labs)}")
         if (waiver.rule, waiver.lab) in seen:
             problems.at(doc, (i,), "a second waiver for the same rule and lab")
         seen.add((waiver.rule, waiver.lab))
-        out.append(LoadedWaiver(waiver, doc.path, doc.position((i,))[0]))
+        out.append(LoadedWaiver(waiver, _relative(doc), doc.position((i,))[0]))
     return out
+
+
+__all__ = ["MAX_DAYS", "Dataset", "Lab", "LoadedRule", "LoadedWaiver", "Strict", "load"]

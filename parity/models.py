@@ -8,9 +8,11 @@ Every model forbids unknown fields: in a watchdog's data a stray key is nearly a
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import functools
 import math
 import re
+from collections.abc import Iterable
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -33,9 +35,25 @@ Id = Annotated[
     Field(description="Letters, digits, '_', '.', '-'; starts with a letter or digit."),
 ]
 Text = Annotated[str, StringConstraints(min_length=1, strip_whitespace=False)]
-# Dates arrive as text (see `source`); lax parsing accepts exactly YYYY-MM-DD and names impossible dates.
-Date = Annotated[dt.date, Field(strict=False)]
 UNKNOWN = "unknown"
+MAX_DAYS = 36_500  # a hundred years: any longer window is a typo, and date arithmetic stays in range
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def parse_date(raw: Any) -> dt.date:
+    """Exactly YYYY-MM-DD (dates arrive as text, see `source`): no timestamps, week dates or integers."""
+    if isinstance(raw, dt.date) and not isinstance(raw, dt.datetime):
+        return raw
+    if isinstance(raw, str) and _ISO_DATE.fullmatch(raw):
+        try:
+            return dt.date.fromisoformat(raw)
+        except ValueError:
+            raise ValueError(f"{raw!r} is not a real date") from None
+    raise ValueError(f"expected a date YYYY-MM-DD, got {raw!r}")
+
+
+Date = Annotated[dt.date, BeforeValidator(parse_date), WithJsonSchema({"type": "string", "format": "date"})]
+Days = Annotated[int, Field(gt=0, le=MAX_DAYS)]
 
 
 class _Model(BaseModel):
@@ -54,7 +72,7 @@ class Indicator(_Model):
     unit: str | None = None
     levels: list[Text] | None = Field(None, description="level only: worst first.")
     description: str | None = None
-    max_age_days: Annotated[int, Field(gt=0)] | None = Field(
+    max_age_days: Days | None = Field(
         None, description="Evidence older than this many days is flagged stale."
     )
     derived: bool = Field(False, description="Set by a derive rule, never by a profile.")
@@ -75,6 +93,67 @@ class Indicator(_Model):
         if self.derived and self.type != "boolean":
             raise ValueError("a derived indicator must have type: boolean")
         return self
+
+    def coerce(self, raw: Any) -> tuple[Any, str | None]:
+        """A value in this indicator's own terms, or a message saying what was expected instead."""
+        kind = self.type
+        if kind == "boolean" and isinstance(raw, bool):
+            return raw, None
+        if kind == "number" and isinstance(raw, (int, float)) and not isinstance(raw, bool):
+            return (raw, None) if math.isfinite(raw) else (None, "must be a finite number")
+        if kind == "level" and isinstance(raw, str) and raw in (self.levels or ()):
+            return raw, None
+        if kind == "date" and isinstance(raw, (str, dt.date)):
+            try:
+                return parse_date(raw), None
+            except ValueError as e:
+                return None, str(e)
+        return None, self._expected(raw)
+
+    def _expected(self, raw: Any) -> str:
+        levels = self.levels or []
+        expected = {
+            "boolean": "true or false",
+            "number": "a number",
+            "level": f"one of {', '.join(levels)}",
+            "date": "a date YYYY-MM-DD",
+        }[self.type]
+        hint = ""
+        if self.type == "level" and isinstance(raw, str):
+            hint = suggest(raw, levels)
+        elif self.type == "boolean" and isinstance(raw, str) and raw.lower() in ("true", "false"):
+            hint = f" (write {raw.lower()} without quotes)"
+        elif self.type == "number" and isinstance(raw, str) and _looks_like_exponent(raw):
+            hint = " (write it out in plain decimals: exponents are not accepted)"
+        return f"expected {expected}, got {shown(raw)}{hint}"
+
+
+def suggest(name: str, known: Iterable[str]) -> str:
+    """ "; did you mean 'x'?" for the closest known name, or nothing."""
+    close = difflib.get_close_matches(name, list(known), n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def shown(raw: Any) -> str:
+    """An input value as a watchdog wrote it, for messages."""
+    if isinstance(raw, bool):
+        return "true" if raw else "false"
+    if raw is None:
+        return "nothing (null)"
+    if isinstance(raw, dict):
+        return "a mapping"
+    if isinstance(raw, list):
+        return "a list"
+    text = repr(raw) if isinstance(raw, str) else str(raw)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _looks_like_exponent(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return "e" in text.lower()
 
 
 # A scheme, then a host; no white space anywhere. (urlsplit costs 5x more per URL and accepts the same.)
@@ -158,9 +237,9 @@ def _parse_bar(raw: Any) -> Any:
     if isinstance(raw, dict) and len(raw) == 1:
         ((kind, arg),) = raw.items()
         if kind in ("quorum", "within_days"):
-            if type(arg) is not int or arg < (1 if kind == "quorum" else 0):
-                floor = "a whole number of at least 1" if kind == "quorum" else "whole days, 0 or more"
-                raise ValueError(f"{kind} must be {floor}, not {arg!r}")
+            low, high = (1, 100_000) if kind == "quorum" else (0, MAX_DAYS)
+            if type(arg) is not int or not low <= arg <= high:
+                raise ValueError(f"{kind} must be a whole number from {low} to {high}, not {arg!r}")
             return Bar(kind=kind, k=arg if kind == "quorum" else None, value=arg)
         if kind == "threshold":
             if arg is None or (isinstance(arg, float) and not math.isfinite(arg)):
@@ -177,7 +256,7 @@ _BAR_SCHEMA: dict[str, Any] = {
             "type": "object",
             "additionalProperties": False,
             "required": ["quorum"],
-            "properties": {"quorum": {"type": "integer", "minimum": 1}},
+            "properties": {"quorum": {"type": "integer", "minimum": 1, "maximum": 100_000}},
         },
         {
             "type": "object",
@@ -189,7 +268,7 @@ _BAR_SCHEMA: dict[str, Any] = {
             "type": "object",
             "additionalProperties": False,
             "required": ["within_days"],
-            "properties": {"within_days": {"type": "integer", "minimum": 0}},
+            "properties": {"within_days": {"type": "integer", "minimum": 0, "maximum": MAX_DAYS}},
         },
     ],
 }
@@ -277,7 +356,8 @@ class Rule(_Model):
     bar: BarSpec | None = None
     peers: Peers | None = None
     applies_to: list[Id] | None = Field(None, min_length=1)
-    max_age_days: Annotated[int, Field(gt=0)] | None = None
+    max_age_days: Days | None = None
+    in_force: Date | None = Field(None, description="Before this date the rule gives no verdict.")
     when: When | None = None
     require: Condition | None = None
     derive: Id | None = None
@@ -287,7 +367,16 @@ class Rule(_Model):
         if self.derive is not None:
             extra = [
                 f
-                for f in ("indicator", "bar", "require", "severity", "peers", "applies_to", "max_age_days")
+                for f in (
+                    "indicator",
+                    "bar",
+                    "require",
+                    "severity",
+                    "peers",
+                    "applies_to",
+                    "max_age_days",
+                    "in_force",
+                )
                 if getattr(self, f) is not None
             ]
             if extra:
@@ -310,10 +399,28 @@ class Rule(_Model):
         return self
 
     @property
+    def conditions(self) -> list[Condition]:
+        """Every condition of the rule: its `when` list, then its `require`."""
+        return [*(self.when.conditions if self.when else []), *([self.require] if self.require else [])]
+
+    def derived_inputs(self, indicators: dict[str, Indicator]) -> list[str]:
+        """The derived indicators this rule reads, sorted."""
+        return sorted({c.indicator for c in self.conditions if _is_derived(c.indicator, indicators)})
+
+    def reads(self) -> list[str]:
+        """The indicators the rule reads: its indicator, or those of its conditions."""
+        return [self.indicator] if self.indicator else [c.indicator for c in self.conditions]
+
+    @property
     def kind(self) -> Literal["bar", "commitment", "derive"]:
         if self.derive is not None:
             return "derive"
         return "commitment" if self.require is not None else "bar"
+
+
+def _is_derived(name: str, indicators: dict[str, Indicator]) -> bool:
+    found = indicators.get(name)
+    return found is not None and found.derived
 
 
 class RulePack(_Model):
@@ -322,6 +429,8 @@ class RulePack(_Model):
     pack: Id
     version: Text
     description: str | None = None
+    in_force: Date | None = Field(None, description="The default in_force of the pack's rules.")
+    tags: dict[Id, Text] = Field({}, description="The tags profiles may carry: name: what it means.")
     indicators: dict[str, Indicator] = {}
     rules: list[Rule] = []
 

@@ -1,33 +1,49 @@
-"""Rendering: a Report (or the rule list, or one rule's explanation) to text.
+"""Rendering: a Report (or the rule list, or one rule's explanation) to text, and the exit-code test.
 
-`FORMATS` maps a format name to a function returning a string; the CLI decides where it goes. Output
-depends only on its inputs (no clocks, no dict-order surprises), so the same inputs and `--as-of` give
-byte-identical text.
+`FORMATS` maps a format name to a function returning a string. Output depends only on its inputs (no
+clocks, no dict-order surprises), so the same inputs and `--as-of` give byte-identical text. Text that
+comes from profiles and packs is escaped for its format: no terminal control character reaches a terminal,
+and no profile text forms Markdown structure.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator
 from json.encoder import encode_basestring
 from typing import IO, Any
 
 from tabulate import tabulate
 
-from parity.evaluate import SHORTFALLS, STATUSES, Report, Verdict
-from parity.loader import Dataset, LoadedRule, paused_gc
+from parity.gcpause import paused_gc
+from parity.loader import Dataset, LoadedRule
 from parity.models import SEVERITIES, Bar, Evidence, Rule
+from parity.results import SHORTFALLS, STATUSES, Report, Verdict
 
 SCHEMA = "parity/report/v1"
 _SEVERITY_ORDER = {s: i for i, s in enumerate(reversed(SEVERITIES))}  # critical first
 _SHOWN_SETTERS = 3
+FAIL_ON = ("never", *SEVERITIES)
 
 
 def render(report: Report, fmt: str = "table") -> str:
     """The report in one of FORMATS."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; one of {', '.join(sorted(FORMATS))}")
     with paused_gc():
         return FORMATS[fmt](report)
+
+
+def fails(report: Report, fail_on: str) -> bool:
+    """Whether an unwaived shortfall at or above `fail_on` remains (`never`: never)."""
+    if fail_on not in FAIL_ON:
+        raise ValueError(f"unknown severity {fail_on!r}; one of {', '.join(FAIL_ON)}")
+    if fail_on == "never":
+        return False
+    floor = SEVERITIES.index(fail_on)
+    return any(v.status in SHORTFALLS and SEVERITIES.index(v.severity) >= floor for v in report.verdicts)
 
 
 def show(value: Any) -> str:
@@ -37,6 +53,24 @@ def show(value: Any) -> str:
     if isinstance(value, dt.date):
         return value.isoformat()
     return str(value)
+
+
+# C0 and C1 controls, DEL, and the bidirectional overrides that can reorder what a terminal shows.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def terminal(text: str) -> str:
+    """Text safe for a terminal: every control character shown as an escape (\\x1b), never sent."""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+_MARKDOWN = re.compile(r"([\\`*_\[\]<>|~&])")
+
+
+def markdown(text: str) -> str:
+    """Text that forms no Markdown or HTML structure: punctuation escaped, on one line."""
+    flat = " ".join(terminal(text).split())
+    return _MARKDOWN.sub(lambda m: "&amp;" if m.group() == "&" else "\\" + m.group(), flat)
 
 
 # --- JSON ------------------------------------------------------------------------------------------------
@@ -92,12 +126,19 @@ def verdict_json(v: Verdict, evidence_cache: dict[int, str] | None = None) -> st
     cache = evidence_cache if evidence_cache is not None else {}
     evidence = _evidence_text(v.evidence, cache)
     bar = v.bar
+    blocked = (
+        f', "blocked_by": {_strings(bar.blocked_by)}, "blocked_by_count": {bar.blocked_by_count}'
+        if bar.blocked_by is not None
+        else ""
+    )
     parts = [
         f'{{"lab": {encode_basestring(v.lab)}, "rule": {encode_basestring(v.rule)}, '
+        f'"title": {encode_basestring(v.title)}, "pack": {encode_basestring(v.pack)}, '
+        f'"indicator": {encode_basestring(v.indicator)}, '
         f'"area": {encode_basestring(v.area)}, "severity": "{v.severity}", "status": "{v.status}", '
         f'"state": "{v.state}", "value": {_encode(v.value)}, '
         f'"bar": {{"kind": "{bar.kind}", "value": {_encode(bar.value)}, "set_by": {_strings(bar.set_by)}, '
-        f'"set_by_count": {bar.set_by_count}, "peers_disclosed": {bar.peers_disclosed}'
+        f'"set_by_count": {bar.set_by_count}, "peers_disclosed": {bar.peers_disclosed}{blocked}'
         f"{_setter_evidence(bar.evidence, cache)}}}, "
         f'"gap": {_encode(v.gap)}, "flags": {_strings(v.flags)}, "evidence": {evidence}, '
         f'"location": {{"file": {encode_basestring(v.location.file)}, "line": {v.location.line}}}'
@@ -125,7 +166,16 @@ def iter_json(report: Report) -> Iterator[str]:
     }
     rest = {
         "labs": {
-            lab: {"name": s.name, "score": s.score, "areas": s.areas, "counts": s.counts}
+            lab: {
+                "name": s.name,
+                "score": s.score,
+                "coverage": s.coverage,
+                "areas": s.areas,
+                "packs": s.packs,
+                "pack_coverage": s.pack_coverage,
+                "unassessed": list(s.unassessed),
+                "counts": s.counts,
+            }
             for lab, s in report.labs.items()
         },
         "derived": report.derived,
@@ -157,6 +207,8 @@ def _json(report: Report) -> str:
 
 def write(report: Report, fmt: str, stream: IO[str]) -> None:
     """Write the report to a text stream; JSON goes out in pieces (a 1,000-lab report is ~100 MB)."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; one of {', '.join(sorted(FORMATS))}")
     with paused_gc():
         if fmt == "json":
             stream.writelines(iter_json(report))
@@ -180,21 +232,34 @@ def _setters(v: Verdict) -> str:
     return f"{shown} (+{more})" if more > 0 else shown
 
 
+def _blocked(v: Verdict) -> str:
+    """For an `all` bar that does not bind: the peers whose silence keeps it from binding."""
+    blocked = v.bar.blocked_by
+    if not blocked:
+        return ""
+    more = v.bar.blocked_by_count - min(len(blocked), _SHOWN_SETTERS)
+    listed = ", ".join(blocked[:_SHOWN_SETTERS])
+    return f"blocked by {listed} (+{more})" if more > 0 else f"blocked by {listed}"
+
+
 def _value_text(v: Verdict) -> str:
     return v.state if v.value is None else show(v.value)
 
 
-def _rows(verdicts: Iterable[Verdict]) -> list[list[str]]:
+Escape = Callable[[str], str]
+
+
+def _rows(verdicts: Iterable[Verdict], esc: Escape) -> list[list[str]]:
     ordered = sorted(verdicts, key=lambda v: (_SEVERITY_ORDER[v.severity], v.area, v.rule))
     return [
         [
             v.severity,
-            v.area,
-            v.rule,
+            esc(v.area),
+            esc(v.rule),
             v.status,
-            _value_text(v),
-            _bar_text(v),
-            _setters(v),
+            esc(_value_text(v)),
+            esc(_bar_text(v)),
+            esc(_setters(v)),
             "" if v.gap is None else show(v.gap),
             ", ".join(v.flags),
         ]
@@ -205,11 +270,27 @@ def _rows(verdicts: Iterable[Verdict]) -> list[list[str]]:
 _HEADERS = ["severity", "area", "rule", "status", "value", "bar", "set by", "gap", "flags"]
 
 
-def _summary(report: Report, lab: str) -> str:
+def _share(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
+def _summary(report: Report, lab: str, esc: Escape) -> list[str]:
+    """A lab's score beside its coverage, per pack too, its counts, and what nobody has assessed yet."""
     s = report.labs[lab]
-    score = "n/a" if s.score is None else f"{s.score:.2f}"
     counts = ", ".join(f"{n} {status.replace('_', ' ')}" for status in STATUSES if (n := s.counts[status]))
-    return f"{lab} ({s.name}): score {score}; {counts or 'no verdicts'}"
+    lines = [
+        f"{esc(lab)} ({esc(s.name)}): score {_share(s.score)}, coverage {_share(s.coverage)}; "
+        f"{counts or 'no verdicts'}"
+    ]
+    if s.packs:
+        per_pack = ", ".join(
+            f"{esc(p)} {_share(score)} (coverage {_share(s.pack_coverage.get(p))})"
+            for p, score in s.packs.items()
+        )
+        lines.append(f"  by pack: {per_pack}")
+    if s.unassessed:
+        lines.append(f"  not assessed yet: {esc(', '.join(s.unassessed))}")
+    return lines
 
 
 def _by_lab(report: Report) -> dict[str, list[Verdict]]:
@@ -220,46 +301,56 @@ def _by_lab(report: Report) -> dict[str, list[Verdict]]:
     return grouped
 
 
-def _waiver_lines(report: Report) -> list[str]:
+def _waiver_lines(report: Report, esc: Escape) -> list[str]:
     return [
-        f"{w.location.file}:{w.location.line}: waiver for {w.rule} / {w.lab} {w.problem}"
+        esc(f"{w.location.file}:{w.location.line}: waiver for {w.rule} / {w.lab} {w.problem}")
         for w in report.waiver_issues
     ]
 
 
-def _packs(report: Report) -> str:
-    return ", ".join(f"{p} {v}" for p, v in report.packs)
+def _packs(report: Report, esc: Escape) -> str:
+    return ", ".join(f"{esc(p)} {esc(v)}" for p, v in report.packs)
+
+
+def _header(report: Report, esc: Escape) -> str:
+    from parity import __version__
+
+    return f"parity {__version__} check as of {report.as_of.isoformat()} (packs: {_packs(report, esc)})"
 
 
 def _table(report: Report) -> str:
-    out = [f"parity check as of {report.as_of.isoformat()} ({_packs(report)})", ""]
-    for lab, shortfalls in _by_lab(report).items():
-        out.append(_summary(report, lab))
+    out = [_header(report, terminal), ""]
+    grouped = _by_lab(report)
+    for lab, shortfalls in grouped.items():
+        out += _summary(report, lab, terminal)
         if shortfalls:
-            out.append(
-                tabulate(_rows(shortfalls), headers=_HEADERS, tablefmt="simple", disable_numparse=True)
-            )
+            rows = _rows(shortfalls, terminal)
+            out.append(tabulate(rows, headers=_HEADERS, tablefmt="simple", disable_numparse=True))
         out.append("")
-    total = sum(len(s) for s in _by_lab(report).values())
-    out.append(f"{total} shortfall(s) across {len(report.labs)} lab(s).")
-    out.extend(_waiver_lines(report))
+    total = sum(len(s) for s in grouped.values())
+    out.append(
+        f"{total} shortfall(s) across {len(report.labs)} lab(s); scores count every pack listed above."
+    )
+    out.extend(_waiver_lines(report, terminal))
     return "\n".join(out) + "\n"
 
 
-def _md(text: str) -> str:
-    return text.replace("|", "\\|")
-
-
 def _markdown(report: Report) -> str:
-    out = [f"# parity report, as of {report.as_of.isoformat()}", "", f"Rule packs: {_packs(report)}.", ""]
+    out = [f"# parity report, as of {report.as_of.isoformat()}", "", _header(report, markdown) + ".", ""]
     for lab, shortfalls in _by_lab(report).items():
-        out += [f"## {_md(report.labs[lab].name)} (`{lab}`)", "", _md(_summary(report, lab)), ""]
+        out += [f"## {markdown(report.labs[lab].name)} ({markdown(lab)})", ""]
+        out += [line.strip() + "  " for line in _summary(report, lab, markdown)]
+        out.append("")
         if shortfalls:
-            rows = [[_md(cell) for cell in row] for row in _rows(shortfalls)]
-            out += [tabulate(rows, headers=_HEADERS, tablefmt="github", disable_numparse=True), ""]
-    waivers = _waiver_lines(report)
+            out += [
+                tabulate(
+                    _rows(shortfalls, markdown), headers=_HEADERS, tablefmt="github", disable_numparse=True
+                ),
+                "",
+            ]
+    waivers = _waiver_lines(report, markdown)
     if waivers:
-        out += ["## Waivers needing attention", "", *(f"- {_md(line)}" for line in waivers), ""]
+        out += ["## Waivers needing attention", "", *(f"- {line}" for line in waivers), ""]
     return "\n".join(out)
 
 
@@ -303,16 +394,20 @@ def _rule_row(loaded: LoadedRule, data: Dataset) -> dict[str, Any]:
         "checks": rule_target(rule),
         "severity": rule.severity or "",
         "applies_to": ", ".join(rule.applies_to or []) or "all labs",
+        "in_force": loaded.in_force.isoformat() if loaded.in_force else "",
     }
 
 
 def render_rules(data: Dataset, fmt: str) -> str:
     """The rule list: id, pack, kind, area, what it checks, severity, who it applies to."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; one of {', '.join(sorted(FORMATS))}")
     rows = [_rule_row(loaded, data) for loaded in data.rules.values()]
     if fmt == "json":
         return json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
+    esc = markdown if fmt == "markdown" else terminal
     table = tabulate(
-        [list(r.values()) for r in rows],
+        [[esc(str(x)) for x in r.values()] for r in rows],
         headers="keys" if not rows else list(rows[0]),
         tablefmt="github" if fmt == "markdown" else "simple",
         disable_numparse=True,
@@ -322,6 +417,8 @@ def render_rules(data: Dataset, fmt: str) -> str:
 
 def render_explain(data: Dataset, rule_id: str, report: Report, fmt: str) -> str:
     """One rule in words, and where every lab stands against it now."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; one of {', '.join(sorted(FORMATS))}")
     loaded = data.rules[rule_id]
     rule = loaded.rule
     verdicts = [v for v in report.verdicts if v.rule == rule_id]
@@ -338,9 +435,14 @@ def render_explain(data: Dataset, rule_id: str, report: Report, fmt: str) -> str
     lines = [
         f"{rule.id}: {rule.title or rule_target(rule)}",
         f"  pack {loaded.pack} ({loaded.file}:{loaded.line}); {rule.kind} rule"
-        + (f", severity {rule.severity}" if rule.severity else ""),
+        + (f", severity {rule.severity}" if rule.severity else "")
+        + (f", in force from {loaded.in_force.isoformat()}" if loaded.in_force else ""),
     ]
     lines += _explain_body(rule, data)
+    if fmt == "markdown":  # escaped, each line its own line break
+        lines = [markdown(line) + "  " for line in lines]
+    else:
+        lines = [terminal(line) for line in lines]
     lines += ["", f"Standing as of {report.as_of.isoformat()}:", _explain_table(rule, report, verdicts, fmt)]
     return "\n".join(lines) + "\n"
 
@@ -375,7 +477,7 @@ def _explain_body(rule: Rule, data: Dataset) -> list[str]:
         if rule.require:
             lines.append(f"  require: {rule.require.describe()}")
         if rule.derive:
-            lines.append(f"  derives: {rule.derive} (true, false, or undisclosed when unknown)")
+            lines.append(f"  derives: {rule.derive} (true, false, undisclosed or unassessed)")
     lines.append(f"  applies to: {', '.join(rule.applies_to) if rule.applies_to else 'every lab'}")
     for label, text in (("rationale", rule.rationale), ("description", rule.description)):
         if text:
@@ -385,19 +487,17 @@ def _explain_body(rule: Rule, data: Dataset) -> list[str]:
 
 def _explain_table(rule: Rule, report: Report, verdicts: list[Verdict], fmt: str) -> str:
     tablefmt = "github" if fmt == "markdown" else "simple"
+    esc = markdown if fmt == "markdown" else terminal
     if rule.derive:
-        rows = [
-            [lab, show(values[rule.derive]) if values[rule.derive] is not None else "undisclosed"]
-            for lab, values in report.derived.items()
-        ]
-        return tabulate(rows, headers=["lab", rule.derive], tablefmt=tablefmt, disable_numparse=True)
+        rows = [[esc(lab), esc(show(values[rule.derive]))] for lab, values in report.derived.items()]
+        return tabulate(rows, headers=["lab", esc(rule.derive)], tablefmt=tablefmt, disable_numparse=True)
     rows = [
         [
-            v.lab,
+            esc(v.lab),
             v.status,
-            _value_text(v),
-            _bar_text(v),
-            _setters(v),
+            esc(_value_text(v)),
+            esc(_bar_text(v)),
+            esc(_setters(v) or _blocked(v)),
             str(v.bar.peers_disclosed),
             "" if v.gap is None else show(v.gap),
             ", ".join(v.flags),

@@ -1,189 +1,362 @@
-"""Reading one YAML file safely: bytes to plain data, with positions for every key.
+"""Parsing one YAML document: bytes in, plain data out, with the position of every key. No I/O.
 
-PyYAML's constructors would silently keep the last of two duplicate keys, build arbitrary objects from
-`!!python/...` tags (with the unsafe loaders), expand alias bombs without limit, and turn `2026-02-30` into a
-traceback. So we only *compose* the node tree (in C where available) and build the data ourselves: standard
-scalar tags only, duplicate keys reported, a budget on nodes and depth, and dates left as text for the models
-to validate with a proper message.
+PyYAML's constructors would keep the last of two duplicate keys, build objects from `!!python/...` tags,
+expand alias bombs without limit, and read YAML 1.1's surprises as facts (`yes` is true, `3:6` is 186,
+`0x58` is 88, `2026-02-30` a traceback). So parity reads the parser's *events* (in C where available) and
+builds the data itself:
+
+- scalars are read strictly: `true`/`false`, plain decimal numbers of at most 15 digits, `null`/`~`/empty;
+  a plain scalar that YAML 1.1 would read as anything else is a problem with a hint, never a silent value;
+  dates stay text for the models, which accept exactly YYYY-MM-DD;
+- a budget on nodes (aliases count the size of what they repeat) and on depth stops the parse the moment it
+  is crossed, so a hostile file costs a few times its size at most;
+- every key's line and column are kept in a side table addressed by key path, so a problem is located in
+  constant time, however many there are.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import yaml
-from yaml.constructor import SafeConstructor
+from yaml.resolver import Resolver
 
 from parity.errors import LoadError, Problem
 
-try:  # the C parser is 5-10x faster; the pure-Python one behaves the same
+try:  # the C parser is 5-10x faster; the pure-Python one gives the same events
     from yaml import CSafeLoader as _Loader
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
-MAX_FILE_BYTES = 8 * 1024 * 1024
-MAX_NODES = 500_000  # after alias expansion: a hand-kept profile has a few thousand
+MAX_FILE_BYTES = 64 * 1024 * 1024  # 100,000 practices with quoted evidence fit
+MAX_NODES = 2_000_000  # after alias expansion: 100,000 practices with evidence is about 1,000,000
 MAX_DEPTH = 64
+MAX_DIGITS = 15  # every such number is exact as a float, and none is absurd in a profile
 
 _TAG = "tag:yaml.org,2002:"
-_SCALARS = SafeConstructor()
+_INT = re.compile(r"-?(?:0|[1-9][0-9]*)")
+_FLOAT = re.compile(r"-?(?:0|[1-9][0-9]*)\.[0-9]+")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_YAML11 = Resolver()  # only to name what YAML 1.1 would have made of a scalar we refuse
+# The first characters of every plain scalar YAML 1.1 reads as a bool, number, null or timestamp.
+_SUSPECT = frozenset("yYnNtTfFoO-+0123456789.~<=")
+
+Loc = tuple[str | int, ...]
+# A container's marks: (line, column, {key: entry}) or (line, column, [entry]); an entry is
+# (line, column, the child's marks or None for a scalar). Lines and columns are 1-based.
+Marks = tuple[int, int, Any]
 
 
 @dataclass
 class Located:
-    """Plain data read from a file, plus where each key and item stands in it."""
+    """Plain data read from one file, where each key and item stands in it, and the problems found."""
 
     path: str
     data: Any
-    root: yaml.Node | None = field(repr=False)
+    marks: Marks | None = field(repr=False)
     problems: list[Problem] = field(default_factory=list)
+    # Key paths whose scalar was refused here: later checks stay quiet about them (one problem per fault).
+    refused: set[Loc] = field(default_factory=set, repr=False)
+    relative: str = ""  # how reports name the file (set by the loader: relative to the data root)
 
-    def position(self, loc: tuple[str | int, ...]) -> tuple[int, int]:
-        """(line, column), 1-based, of the deepest node on `loc` that exists in the file."""
-        if self.root is None:
+    def position(self, loc: Loc) -> tuple[int, int]:
+        """(line, column) of the deepest key or item on `loc` that exists in the file."""
+        if self.marks is None:
             return 1, 1
-        node: yaml.Node = self.root
-        mark = node.start_mark
+        line, column, children = self.marks
         for part in loc:
-            child = _child(node, part)
-            if child is None:
+            entry = _entry(children, part)
+            if entry is None:
                 break
-            key_node, node = child
-            mark = (key_node or node).start_mark
-        return mark.line + 1, mark.column + 1
+            line, column, children = entry
+        return line, column
 
-    def key_lines(self, loc: tuple[str | int, ...]) -> dict[str, int]:
-        """The line of every key of the mapping at `loc`, in one pass (positions one by one are O(n²))."""
-        node: yaml.Node | None = self.root
+    def key_lines(self, loc: Loc) -> dict[str, int]:
+        """The line of every key of the mapping at `loc`."""
+        children = self.marks[2] if self.marks else None
         for part in loc:
-            child = _child(node, part) if node is not None else None
-            node = child[1] if child else None
-        if not isinstance(node, yaml.MappingNode):
+            entry = _entry(children, part)
+            children = entry[2] if entry else None
+        if not isinstance(children, dict):
             return {}
-        return {k.value: k.start_mark.line + 1 for k, _ in node.value if isinstance(k, yaml.ScalarNode)}
+        return {key: entry[0] for key, entry in children.items()}
 
 
-def _child(node: yaml.Node, part: str | int) -> tuple[yaml.Node | None, yaml.Node] | None:
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            if isinstance(key, yaml.ScalarNode) and key.value == str(part):
-                return key, value
-    elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
-        return None, node.value[part]
+def _entry(children: Any, part: str | int) -> Any:
+    if isinstance(children, dict):
+        return children.get(part) if isinstance(part, str) else None
+    if isinstance(children, list) and isinstance(part, int) and 0 <= part < len(children):
+        return children[part]
     return None
 
 
-def read(path: Path, display: str) -> Located:
-    """Read and build one YAML file.
+def parse(raw: bytes, name: str) -> Located:
+    """One YAML document as plain data.
 
-    Raises LoadError when the file cannot be read as YAML at all; problems that leave the rest of the file
-    readable (a duplicate key, a forbidden tag) are returned in `.problems` so the caller can go on
-    validating and report everything at once.
+    Raises LoadError when the bytes cannot be read as a YAML document at all; problems that leave the rest
+    readable (a duplicate key, a refused scalar) are returned in `.problems`, so that the caller can go on
+    and report everything at once.
     """
-    try:
-        raw = path.read_bytes()
-    except OSError as e:
-        raise LoadError([Problem(display, 1, 1, "", f"cannot read file: {e.strerror}")]) from e
     if len(raw) > MAX_FILE_BYTES:
-        message = f"file is {len(raw)} bytes; parity reads at most {MAX_FILE_BYTES}"
-        raise LoadError([Problem(display, 1, 1, "", message)])
-    text = _decode(raw, display)
+        raise LoadError(
+            [Problem(name, 1, 1, "", f"file is {len(raw)} bytes; parity reads at most {MAX_FILE_BYTES}")]
+        )
+    text = _decode(raw, name)
+    builder = _Builder(name)
+    loader = _Loader(text)
     try:
-        root = yaml.compose(text, Loader=_Loader)
+        data, marks = builder.document(loader)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        raise LoadError([Problem(display, line, col, "", f"YAML syntax error: {e.problem}")]) from e
+        raise LoadError([Problem(name, line, col, "", f"YAML syntax error: {e.problem}")]) from None
     except yaml.YAMLError as e:
-        raise LoadError([Problem(display, 1, 1, "", f"YAML error: {e}")]) from e
-    if root is None:
-        raise LoadError([Problem(display, 1, 1, "", "file is empty")])
-    builder = _Builder(display)
-    data = builder.build(root, 0)
-    return Located(display, data, root, builder.problems)
+        raise LoadError([Problem(name, 1, 1, "", f"YAML error: {e}")]) from None
+    finally:
+        loader.dispose()
+    return Located(name, data, marks, builder.problems, builder.refused)
 
 
-def _decode(raw: bytes, display: str) -> str:
+def _decode(raw: bytes, name: str) -> str:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         line = raw.count(b"\n", 0, e.start) + 1
         column = e.start - (raw.rfind(b"\n", 0, e.start) + 1) + 1
         message = f"invalid UTF-8 (byte 0x{raw[e.start]:02x}); save the file as UTF-8"
-        raise LoadError([Problem(display, line, column, "", message)]) from e
+        raise LoadError([Problem(name, line, column, "", message)]) from None
 
 
 class _Builder:
-    """Builds plain data from a node tree, collecting problems instead of raising."""
+    """Builds plain data from parser events, collecting problems instead of raising where it can."""
 
-    def __init__(self, display: str) -> None:
-        self.display = display
+    def __init__(self, name: str) -> None:
+        self.name = name
         self.problems: list[Problem] = []
+        self.refused: set[Loc] = set()
         self.nodes = 0
+        self.anchors: dict[str, tuple[Any, Any, int] | None] = {}  # None: still being built
 
-    def fail(self, node: yaml.Node, message: str) -> None:
-        mark = node.start_mark
-        self.problems.append(Problem(self.display, mark.line + 1, mark.column + 1, "", message))
+    def fail(self, event: yaml.Event, loc: Loc, message: str) -> None:
+        self.problems.append(Problem(self.name, *_at(event), _field(loc), message))
 
-    def build(self, node: yaml.Node, depth: int) -> Any:
-        self.nodes += 1
+    def budget(self, event: yaml.Event, count: int, depth: int) -> None:
+        self.nodes += count
         if self.nodes > MAX_NODES or depth > MAX_DEPTH:
-            # Raised, not collected: an alias bomb or a recursive alias must stop the walk at once.
+            # Raised, not collected: an alias bomb or a deep nest must stop the parse at once.
             limit = f"more than {MAX_NODES} nodes" if self.nodes > MAX_NODES else "nested too deeply"
-            mark = node.start_mark
             message = f"document has {limit} (alias bomb or recursive alias?); refused"
-            raise LoadError([Problem(self.display, mark.line + 1, mark.column + 1, "", message)])
-        if isinstance(node, yaml.MappingNode):
-            return self._mapping(node, depth)
-        if isinstance(node, yaml.SequenceNode):
-            if node.tag != _TAG + "seq":
-                self.fail(node, f"YAML tag {node.tag!r} is not allowed")
-            return [self.build(item, depth + 1) for item in node.value]
-        return self._scalar(node)
+            raise LoadError([Problem(self.name, *_at(event), "", message)])
 
-    def _mapping(self, node: yaml.MappingNode, depth: int) -> dict[str, Any]:
-        if node.tag != _TAG + "map":
-            self.fail(node, f"YAML tag {node.tag!r} is not allowed")
+    def document(self, loader: Any) -> tuple[Any, Marks | None]:
+        loader.get_event()  # stream start
+        start = loader.get_event()
+        if isinstance(start, yaml.StreamEndEvent):
+            raise LoadError([Problem(self.name, 1, 1, "", "file is empty")])
+        first = loader.get_event()
+        data, marks, _ = self.node(loader, first, (), 0)
+        loader.get_event()  # document end
+        after = loader.get_event()
+        if not isinstance(after, yaml.StreamEndEvent):
+            message = "a file holds one YAML document; remove the second '---'"
+            raise LoadError([Problem(self.name, *_at(after), "", message)])
+        if marks is None:  # a scalar document: keep a position for it
+            marks = (*_at(first), None)
+        return data, marks
+
+    def node(self, loader: Any, event: yaml.Event, loc: Loc, depth: int) -> tuple[Any, Any, int]:
+        """(data, marks, node count) of the node that starts with `event`."""
+        self.budget(event, 1, depth)
+        if isinstance(event, yaml.AliasEvent):
+            return self.alias(event, loc, depth)
+        start = self.nodes
+        data: Any
+        children: Any
+        if isinstance(event, yaml.MappingStartEvent):
+            self.tag(event, loc, "map")
+            self.open_anchor(event)
+            data, children = self.mapping(loader, loc, depth)
+        elif isinstance(event, yaml.SequenceStartEvent):
+            self.tag(event, loc, "seq")
+            self.open_anchor(event)
+            data, children = self.sequence(loader, loc, depth)
+        else:
+            assert isinstance(event, yaml.ScalarEvent)
+            self.open_anchor(event)
+            data, children = self.scalar(event, loc), None
+        marks = None if children is None else (*_at(event), children)
+        size = self.nodes - start + 1
+        anchor = getattr(event, "anchor", None)
+        if anchor:
+            self.anchors[anchor] = (data, marks, size)
+        return data, marks, size
+
+    def open_anchor(self, event: Any) -> None:
+        if event.anchor:
+            self.anchors[event.anchor] = None
+
+    def alias(self, event: yaml.AliasEvent, loc: Loc, depth: int) -> tuple[Any, Any, int]:
+        if event.anchor is None or event.anchor not in self.anchors:
+            raise LoadError([_problem(self.name, event, loc, f"alias *{event.anchor} has no anchor")])
+        found = self.anchors[event.anchor]
+        if found is None:
+            raise LoadError([_problem(self.name, event, loc, f"alias *{event.anchor} refers to itself")])
+        data, marks, size = found
+        self.budget(event, size, depth)
+        return data, marks, size
+
+    def tag(self, event: Any, loc: Loc, kind: str) -> None:
+        if event.tag not in (None, "!", _TAG + kind):
+            self.fail(event, loc, f"YAML tag {event.tag!r} is not allowed")
+
+    def mapping(self, loader: Any, loc: Loc, depth: int) -> tuple[dict[str, Any], Any]:
         out: dict[str, Any] = {}
-        first_line: dict[str, int] = {}
-        for key_node, value_node in node.value:
-            if key_node.tag == _TAG + "merge":
-                self.fail(key_node, "merge keys (<<) are not supported; write the keys out")
+        children: dict[str, Any] = {}
+        get = loader.get_event
+        while True:
+            key_event = get()
+            kind = type(key_event)
+            if kind is yaml.MappingEndEvent:
+                return out, children
+            if kind is yaml.ScalarEvent and key_event.tag is None and not key_event.anchor:
+                key = key_event.value  # the common case, checked below only for a merge key
+                key = self.key(loader, key_event, loc, depth) if key == "<<" else key
+                self.nodes += 1
+            else:
+                key = self.key(loader, key_event, loc, depth)
+            value_event = get()
+            if key is None or key in children:
+                if key is not None:
+                    line = children[key][0]
+                    self.fail(key_event, (*loc, key), f"duplicate key {key!r} (first at line {line})")
+                self.node(loader, value_event, (*loc, "?"), depth + 1)  # read and drop it
                 continue
-            if not isinstance(key_node, yaml.ScalarNode):
-                self.fail(key_node, "keys must be text, not a list or mapping")
+            mark = key_event.start_mark
+            if type(value_event) is yaml.ScalarEvent and not value_event.anchor:
+                self.nodes += 1  # a scalar value, the common case: no marks of its own
+                if self.nodes > MAX_NODES:
+                    self.budget(value_event, 0, depth)
+                out[key] = self.scalar(value_event, (*loc, key))
+                children[key] = (mark.line + 1, mark.column + 1, None)
                 continue
-            key = self.build(key_node, depth + 1)
-            if not isinstance(key, str):
-                self.fail(key_node, f"keys must be text, not {key!r}; quote the key")
-                continue
-            if key in first_line:
-                self.fail(key_node, f"duplicate key {key!r} (first at line {first_line[key]})")
-                continue
-            first_line[key] = key_node.start_mark.line + 1
-            out[key] = self.build(value_node, depth + 1)
-        return out
+            value, marks, _ = self.node(loader, value_event, (*loc, key), depth + 1)
+            out[key] = value
+            children[key] = (mark.line + 1, mark.column + 1, _inner(marks))
 
-    def _scalar(self, node: yaml.Node) -> Any:
-        tag = node.tag
-        if tag in (_TAG + "str", _TAG + "timestamp", "!"):
-            # Dates stay text here; the models parse them and name an impossible one properly.
-            return node.value
-        constructors = {
-            _TAG + "null": _SCALARS.construct_yaml_null,
-            _TAG + "bool": _SCALARS.construct_yaml_bool,
-            _TAG + "int": _SCALARS.construct_yaml_int,
-            _TAG + "float": _SCALARS.construct_yaml_float,
-        }
-        if tag in constructors:
-            return constructors[tag](node)  # type: ignore[arg-type]
-        self.fail(node, f"YAML tag {tag!r} is not allowed (parity never constructs objects)")
-        return None
+    def key(self, loader: Any, event: yaml.Event, loc: Loc, depth: int) -> str | None:
+        """A mapping key as text (keys are names: `1:` and `yes:` are the names "1" and "yes")."""
+        if not isinstance(event, yaml.ScalarEvent):
+            self.node(loader, event, loc, depth + 1)
+            self.fail(event, loc, "keys must be text, not a list or mapping")
+            return None
+        self.budget(event, 1, depth)
+        if event.value == "<<" and not event.style and event.tag is None:
+            self.fail(event, loc, "merge keys (<<) are not supported; write the keys out")
+            return None
+        if event.tag not in (None, "!", _TAG + "str"):
+            self.fail(event, loc, f"YAML tag {event.tag!r} is not allowed on a key")
+        if event.anchor:
+            self.anchors[event.anchor] = (event.value, None, 1)
+        return str(event.value)
+
+    def sequence(self, loader: Any, loc: Loc, depth: int) -> tuple[list[Any], Any]:
+        out: list[Any] = []
+        children: list[Any] = []
+        while True:
+            event = loader.get_event()
+            if isinstance(event, yaml.SequenceEndEvent):
+                return out, children
+            value, marks, _ = self.node(loader, event, (*loc, len(out)), depth + 1)
+            out.append(value)
+            children.append((*_at(event), _inner(marks)))
+
+    def scalar(self, event: yaml.ScalarEvent, loc: Loc) -> Any:
+        tag, text = event.tag, event.value
+        if tag in (None, "!") and (event.style or tag == "!"):
+            return text  # quoted or block scalars, and `! x`, are text
+        if tag == _TAG + "str":
+            return text
+        if tag is None:
+            return self.plain(event, loc)
+        if tag in (_TAG + "bool", _TAG + "int", _TAG + "float", _TAG + "null", _TAG + "timestamp"):
+            value, error = _strict(tag.removeprefix(_TAG), text)
+            if error:
+                return self.refuse(event, loc, text, error)
+            return value
+        self.fail(event, loc, f"YAML tag {tag!r} is not allowed (parity never constructs objects)")
+        self.refused.add(loc)
+        return text
+
+    def plain(self, event: yaml.ScalarEvent, loc: Loc) -> Any:
+        text = event.value
+        if text and text[0] not in _SUSPECT:
+            return text  # YAML 1.1 reads no scalar that starts so as anything but text
+        if _INT.fullmatch(text) and len(text) <= MAX_DIGITS:
+            return int(text)
+        if _DATE.fullmatch(text):
+            return text  # dates stay text: the models accept exactly YYYY-MM-DD and name a bad one
+        kind = _YAML11.resolve(yaml.ScalarNode, text, (True, False)).removeprefix(_TAG)
+        if kind in ("str", "timestamp"):
+            return text  # dates stay text: the models accept exactly YYYY-MM-DD and name a bad one
+        value, error = _strict(kind, text)
+        if error:
+            return self.refuse(event, loc, text, error)
+        return value
+
+    def refuse(self, event: yaml.Event, loc: Loc, text: str, error: str) -> str:
+        self.fail(event, loc, error)
+        self.refused.add(loc)
+        return text
 
 
-def iter_yaml(directory: Path) -> Iterator[Path]:
-    """The YAML files of a directory, sorted so every run reads them in the same order."""
-    return iter(sorted(p for p in directory.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file()))
+def _strict(kind: str, text: str) -> tuple[Any, str | None]:
+    """A scalar of a YAML 1.1 type in the one form parity accepts, or why it is refused."""
+    if kind == "timestamp":
+        return text, None
+    if kind == "null":
+        if text in ("", "~", "null"):
+            return None, None
+        return None, f"{text!r} is not a value: write null (or quote it for text)"
+    if kind == "bool":
+        if text in ("true", "false"):
+            return text == "true", None
+        return None, f"{text!r} is not a boolean here: write true or false (or quote it for text)"
+    if kind == "int" and _INT.fullmatch(text):
+        return _bounded(text, int)
+    if kind == "float" and _FLOAT.fullmatch(text):
+        return _bounded(text, float)
+    if kind in ("int", "float"):
+        return None, (
+            f"{text!r} is not a plain decimal number: write digits, with a dot for decimals (like 88 or "
+            "0.5); no leading zeros, base prefixes, underscores, colons, exponents or infinities (or quote "
+            "it for text)"
+        )
+    return None, f"{text!r} is not a {kind}"
+
+
+def _bounded(text: str, kind: type[int] | type[float]) -> tuple[Any, str | None]:
+    whole, _, decimals = text.lstrip("-").partition(".")
+    if len(whole) > MAX_DIGITS or len(decimals) > MAX_DIGITS:
+        return None, f"number out of range: at most {MAX_DIGITS} digits before and after the decimal point"
+    return kind(text), None
+
+
+def _inner(marks: Marks | None) -> Any:
+    """A child's own keys or items (its position is that of its key or item)."""
+    return marks[2] if marks is not None else None
+
+
+def _field(loc: Loc) -> str:
+    return ".".join(map(str, loc))
+
+
+def _problem(name: str, event: yaml.Event, loc: Loc, message: str) -> Problem:
+    return Problem(name, *_at(event), _field(loc), message)
+
+
+def _at(event: yaml.Event) -> tuple[int, int]:
+    """An event's 1-based (line, column)."""
+    mark = event.start_mark
+    return (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)

@@ -1,55 +1,47 @@
-"""An independent reference evaluator for parity, written only from SPEC.md and docs/semantics.md.
+"""An independent reference evaluator for parity, written only from docs/verdicts.md and docs/report.md.
 
-It takes plain YAML-shaped data (lists of dicts) and favours obviously-correct code over speed:
-every bar recomputes its peers and sorts them from scratch; derived values are computed by memoised
-recursion. It must never import `parity`.
+It takes plain YAML-shaped data (lists of dicts, as `yaml.safe_load` gives them) and favours
+obviously-correct code over speed: every bar recomputes its peers and sorts them from scratch; derived
+values are computed by memoised recursion. Its output has the shape of the JSON report (dates as
+`YYYY-MM-DD`, gaps and scores as exact `int` or `Decimal`), so that it can be compared field by field
+with `json.loads(parity.render(report, "json"))`. It must never import `parity`.
+
+The section numbers in the comments are those of docs/verdicts.md.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+import yaml
+
 Value = Any  # bool | int | float | str | date
-Tri = bool | None  # three-valued logic: None is unknown
+# A condition or derived value: True, False, "undisclosed" or "unassessed".
+Truth = bool | str
 
+UNDISCLOSED = "undisclosed"
+UNASSESSED = "unassessed"
+STATUSES = ("surpasses", "meets", "below", "undisclosed", "unassessed", "not_applicable", "no_bar", "waived")
 SHORTFALLS = ("below", "undisclosed")
-SET_BY_LIMIT = 20
+LIST_LIMIT = 20  # set_by and blocked_by list at most this many labs
+SETTER_EVIDENCE = 3  # a shortfall's bar cites the evidence of this many setters
+FOUR_DECIMALS = Decimal("0.0001")
 
 
-@dataclass(frozen=True)
-class RefVerdict:
-    status: str
-    value: Value
-    bar_value: Value
-    set_by: tuple[str, ...]
-    set_by_count: int
-    peers_disclosed: int
-    gap: int | float | None
-    flags: tuple[str, ...]
-    is_commitment: bool = False
-    area: str = ""
-    underlying: str | None = None  # the status hidden by an active waiver
-    meets_bar: bool = False  # a commitment whose `require` is `meets: <bar>`: its bar is reported
-
-
-@dataclass(frozen=True)
-class RefBar:
-    binds: bool
-    value: Value
-    set_by: tuple[str, ...]
-    set_by_count: int
-    peers_disclosed: int
-
-
-@dataclass(frozen=True)
-class RefScore:
-    score: float | None
-    areas: dict[str, float | None]
-    counts: dict[str, int]
+def jsonable(value: Any) -> Any:
+    """The value as the JSON report writes it: dates as YYYY-MM-DD, containers recursively."""
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    return value
 
 
 def bar_kind(bar: str | dict[str, Any]) -> tuple[str, Any]:
@@ -60,42 +52,130 @@ def bar_kind(bar: str | dict[str, Any]) -> tuple[str, Any]:
     return kind, arg
 
 
+def ratio(good: int, total: int) -> Decimal | None:
+    """good / total rounded to 4 decimals (half up), None when total is 0."""
+    if total == 0:
+        return None
+    return (Decimal(good) / Decimal(total)).quantize(FOUR_DECIMALS, rounding=ROUND_HALF_UP)
+
+
+# ---- locations in the YAML text -----------------------------------------------------------------
+_TOP_KEY = re.compile(r"^[^\s#-][^:]*:")
+_PRACTICE_KEY = re.compile(r"^  ([^\s#-][^:]*):")
+
+
+def practice_lines(text: str) -> tuple[int, dict[str, int]]:
+    """(line of `practices:`, {indicator: line of its key}) in a profile's YAML text, 1-based.
+
+    Reads block-style YAML as PyYAML writes it: top-level keys at column 0, practice keys indented by
+    two spaces under `practices:`. Comment and blank lines are skipped but counted.
+    """
+    practices_line = 0
+    lines: dict[str, int] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not practices_line:
+            if line.startswith("practices:"):
+                practices_line = number
+            continue
+        if _TOP_KEY.match(line) or line.startswith("- "):
+            break  # the next top-level key: practices are over
+        match = _PRACTICE_KEY.match(line)
+        if match:
+            lines[match.group(1).strip()] = number
+    if not practices_line:
+        raise ValueError("no `practices:` key at column 0 in the profile text")
+    return practices_line, lines
+
+
+def waiver_lines(text: str) -> list[int]:
+    """The 1-based line of each waiver (its `- ` list item) in a waivers file, in order."""
+    return [n for n, line in enumerate(text.splitlines(), start=1) if line.startswith("- ")]
+
+
+@dataclass(frozen=True)
+class Bar:
+    kind: str
+    binds: bool
+    value: Value  # None when it does not bind
+    setters: tuple[str, ...]  # every setter, sorted by id (not cut to LIST_LIMIT)
+    peers_disclosed: int
+    blocked: tuple[str, ...] | None  # `all` only: every peer that is not disclosed, sorted by id
+
+
 class Reference:
-    def __init__(self, packs: list[dict], profiles: list[dict], as_of: date) -> None:
+    def __init__(
+        self,
+        packs: list[dict],
+        profiles: list[dict],
+        as_of: date,
+        waivers: list[dict] | None = None,
+        profile_texts: dict[str, str] | None = None,
+        waivers_text: str | None = None,
+    ) -> None:
         self.as_of = as_of
         self.indicators: dict[str, dict] = {}
         self.rules: list[dict] = []
+        self.pack_of: dict[str, str] = {}
+        self.in_force: dict[str, date | None] = {}
+        self.pack_ids = sorted(p["pack"] for p in packs)
+        self.pack_versions = {p["pack"]: str(p["version"]) for p in packs}
         for pack in packs:
             self.indicators.update(pack.get("indicators") or {})
-            self.rules.extend(pack.get("rules") or [])
+            for rule in pack.get("rules") or []:
+                rule_id = rule.get("id") or rule["derive"]
+                self.rules.append(rule)
+                self.pack_of[rule_id] = pack["pack"]
+                # in_force: the rule's own date, else its pack's (the default of its rules)
+                self.in_force[rule_id] = rule.get("in_force", pack.get("in_force"))
         self.profiles = {p["id"]: p for p in profiles}
         self.labs = sorted(self.profiles)
         self.derive_rules = {r["derive"]: r for r in self.rules if "derive" in r}
-        self._derived_memo: dict[tuple[str, str], Tri] = {}
+        self.waivers = list(waivers or [])
+        self._derived_memo: dict[tuple[str, str], Truth] = {}
+        # locations: from the exact text of each file when given, else from a plain dump
+        self._lines: dict[str, tuple[int, dict[str, int]]] = {}
+        for lab, profile in self.profiles.items():
+            text = (profile_texts or {}).get(lab)
+            if text is None:
+                text = yaml.safe_dump(profile, sort_keys=False)
+            self._lines[lab] = practice_lines(text)
+        if waivers_text is None:
+            waivers_text = yaml.safe_dump(self.waivers, sort_keys=False) if self.waivers else ""
+        self._waiver_lines = waiver_lines(waivers_text)
 
-    # ---- practices and order -------------------------------------------------------------
+    # ---- practices and order (The state of a practice; Order of values) ---------------------------
+    def practice(self, lab: str, ind: str) -> dict | None:
+        return (self.profiles[lab].get("practices") or {}).get(ind)
+
     def state(self, lab: str, ind: str) -> tuple[str, Value]:
-        """(state, value): disclosed | unevidenced | undisclosed | not_applicable."""
+        """(state, value): disclosed | unevidenced | undisclosed | unassessed | not_applicable | derived."""
         if self.indicators[ind].get("derived"):
-            value = self.derived(lab, ind)
-            return ("undisclosed", None) if value is None else ("disclosed", value)
-        practice = (self.profiles[lab].get("practices") or {}).get(ind)
+            truth = self.derived(lab, ind)
+            return (truth, None) if isinstance(truth, str) else ("derived", truth)
+        practice = self.practice(lab, ind)
         if practice is None:
-            return "undisclosed", None
+            return UNASSESSED, None
         if "not_applicable" in practice:
             return "not_applicable", None
-        if "value" not in practice or practice["value"] == "unknown":
-            return "undisclosed", None
+        if practice.get("value", "unknown") == "unknown":
+            return UNDISCLOSED, None
         if practice.get("evidence"):
             return "disclosed", practice["value"]
         return "unevidenced", practice["value"]
+
+    def evidence(self, lab: str, ind: str) -> list[dict]:
+        if self.indicators[ind].get("derived"):
+            return []
+        practice = self.practice(lab, ind) or {}
+        return list(practice.get("evidence") or [])
 
     def rank(self, ind: str, value: Value) -> Any:
         """A key where larger means better."""
         spec = self.indicators[ind]
         kind = spec["type"]
         if kind == "number":
-            return value if spec["better"] == "higher" else -value
+            number = Decimal(str(value))
+            return number if spec["better"] == "higher" else -number
         if kind == "boolean":
             return int(value) if spec.get("better", "higher") != "lower" else -int(value)
         if kind == "level":
@@ -107,8 +187,8 @@ class Reference:
         ra, rb = self.rank(ind, a), self.rank(ind, b)
         return (ra > rb) - (ra < rb)
 
-    def gap(self, ind: str, value: Value, bar: Value) -> int | float | None:
-        """How far value is below bar: positive when below, negative when it surpasses."""
+    def gap(self, ind: str, value: Value, bar: Value) -> int | Decimal | None:
+        """How far value is below bar (Bar rules 7): positive when below, negative when it surpasses."""
         spec = self.indicators[ind]
         kind = spec["type"]
         if kind == "boolean":
@@ -120,9 +200,9 @@ class Reference:
         diff = Decimal(str(bar)) - Decimal(str(value))
         if spec["better"] == "lower":
             diff = -diff
-        return int(diff) if diff == diff.to_integral_value() else float(diff)
+        return int(diff) if diff == diff.to_integral_value() else diff
 
-    # ---- bars ------------------------------------------------------------------------------
+    # ---- bars (Bar rules 1-3, 6) ---------------------------------------------------------------------
     def selected(self, lab: str, peers: dict | None) -> bool:
         if not peers:
             return True
@@ -131,7 +211,7 @@ class Reference:
             return False
         return "labs" not in peers or lab in peers["labs"]
 
-    def bar(self, lab: str, ind: str, bar: str | dict, peers: dict | None) -> RefBar:
+    def bar(self, lab: str, ind: str, bar: str | dict, peers: dict | None) -> Bar:
         group = [
             other
             for other in self.labs
@@ -141,193 +221,317 @@ class Reference:
         disclosed = [(o, value) for o, (state, value) in states.items() if state == "disclosed"]
         n = len(disclosed)
         kind, arg = bar_kind(bar)
+        blocked = (
+            tuple(sorted(o for o, (s, _) in states.items() if s != "disclosed")) if kind == "all" else None
+        )
         if kind == "threshold":
-            return RefBar(True, arg, (), 0, n)
+            return Bar(kind, True, arg, (), n, None)
         if kind == "within_days":
-            return RefBar(True, self.as_of - timedelta(days=arg), (), 0, n)
+            return Bar(kind, True, self.as_of - timedelta(days=arg), (), n, None)
         k = {"best": 1, "quorum": arg, "median": math.ceil(n / 2), "all": len(group)}[kind]
         binds = 1 <= k <= n
         if kind == "all":
             binds = binds and n == len(group)
         if not binds:
-            return RefBar(False, None, (), 0, n)
+            return Bar(kind, False, None, (), n, blocked)
         values = sorted((v for _, v in disclosed), key=lambda v: self.rank(ind, v), reverse=True)
         bar_value = values[k - 1]
-        setters = sorted(o for o, v in disclosed if self.compare(ind, v, bar_value) == 0)
-        return RefBar(True, bar_value, tuple(setters[:SET_BY_LIMIT]), len(setters), n)
+        setters = tuple(sorted(o for o, v in disclosed if self.compare(ind, v, bar_value) == 0))
+        return Bar(kind, True, bar_value, setters, n, blocked)
 
-    def bar_status(self, lab: str, ind: str, bar: RefBar) -> str:
+    def bar_status(self, lab: str, ind: str, bar: Bar) -> str:
+        """Bar rules 4: not_applicable, no_bar, unassessed, undisclosed, then the comparison."""
         state, value = self.state(lab, ind)
         if state == "not_applicable":
             return "not_applicable"
         if not bar.binds:
             return "no_bar"
-        if state == "undisclosed":
+        if state == UNASSESSED:
+            return "unassessed"
+        if state == UNDISCLOSED:
             return "undisclosed"
         return {1: "surpasses", 0: "meets", -1: "below"}[self.compare(ind, value, bar.value)]
 
-    # ---- conditions and derived values -----------------------------------------------------
-    def condition(self, lab: str, cond: dict) -> Tri:
+    # ---- conditions and derived values (Conditions; Derive rules) ---------------------------------------
+    def condition(self, lab: str, cond: dict) -> Truth:
         ind = cond["indicator"]
         state, value = self.state(lab, ind)
         if state == "not_applicable":
             return False
+        if state == UNASSESSED:
+            return UNASSESSED
         if "disclosed" in cond:
-            return (state == "disclosed") == cond["disclosed"]
-        if state == "undisclosed":
-            return None
+            # a derived value that is true or false counts as disclosed: docs/verdicts.md gives a derived
+            # indicator the state `derived`, and rule 3 does not say; read as a known value, so disclosed
+            return (state in ("disclosed", "derived")) == cond["disclosed"]
+        if state == UNDISCLOSED:
+            return UNDISCLOSED
         if "meets" in cond:
-            status = self.bar_status(lab, ind, self.bar(lab, ind, cond["meets"], None))
-            return {"meets": True, "surpasses": True, "below": False}.get(status)
+            bar = self.bar(lab, ind, cond["meets"], None)
+            if not bar.binds:
+                return UNDISCLOSED
+            return self.compare(ind, value, bar.value) >= 0
         if "equals" in cond:
             return self.compare(ind, value, cond["equals"]) == 0
         if "at_least" in cond:
             return self.compare(ind, value, cond["at_least"]) >= 0
         return self.compare(ind, value, cond["at_most"]) <= 0
 
-    def when(self, lab: str, when: dict | None) -> Tri:
+    @staticmethod
+    def fold(kind: str, results: list[Truth]) -> Truth:
+        """`all`: false, else unassessed, else undisclosed, else true; `any`: true, else ..., else false."""
+        decisive = kind == "any"  # the value that settles the fold: false for all, true for any
+        if any(r is decisive for r in results):
+            return decisive
+        for unknown in (UNASSESSED, UNDISCLOSED):
+            if unknown in results:
+                return unknown
+        return not decisive
+
+    def when(self, lab: str, when: dict | None) -> Truth:
         if when is None:
             return True
-        if "all" in when:
-            results = [self.condition(lab, c) for c in when["all"]]
-            if any(r is False for r in results):
-                return False
-            return None if any(r is None for r in results) else True
-        results = [self.condition(lab, c) for c in when["any"]]
-        if any(r is True for r in results):
-            return True
-        return None if any(r is None for r in results) else False
+        ((kind, conditions),) = when.items()
+        return self.fold(kind, [self.condition(lab, c) for c in conditions])
 
-    def derived(self, lab: str, ind: str) -> Tri:
+    def derived(self, lab: str, ind: str) -> Truth:
         key = (lab, ind)
         if key not in self._derived_memo:
             self._derived_memo[key] = self.when(lab, self.derive_rules[ind].get("when"))
         return self._derived_memo[key]
 
-    # ---- verdicts --------------------------------------------------------------------------
+    # ---- verdicts ---------------------------------------------------------------------------------------
     def flags(self, lab: str, ind: str, rule: dict) -> list[str]:
-        if self.indicators[ind].get("derived"):
-            return []
+        """`unevidenced` and `stale` (Flags); `waiver_expired` is added with the waivers."""
         state, _ = self.state(lab, ind)
-        if state == "unevidenced":
-            return ["unevidenced"]
+        flags = ["unevidenced"] if state == "unevidenced" else []
         max_age = rule.get("max_age_days", self.indicators[ind].get("max_age_days"))
-        if state == "disclosed" and max_age is not None:
-            practice = self.profiles[lab]["practices"][ind]
-            newest = max(e["date"] for e in practice["evidence"])
+        evidence = self.evidence(lab, ind)
+        if evidence and max_age is not None:
+            newest = max(e["date"] for e in evidence)
             if newest < self.as_of - timedelta(days=max_age):
-                return ["stale"]
-        return []
+                flags.append("stale")
+        return sorted(flags)
 
-    def bar_verdict(self, lab: str, rule: dict) -> RefVerdict:
-        ind = rule["indicator"]
-        bar = self.bar(lab, ind, rule["bar"], rule.get("peers"))
-        status = self.bar_status(lab, ind, bar)
-        _, value = self.state(lab, ind)
-        gap = self.gap(ind, value, bar.value) if value is not None and bar.binds else None
-        return RefVerdict(
-            status,
-            value,
-            bar.value,
-            bar.set_by,
-            bar.set_by_count,
-            bar.peers_disclosed,
-            gap,
-            tuple(sorted(self.flags(lab, ind, rule))),
-            False,
-            self.area(rule),
-        )
+    def location(self, lab: str, ind: str) -> dict:
+        practices_line, lines = self._lines[lab]
+        return {"file": f"lab_profiles/{lab}.yaml", "line": lines.get(ind, practices_line)}
 
-    def commitment_verdict(self, lab: str, rule: dict) -> RefVerdict:
+    def bar_json(self, bar: Bar, ind: str, status: str) -> dict:
+        out: dict[str, Any] = {
+            "kind": bar.kind,
+            "value": jsonable(bar.value) if bar.binds else None,
+            "set_by": list(bar.setters[:LIST_LIMIT]),
+            "set_by_count": len(bar.setters),
+            "peers_disclosed": bar.peers_disclosed,
+        }
+        if bar.blocked is not None:
+            out["blocked_by"] = list(bar.blocked[:LIST_LIMIT])
+            out["blocked_by_count"] = len(bar.blocked)
+        if status in SHORTFALLS:
+            listed = bar.setters[:LIST_LIMIT][:SETTER_EVIDENCE]
+            out["evidence"] = {s: jsonable(self.evidence(s, ind)) for s in listed}
+        return out
+
+    def verdict(self, lab: str, rule: dict) -> dict:
+        """The verdict before waivers are applied."""
+        commitment = "require" in rule
+        ind = rule["require"]["indicator"] if commitment else rule["indicator"]
+        state, value = self.state(lab, ind)
+        if commitment:
+            status, bar, gap = self.commitment_status(lab, rule)
+        else:
+            judged = self.bar(lab, ind, rule["bar"], rule.get("peers"))
+            status = self.bar_status(lab, ind, judged)
+            bar = self.bar_json(judged, ind, status)
+            gap = self.gap(ind, value, judged.value) if status in ("surpasses", "meets", "below") else None
+        spec = self.indicators[ind]
+        return {
+            "lab": lab,
+            "rule": rule["id"],
+            "title": rule.get("title", spec["title"]),
+            "pack": self.pack_of[rule["id"]],
+            "indicator": ind,
+            "area": rule.get("area", spec["area"]),
+            "severity": rule["severity"],
+            "status": status,
+            "state": state,
+            "value": jsonable(value),
+            "bar": bar,
+            "gap": gap,
+            "flags": self.flags(lab, ind, rule),
+            "evidence": jsonable(self.evidence(lab, ind)),
+            "location": self.location(lab, ind),
+        }
+
+    def commitment_status(self, lab: str, rule: dict) -> tuple[str, dict, int | Decimal | None]:
+        """(status, bar, gap) of a commitment (Commitments)."""
         req = rule["require"]
         ind = req["indicator"]
         state, value = self.state(lab, ind)
         when = self.when(lab, rule.get("when"))
-        bar = RefBar(False, None, (), 0, 0)
-        if "meets" in req:
-            bar = self.bar(lab, ind, req["meets"], None)
+        meets_bar = self.bar(lab, ind, req["meets"], None) if "meets" in req else None
         if when is False:
             status = "not_applicable"
-        elif when is None:
-            status = "undisclosed"
+        elif when in (UNASSESSED, UNDISCLOSED):
+            status = str(when)
         elif state == "not_applicable":
             status = "not_applicable"
-        elif state == "undisclosed":
+        elif state == UNASSESSED:
+            status = "unassessed"
+        elif state == UNDISCLOSED and "disclosed" not in req:
             status = "undisclosed"
+        elif meets_bar is not None and not meets_bar.binds:
+            status = "no_bar"
         else:
-            status = {None: "no_bar", True: "meets", False: "below"}[self.condition(lab, req)]
-        return RefVerdict(
-            status,
-            value,
-            bar.value,
-            bar.set_by,
-            bar.set_by_count,
-            bar.peers_disclosed,
-            None,
-            tuple(sorted(self.flags(lab, ind, rule))),
-            True,
-            self.area(rule),
-            meets_bar="meets" in req,
-        )
+            status = "meets" if self.condition(lab, req) is True else "below"
+        if meets_bar is not None:
+            bar = self.bar_json(meets_bar, ind, status)
+        else:
+            ((_op, operand),) = ((k, v) for k, v in req.items() if k != "indicator")
+            bar = {"kind": "require", "value": jsonable(operand), "set_by": [], "set_by_count": 0}
+            bar["peers_disclosed"] = 0
+            if status in SHORTFALLS:
+                bar["evidence"] = {}
+        gap = None
+        if status in ("meets", "below"):
+            if meets_bar is not None:
+                gap = self.gap(ind, value, meets_bar.value)
+            elif "at_least" in req:
+                gap = self.gap(ind, value, req["at_least"])
+        return status, bar, gap
 
-    def area(self, rule: dict) -> str:
-        ind = rule["indicator"] if "indicator" in rule else rule["require"]["indicator"]
-        return rule.get("area", self.indicators[ind]["area"])
+    def in_scope(self, rule: dict, lab: str) -> bool:
+        """Rules in force, rules that apply: the rule gives `lab` a verdict."""
+        if "derive" in rule:
+            return False
+        start = self.in_force[rule["id"]]
+        if start is not None and self.as_of < start:
+            return False
+        return lab in rule.get("applies_to", self.labs)
 
-    def verdicts(self, waivers: list[dict]) -> dict[tuple[str, str], RefVerdict]:
-        by_pair = {(w["rule"], w["lab"]): w for w in waivers}
-        out: dict[tuple[str, str], RefVerdict] = {}
+    def verdicts(self) -> dict[tuple[str, str], dict]:
+        waivers = {(w["rule"], w["lab"]): (n, w) for n, w in enumerate(self.waivers)}
+        out: dict[tuple[str, str], dict] = {}
         for rule in self.rules:
-            if "derive" in rule:
-                continue
-            for lab in rule.get("applies_to", self.labs):
-                judge = self.bar_verdict if "bar" in rule else self.commitment_verdict
-                verdict = judge(lab, rule)
-                waiver = by_pair.get((rule["id"], lab))
-                if waiver is not None and verdict.status in SHORTFALLS:
+            for lab in self.labs:
+                if not self.in_scope(rule, lab):
+                    continue
+                verdict = self.verdict(lab, rule)
+                found = waivers.get((rule["id"], lab))
+                if found is not None and verdict["status"] in SHORTFALLS:
+                    n, waiver = found
                     if self.as_of <= waiver["expires"]:
-                        verdict = _replace(verdict, status="waived", underlying=verdict.status)
+                        # the waiver changes the status only: gap, bar and flags stay the underlying ones
+                        verdict["waiver"] = {
+                            "underlying": verdict["status"],
+                            "reason": waiver["reason"],
+                            "expires": jsonable(waiver["expires"]),
+                            "location": {"file": "waivers.yaml", "line": self._waiver_lines[n]},
+                        }
+                        verdict["status"] = "waived"
                     else:
-                        flags = tuple(sorted((*verdict.flags, "waiver_expired")))
-                        verdict = _replace(verdict, flags=flags)
+                        verdict["flags"] = sorted([*verdict["flags"], "waiver_expired"])
                 out[(lab, rule["id"])] = verdict
         return dict(sorted(out.items()))
 
+    def unused_waivers(self, verdicts: dict[tuple[str, str], dict]) -> list[tuple[str, str, str]]:
+        """(rule, lab, expires) of every waiver that did not apply: expired, or matching no shortfall."""
+        out = []
+        for w in self.waivers:
+            verdict = verdicts.get((w["lab"], w["rule"]))
+            if verdict is None or verdict["status"] != "waived":
+                out.append((w["rule"], w["lab"], jsonable(w["expires"])))
+        return sorted(out)
 
-def _replace(verdict: RefVerdict, **changes: Any) -> RefVerdict:
-    fields = {**verdict.__dict__, **changes}
-    return RefVerdict(**fields)
+    # ---- scores and coverage (Scores and coverage) ---------------------------------------------------
+    def reads(self, rule: dict) -> set[str]:
+        """The practices a rule reads, derived indicators replaced by what their derive rules read."""
+        if "indicator" in rule:
+            names = {rule["indicator"]}
+        else:
+            conditions = [rule["require"]] if "require" in rule else []
+            if rule.get("when"):
+                ((_, listed),) = rule["when"].items()
+                conditions += listed
+            names = {c["indicator"] for c in conditions}
+        out: set[str] = set()
+        for name in names:
+            if self.indicators[name].get("derived"):
+                out |= self.reads(self.derive_rules[name])
+            else:
+                out.add(name)
+        return out
+
+    def coverage(self, lab: str, rules: list[dict]) -> tuple[Decimal | None, list[str]]:
+        read = set().union(*(self.reads(r) for r in rules)) if rules else set()
+        missing = sorted(ind for ind in read if self.state(lab, ind)[0] == UNASSESSED)
+        return ratio(len(read) - len(missing), len(read)), missing
+
+    def labs_json(self, verdicts: dict[tuple[str, str], dict]) -> dict[str, dict]:
+        def score(statuses: list[str]) -> Decimal | None:
+            good = sum(s in ("meets", "surpasses") for s in statuses)
+            return ratio(good, good + sum(s in SHORTFALLS for s in statuses))
+
+        out = {}
+        for lab in self.labs:
+            mine = [v for (vlab, _), v in verdicts.items() if vlab == lab]
+            rules = [r for r in self.rules if self.in_scope(r, lab)]
+            coverage, unassessed = self.coverage(lab, rules)
+            packs = sorted({self.pack_of[r["id"]] for r in rules})
+            out[lab] = {
+                "name": self.profiles[lab]["name"],
+                "score": score([v["status"] for v in mine]),
+                "coverage": coverage,
+                "areas": {
+                    a: score([v["status"] for v in mine if v["area"] == a])
+                    for a in sorted({v["area"] for v in mine})
+                },
+                "packs": {p: score([v["status"] for v in mine if v["pack"] == p]) for p in packs},
+                "pack_coverage": {
+                    p: self.coverage(lab, [r for r in rules if self.pack_of[r["id"]] == p])[0] for p in packs
+                },
+                "unassessed": unassessed,
+                "counts": {s: sum(v["status"] == s for v in mine) for s in STATUSES},
+            }
+        return out
+
+    def derived_json(self) -> dict[str, dict[str, Truth]]:
+        names = sorted(self.derive_rules)
+        return {lab: {ind: self.derived(lab, ind) for ind in names} for lab in self.labs}
+
+    def report(self) -> dict[str, Any]:
+        verdicts = self.verdicts()
+        return {
+            "as_of": self.as_of.isoformat(),
+            "packs": [{"pack": p, "version": self.pack_versions[p]} for p in self.pack_ids],
+            "verdicts": verdicts,
+            "labs": self.labs_json(verdicts),
+            "derived": self.derived_json(),
+            "waivers": self.unused_waivers(verdicts),
+        }
 
 
-def _ratio(statuses: list[str]) -> float | None:
-    good = sum(s in ("meets", "surpasses") for s in statuses)
-    total = good + sum(s in SHORTFALLS for s in statuses)
-    return None if total == 0 else round(good / total, 4)
+# ---- public functions --------------------------------------------------------------------------------
+def report(
+    packs: list[dict],
+    profiles: list[dict],
+    waivers: list[dict],
+    as_of: date,
+    profile_texts: dict[str, str] | None = None,
+    waivers_text: str | None = None,
+) -> dict[str, Any]:
+    """The whole report: `verdicts` keyed by (lab, rule id), `labs`, `derived`, unused `waivers`."""
+    return Reference(packs, profiles, as_of, waivers, profile_texts, waivers_text).report()
 
 
-# ---- public functions --------------------------------------------------------------------------
 def evaluate(
     packs: list[dict], profiles: list[dict], waivers: list[dict], as_of: date
-) -> dict[tuple[str, str], RefVerdict]:
-    """One verdict per (lab, rule id) for every bar rule and commitment."""
-    return Reference(packs, profiles, as_of).verdicts(waivers)
+) -> dict[tuple[str, str], dict]:
+    """One JSON-shaped verdict per (lab, rule id) in scope, sorted."""
+    return Reference(packs, profiles, as_of, waivers).verdicts()
 
 
-def derived_values(packs: list[dict], profiles: list[dict], as_of: date) -> dict[str, dict[str, Tri]]:
-    """{lab: {derived indicator: True | False | None}} for every lab and derive rule."""
-    ref = Reference(packs, profiles, as_of)
-    names = sorted(ref.derive_rules)
-    return {lab: {ind: ref.derived(lab, ind) for ind in names} for lab in ref.labs}
-
-
-def scores(verdicts: dict[tuple[str, str], RefVerdict]) -> dict[str, RefScore]:
-    """Per-lab score, per-area scores and status counts, from the given verdicts."""
-    out: dict[str, RefScore] = {}
-    for lab in sorted({lab for lab, _ in verdicts}):
-        mine = [v for (vlab, _), v in verdicts.items() if vlab == lab]
-        areas = {a: _ratio([v.status for v in mine if v.area == a]) for a in {v.area for v in mine}}
-        counts: dict[str, int] = {}
-        for v in mine:
-            counts[v.status] = counts.get(v.status, 0) + 1
-        out[lab] = RefScore(_ratio([v.status for v in mine]), dict(sorted(areas.items())), counts)
-    return out
+def derived_values(packs: list[dict], profiles: list[dict], as_of: date) -> dict[str, dict[str, Truth]]:
+    """{lab: {derived indicator: True | False | "undisclosed" | "unassessed"}}."""
+    return Reference(packs, profiles, as_of).derived_json()

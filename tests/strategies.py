@@ -1,11 +1,17 @@
 """Hypothesis strategies for random, valid parity data sets (packs, profiles, waivers, as_of).
 
-Values come from small pools so that ties, equal bars and shared tags happen often.
+Values come from small pools so that ties, equal bars and shared tags happen often. Every data set is
+one that parity must accept: every tag a profile carries is declared in exactly one pack's `tags:`,
+every `peers` selection names declared tags and selects at least one lab, scalars are strict (booleans
+true/false, plain decimals that YAML reads as such, YYYY-MM-DD dates), derive rules form no cycle, and
+derived indicators appear only in `equals`/`at_least`/`at_most`/`disclosed` conditions.
+Each data set also carries the exact YAML text of every file, from which the expected locations are read
+(docs/report.md: `location`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -16,7 +22,8 @@ LAB_IDS = [f"lab-{c}" for c in "abcdefgh"]
 TAGS = ["frontier", "us", "eu", "open"]
 AREAS = ["risk-reporting", "security", "governance"]
 SEVERITIES = ["info", "low", "medium", "high", "critical"]
-# 2 and 2.0 are equal values of different YAML types; 0.3 - 0.1 must give a gap of exactly 0.2
+# 2 and 2.0 are equal values of different YAML types; 0.3 - 0.1 must give a gap of exactly 0.2.
+# All are plain decimals that YAML reads as such (no exponents).
 NUMBERS = [0, 1, 2, 3, 5, -1, 0.5, 1.5, 0.1, 0.3, 2.0]
 DATES = [
     date(2025, 1, 1),
@@ -27,14 +34,23 @@ DATES = [
     date(2026, 7, 1),
     date(2026, 12, 31),
 ]
-# every as_of is also in DATES, so waiver expiry and within_days / max_age_days cut-offs
+# every as_of is also in DATES, so waiver expiry, in_force and within_days / max_age_days cut-offs
 # (2026-01-01 - 365 days, 2026-12-31 - 183 days) land exactly on a value
 AS_OF = [date(2026, 1, 1), date(2026, 7, 1), date(2026, 12, 31)]
+IN_FORCE = [date(2025, 6, 30), date(2026, 1, 1), date(2026, 7, 1), date(2026, 12, 31), date(2027, 6, 1)]
 LEVELS = ["L0", "L1", "L2", "L3"]
 AGES = [30, 180, 365, 730]
 WITHIN_DAYS = [30, 183, 365, 540]
 INDICATOR_TYPES = ["number", "boolean", "level", "date"]
-PRACTICE_STATES = ["disclosed"] * 4 + ["unevidenced", "unknown", "absent", "not_applicable"]
+# "unknown" is `value: unknown`; "absent" leaves the indicator out of the profile (unassessed)
+PRACTICE_STATES = ["disclosed"] * 4 + [
+    "unevidenced",
+    "unknown",
+    "unknown",
+    "absent",
+    "absent",
+    "not_applicable",
+]
 
 
 class _PlainDumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
@@ -45,7 +61,7 @@ class _PlainDumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: igno
 
 
 def dump_yaml(data: Any) -> str:
-    return yaml.dump(data, Dumper=_PlainDumper, sort_keys=False)
+    return yaml.dump(data, Dumper=_PlainDumper, sort_keys=False, default_flow_style=False, width=1000)
 
 
 @dataclass
@@ -54,10 +70,37 @@ class DataSet:
     profiles: list[dict]
     waivers: list[dict]
     as_of: date
+    # the exact text of each file, by path relative to the data root
+    texts: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for profile in self.profiles:
+            self.texts.setdefault(f"lab_profiles/{profile['id']}.yaml", dump_yaml(profile))
+        for pack in self.packs:
+            self.texts.setdefault(f"rules/{pack['pack']}.yaml", dump_yaml(pack))
+        if self.waivers:
+            self.texts.setdefault("waivers.yaml", dump_yaml(self.waivers))
+
+    @property
+    def profile_texts(self) -> dict[str, str]:
+        return {p["id"]: self.texts[f"lab_profiles/{p['id']}.yaml"] for p in self.profiles}
+
+    @property
+    def waivers_text(self) -> str | None:
+        return self.texts.get("waivers.yaml")
 
     def to_yaml(self) -> str:
-        data = {"as_of": self.as_of, "packs": self.packs, "profiles": self.profiles}
-        return dump_yaml({**data, "waivers": self.waivers})
+        """Every file of the data set, for a failure message."""
+        parts = [f"as_of: {self.as_of.isoformat()}"]
+        parts += [f"# ---- {path}\n{text.rstrip()}" for path, text in sorted(self.texts.items())]
+        return "\n".join(parts)
+
+    def __repr__(self) -> str:
+        return f"DataSet(<<<\n{self.to_yaml()}\n>>>)"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """How hypothesis shows a failing example: the files, as written."""
+        printer.text(repr(self))
 
 
 # Strategies are built once: building them inside every draw costs more than the draws.
@@ -68,17 +111,20 @@ _AGE = st.sampled_from(AGES)
 _STATE = st.sampled_from(PRACTICE_STATES)
 _KIND = st.sampled_from(INDICATOR_TYPES)
 _EVIDENCE_DATES = st.lists(st.sampled_from(DATES), min_size=1, max_size=2)
+_EVIDENCE_TEXT = st.sampled_from(["none", "none", "note", "quote"])
 _DOMAINS: dict[Any, st.SearchStrategy[Any]] = {
     "number": st.sampled_from(NUMBERS),
     "boolean": _BOOL,
     "date": st.sampled_from(DATES),
 }
 _DOMAINS.update({n: st.sampled_from(LEVELS[:n]) for n in range(2, len(LEVELS) + 1)})
-_RELATIVE_BAR = st.sampled_from(["best", "median", "all", "quorum", "threshold"])
+_RELATIVE_BAR = st.sampled_from(["best", "median", "all", "all", "quorum", "threshold"])
 _DATE_BAR = st.sampled_from(["best", "median", "all", "quorum", "threshold", "within_days"])
 _QUORUM = st.integers(1, 4)
 _WITHIN_DAYS = st.sampled_from(WITHIN_DAYS)
+_IN_FORCE = st.sampled_from(IN_FORCE)
 _OPS = st.sampled_from(["equals", "at_least", "at_most", "disclosed", "meets"])
+# derived indicators appear only in conditions, never in a bar or a `meets`
 _DERIVED_OPS = st.sampled_from(["equals", "at_least", "at_most", "disclosed"])
 _REQUIRE_OPS = st.sampled_from(["equals", "at_least", "at_most", "disclosed"] + ["meets"] * 3)
 _PEER_KIND = st.sampled_from(["none", "none", "tags", "labs", "both"])
@@ -92,8 +138,8 @@ def values_of(spec: dict) -> st.SearchStrategy[Any]:
     return _DOMAINS[spec["type"]]
 
 
-def draw_indicator(draw: st.DrawFn, kind: str) -> dict:
-    spec: dict[str, Any] = {"title": f"A {kind} practice", "area": draw(_AREA), "type": kind}
+def draw_indicator(draw: st.DrawFn, name: str, kind: str) -> dict:
+    spec: dict[str, Any] = {"title": f"Practice {name} ({kind})", "area": draw(_AREA), "type": kind}
     if kind == "number":
         spec["better"] = "lower" if draw(_BOOL) else "higher"
     elif kind == "boolean" and draw(_BOOL):
@@ -105,19 +151,35 @@ def draw_indicator(draw: st.DrawFn, kind: str) -> dict:
     return spec
 
 
-def draw_practice(draw: st.DrawFn, spec: dict) -> dict | None:
-    """One practice in a random state; None means absent from the profile."""
+def draw_evidence(draw: st.DrawFn, lab: str, ind: str, looked: bool) -> list[dict]:
+    """1-2 evidence entries with distinct URLs, so that citing the wrong lab's evidence shows."""
+    entries = []
+    for i, day in enumerate(draw(_EVIDENCE_DATES)):
+        entry: dict[str, Any] = {"url": f"https://example.org/{lab}/{ind}/{i}", "date": day}
+        text = "note" if looked else draw(_EVIDENCE_TEXT)
+        if text == "note":
+            entry["note"] = "nothing published on the page" if looked else "as stated"
+        elif text == "quote":
+            entry["quote"] = f"we do {ind}"
+        entries.append(entry)
+    return entries
+
+
+def draw_practice(draw: st.DrawFn, lab: str, ind: str, spec: dict) -> dict | None:
+    """One practice in a random state; None means absent from the profile (unassessed)."""
     state = draw(_STATE)
     if state == "absent":
         return None
     if state == "not_applicable":
         return {"not_applicable": "not relevant for this lab"}
     if state == "unknown":
-        return {"value": "unknown"}
-    practice: dict[str, Any] = {"value": draw(values_of(spec))}
+        practice: dict[str, Any] = {"value": "unknown"}
+        if draw(_BOOL):  # where the watchdog looked: evidence on an undisclosed practice
+            practice["evidence"] = draw_evidence(draw, lab, ind, looked=True)
+        return practice
+    practice = {"value": draw(values_of(spec))}
     if state == "disclosed":
-        dates = draw(_EVIDENCE_DATES)
-        practice["evidence"] = [{"url": "https://example.org/x", "date": d} for d in dates]
+        practice["evidence"] = draw_evidence(draw, lab, ind, looked=False)
     elif draw(_BOOL):
         practice["evidence"] = []
     return practice
@@ -148,15 +210,31 @@ def draw_when(draw: st.DrawFn, usable: dict[str, dict]) -> dict:
     return {draw(_ALL_ANY): [draw_condition(draw, ind, usable[ind]) for ind in chosen]}
 
 
-def draw_peers(draw: st.DrawFn, labs: list[str], carried: list[str]) -> dict | None:
+def draw_peers(draw: st.DrawFn, labs: list[str], lab_tags: dict[str, list[str]]) -> dict | None:
+    """A selection that names only carried (so declared) tags and selects at least one lab."""
     kind = draw(_PEER_KIND)
     peers: dict[str, list[str]] = {}
-    if kind in ("tags", "both") and carried:
-        peers["tags"] = draw(st.lists(st.sampled_from(carried), min_size=1, max_size=2, unique=True))
+    tagged = [lab for lab in labs if lab_tags[lab]]
+    if kind in ("tags", "both") and tagged:
+        # the tags of one lab, so that at least that lab carries them all
+        base = lab_tags[draw(st.sampled_from(tagged))]
+        peers["tags"] = draw(st.lists(st.sampled_from(base), min_size=1, max_size=2, unique=True))
+    matching = [lab for lab in labs if set(peers.get("tags", [])) <= set(lab_tags[lab])]
     if kind in ("labs", "both"):
-        chosen = draw(st.lists(st.sampled_from(labs), min_size=1, max_size=4, unique=True))
+        chosen = set(draw(st.lists(st.sampled_from(labs), min_size=1, max_size=4, unique=True)))
+        if not chosen & set(matching):
+            chosen.add(draw(st.sampled_from(matching)))
         peers["labs"] = sorted(chosen)
     return peers or None
+
+
+def profile_text(draw: st.DrawFn, profile: dict) -> str:
+    """The profile as YAML, sometimes after comment and blank lines, so that lines are not trivial."""
+    text = dump_yaml(profile)
+    header = draw(st.sampled_from(["", "", "# generated profile\n", "# generated\n\n# profile\n"]))
+    if profile["practices"] and draw(_BOOL):
+        text = text.replace("\npractices:\n", "\npractices:\n  # the practices, one per indicator\n\n", 1)
+    return header + text
 
 
 @st.composite
@@ -165,17 +243,15 @@ def datasets(draw: st.DrawFn) -> DataSet:
     tag_lists = st.lists(st.sampled_from(TAGS), max_size=3, unique=True)
     lab_tags = {lab: draw(tag_lists) for lab in labs}
     carried = sorted({t for tags in lab_tags.values() for t in tags})
+    uncarried = [t for t in TAGS if t not in carried]
+    # a declared tag that no lab carries is allowed (nothing selects by it)
+    declared = carried + draw(st.lists(st.sampled_from(uncarried), max_size=1)) if uncarried else carried
 
     plain: dict[str, dict] = {}
     for i in range(draw(st.integers(1, 6))):
-        plain[f"ind_{i}"] = draw_indicator(draw, draw(_KIND))
+        plain[f"ind_{i}"] = draw_indicator(draw, f"ind_{i}", draw(_KIND))
     derived = {
-        f"der_{i}": {
-            "title": f"Derived {i}",
-            "area": draw(_AREA),
-            "type": "boolean",
-            "derived": True,
-        }
+        f"der_{i}": {"title": f"Derived {i}", "area": draw(_AREA), "type": "boolean", "derived": True}
         for i in range(draw(st.integers(0, 3)))
     }
 
@@ -186,21 +262,24 @@ def datasets(draw: st.DrawFn) -> DataSet:
             rule["max_age_days"] = draw(_AGE)
         if draw(st.integers(0, 5)) == 5:
             rule["area"] = draw(_AREA)
+        if draw(st.integers(0, 4)) == 4:
+            rule["in_force"] = draw(_IN_FORCE)
         return rule
 
-    rules: list[dict] = []
+    verdict_rules: list[dict] = []
     for _ in range(draw(st.integers(1, 5))):
         ind = draw(st.sampled_from(sorted(plain)))
         rule: dict[str, Any] = {"indicator": ind, "bar": draw_bar(draw, plain[ind])}
-        peers = draw_peers(draw, labs, carried)
+        peers = draw_peers(draw, labs, lab_tags)
         if peers:
             rule["peers"] = peers
         rule["severity"] = draw(_SEVERITY)
-        rules.append(optional(rule))
+        verdict_rules.append(optional(rule))
     # derive rules: der_i may use plain indicators and der_j for j < i, so there is no cycle
+    derive_rules: list[dict] = []
     for i, name in enumerate(derived):
         usable = {**plain, **{d: derived[d] for d in list(derived)[:i]}}
-        rules.append({"derive": name, "when": draw_when(draw, usable)})
+        derive_rules.append({"derive": name, "when": draw_when(draw, usable)})
     everything = {**plain, **derived}
     for _ in range(draw(st.integers(0, 3))):
         rule = {}
@@ -209,65 +288,72 @@ def datasets(draw: st.DrawFn) -> DataSet:
         req = draw(st.sampled_from(sorted(everything)))
         rule["require"] = draw_condition(draw, req, everything[req], require=True)
         rule["severity"] = draw(_SEVERITY)
-        rules.append(optional(rule))
-    rules = draw(st.permutations(rules))
-    for n, rule in enumerate(rules):
-        rule["id"] = f"r-{n}"
-    rules = [{"id": r.pop("id"), **r} for r in rules]
+        verdict_rules.append(optional(rule))
+    for rule in verdict_rules:
+        if draw(st.integers(0, 2)) == 2:
+            rule["title"] = f"Rule about {rule.get('indicator') or rule['require']['indicator']}"
+    rules = draw(st.permutations(verdict_rules + derive_rules))
+    rules = [{"id": f"r-{n}", **rule} for n, rule in enumerate(rules)]
 
     profiles = []
     for lab in labs:
         practice_map = {}
         for ind, spec in plain.items():
-            practice = draw_practice(draw, spec)
+            practice = draw_practice(draw, lab, ind, spec)
             if practice is not None:
                 practice_map[ind] = practice
-        profiles.append(
-            {
-                "id": lab,
-                "name": lab.replace("-", " ").title(),
-                "tags": lab_tags[lab],
-                "practices": practice_map,
-            }
-        )
+        name = lab.replace("-", " ").title()
+        profiles.append({"id": lab, "name": name, "tags": lab_tags[lab], "practices": practice_map})
 
-    verdict_rules = [r["id"] for r in rules if "derive" not in r]
+    verdict_ids = [r["id"] for r in rules if "derive" not in r]
     pairs = draw(
-        st.lists(
-            st.tuples(st.sampled_from(verdict_rules), st.sampled_from(labs)),
-            max_size=4,
-            unique=True,
-        )
+        st.lists(st.tuples(st.sampled_from(verdict_ids), st.sampled_from(labs)), max_size=6, unique=True)
     )
     waivers = [
-        {
-            "rule": rule_id,
-            "lab": lab,
-            "reason": "accepted for now",
-            "expires": draw(_DOMAINS["date"]),
-        }
-        for rule_id, lab in pairs
+        {"rule": rule_id, "lab": lab, "reason": f"accepted for now ({n})", "expires": draw(_DOMAINS["date"])}
+        for n, (rule_id, lab) in enumerate(pairs)
     ]
 
-    all_indicators = {**plain, **derived}
-    if len(all_indicators) >= 2 and len(rules) >= 2 and draw(st.booleans()):
-        ind_split = draw(st.integers(1, len(all_indicators) - 1))
-        rule_split = draw(st.integers(1, len(rules) - 1))
-        names = list(all_indicators)
-        packs = [
-            {
-                "pack": "pack-1",
-                "version": "1.0.0",
-                "indicators": {k: all_indicators[k] for k in names[:ind_split]},
-                "rules": rules[:rule_split],
-            },
-            {
-                "pack": "pack-2",
-                "version": "0.2.0",
-                "indicators": {k: all_indicators[k] for k in names[ind_split:]},
-                "rules": rules[rule_split:],
-            },
-        ]
-    else:
-        packs = [{"pack": "pack-1", "version": "1.0.0", "indicators": all_indicators, "rules": rules}]
-    return DataSet(packs, profiles, waivers, draw(st.sampled_from(AS_OF)))
+    packs = _packs(draw, everything, rules, declared)
+    texts = {f"lab_profiles/{p['id']}.yaml": profile_text(draw, p) for p in profiles}
+    if waivers:
+        texts["waivers.yaml"] = draw(st.sampled_from(["", "# accepted exceptions\n"])) + dump_yaml(waivers)
+    return DataSet(packs, profiles, waivers, draw(st.sampled_from(AS_OF)), texts)
+
+
+def _packs(draw: st.DrawFn, indicators: dict[str, dict], rules: list[dict], tags: list[str]) -> list[dict]:
+    """One pack, or two. Derive rules stay in pack-1, which never has a pack-wide in_force: what
+    in_force means for a derive rule (which gives no verdict) is left open by docs/verdicts.md."""
+    tag_docs = {t: f"Labs that are {t}" for t in tags}
+    verdict_rules = [r for r in rules if "derive" not in r]
+    if len(indicators) < 2 or len(verdict_rules) < 2 or not draw(_BOOL):
+        pack: dict[str, Any] = {"pack": "pack-1", "version": "1.0.0"}
+        if tag_docs:
+            pack["tags"] = tag_docs
+        return [{**pack, "indicators": indicators, "rules": rules}]
+    names = list(indicators)
+    split = draw(st.integers(1, len(names) - 1))
+    second = set(draw(st.lists(st.sampled_from([r["id"] for r in verdict_rules]), min_size=1, unique=True)))
+    if len(second) == len(verdict_rules) and not any("derive" in r for r in rules):
+        second.discard(verdict_rules[0]["id"])  # pack-1 keeps at least one rule
+    in_second = {t for t in tags if draw(_BOOL)}
+    packs: list[dict] = []
+    for pack_id, version, mine, pack_tags in (
+        (
+            "pack-1",
+            "1.0.0",
+            [r for r in rules if r["id"] not in second],
+            [t for t in tags if t not in in_second],
+        ),
+        ("pack-2", "0.2.0", [r for r in rules if r["id"] in second], [t for t in tags if t in in_second]),
+    ):
+        pack = {"pack": pack_id, "version": version}
+        if pack_tags:
+            pack["tags"] = {t: tag_docs[t] for t in pack_tags}
+        if pack_id == "pack-2" and draw(st.integers(0, 2)) == 2:
+            pack["in_force"] = draw(_IN_FORCE)
+        section = names[:split] if pack_id == "pack-1" else names[split:]
+        pack["indicators"] = {k: indicators[k] for k in section}
+        pack["rules"] = mine
+        packs.append(pack)
+    return packs

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from tests.conftest import WORLD, Result
@@ -36,6 +39,9 @@ def test_json_report_follows_the_contract(run: Run) -> None:
     required = {
         "lab",
         "rule",
+        "title",
+        "pack",
+        "indicator",
         "area",
         "severity",
         "status",
@@ -51,7 +57,15 @@ def test_json_report_follows_the_contract(run: Run) -> None:
         assert {"kind", "value", "set_by", "set_by_count", "peers_disclosed"} <= verdict["bar"].keys()
         assert {"file", "line"} == verdict["location"].keys()
     alpha = report["labs"]["alpha"]
-    assert {"score", "areas", "counts"} <= alpha.keys()
+    assert {"score", "coverage", "areas", "packs", "pack_coverage", "unassessed", "counts"} <= alpha.keys()
+
+
+def test_json_report_validates_against_its_published_schema(run: Run) -> None:
+    schema = json.loads(run("schema", "report").out)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    for args in ([], ["--lab=gamma"], ["--as-of=2026-06-30"], ["--pack=pledges"]):
+        report = json.loads(run("check", AS_OF, "--format=json", *args).out)
+        jsonschema.validate(report, schema)
 
 
 def test_waived_verdict_keeps_its_underlying_status(run: Run, tree: Callable[..., Path]) -> None:
@@ -95,11 +109,25 @@ def test_fail_on_ignores_waived_and_lower_severities(run: Run) -> None:
         (["check", "--lab=nobody"], "unknown lab 'nobody'"),
         (["check", "--rule=nope"], "unknown rule 'nope'"),
         (["explain", "nope"], "unknown rule 'nope'"),
-        (["check", "--as-of=2026-02-30"], "not a date"),
-        (["check", "--as-of=yesterday"], "not a date"),
+        (["check", "--lab=alpah"], "unknown lab 'alpah'; did you mean 'alpha'?"),
+        (
+            ["check", "--rule=security-medain"],
+            "unknown rule 'security-medain'; did you mean 'security-median'?",
+        ),
+        (["check", "--pack=pledge"], "unknown pack 'pledge'; did you mean 'pledges'?"),
+        (["explain", "security-medain"], "unknown rule 'security-medain'; did you mean 'security-median'?"),
+        (["check", "--as-of=2026-02-30"], "'2026-02-30' is not a real date"),
+        (["check", "--as-of=yesterday"], "expected a date YYYY-MM-DD, got 'yesterday'"),
+        (["check", "--as-of=20260301"], "expected a date YYYY-MM-DD, got '20260301'"),
+        (["check", "--as-of=2026-W09-7"], "expected a date YYYY-MM-DD, got '2026-W09-7'"),
+        (["check", "--as-of=2026-03-01T00:00"], "expected a date YYYY-MM-DD"),
+        (["check", "--as-of=0001-01-01"], "out of range: the earliest evaluation date is 1900-01-01"),
+        (["check", "--strict", "--max-review-age=0"], "expected a whole number of days from 1 to 36500"),
+        (["check", "--strict", "--max-review-age=99999999999"], "expected a whole number of days"),
+        (["validate", "--waivers=/dev/zero"], "/dev/zero:1:1: is a device or socket, not a regular file"),
         (["check", "--format=xml"], "invalid choice"),
         (["check", "--fail-on=severe"], "invalid choice"),
-        (["check", "--waivers=missing.yaml"], "missing.yaml:1:1: cannot read file"),
+        (["check", "--waivers=missing.yaml"], "missing.yaml:1:1: cannot read: no such file or directory"),
         (["frobnicate"], "invalid choice"),
     ],
 )
@@ -124,7 +152,7 @@ def test_bad_input_exits_2_and_lists_every_problem(run: Run, tree: Callable[...,
         assert result.code == 2
         assert result.out == ""
         assert "lab_profiles/a.yaml:4:3: practices.y: unknown indicator 'y'" in result.err
-        assert "lab_profiles/b.yaml:3:1: duplicate key 'name'" in result.err
+        assert "lab_profiles/b.yaml:3:1: name: duplicate key 'name'" in result.err
         assert "rules/p.yaml:6:27: rules.0.bar: unknown bar 'bset'" in result.err
         assert "3 problem(s); nothing was evaluated" in result.err
         assert "Traceback" not in result.err
@@ -134,7 +162,7 @@ def test_no_profiles_directory_is_an_error_not_a_pass(run: Run, tree: Callable[.
     root = tree({"rules/p.yaml": "pack: p\nversion: '1'\n"})
     result = run("check", cwd=root)
     assert result.code == 2
-    assert "lab_profiles:1:1: no such directory of lab profiles" in result.err
+    assert "lab_profiles:1:1: cannot read the lab profiles: no such directory" in result.err
 
 
 def test_rule_packs_without_rules_are_an_error_not_a_pass(run: Run, tree: Callable[..., Path]) -> None:
@@ -183,7 +211,7 @@ def test_rules_json(run: Run) -> None:
 
 def test_schema_prints_valid_json_schemas(run: Run) -> None:
     schemas = json.loads(run("schema").out)
-    assert set(schemas) == {"profile", "rule-pack", "waivers"}
+    assert set(schemas) == {"profile", "rule-pack", "waivers", "report"}
     assert schemas["profile"]["additionalProperties"] is False
     assert "practices" in schemas["profile"]["properties"]
     assert json.loads(run("schema", "waivers").out)["type"] == "array"
@@ -204,7 +232,7 @@ def test_internal_errors_exit_3(run: Run, monkeypatch: pytest.MonkeyPatch) -> No
     def boom(*args: object, **kwargs: object) -> None:
         raise RuntimeError("simulated bug")
 
-    monkeypatch.setattr("parity.cli.evaluate", boom)
+    monkeypatch.setattr(sys.modules["parity.evaluate"], "evaluate", boom)
     result = run("check")
     assert result.code == 3
     assert "internal error: RuntimeError: simulated bug" in result.err
@@ -225,3 +253,125 @@ def test_shortfalls_cite_the_evidence_of_who_sets_the_bar(run: Run) -> None:
         "beta": [{"url": "https://beta.example/reports", "date": "2026-06-30"}]
     }
     assert all("evidence" not in v["bar"] for v in verdicts if v["status"] in ("meets", "surpasses"))
+
+
+# --- robustness: signals, pipes, encodings, hostile text -----------------------------------------------------
+
+PARITY = [sys.executable, "-m", "parity"]
+
+
+def test_ctrl_c_exits_130_with_one_line(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sys.modules["parity.evaluate"], "evaluate", interrupted)
+    result = run("check")
+    assert result.code == 130
+    assert result.err == "parity: interrupted\n"
+
+
+def test_a_closed_pipe_keeps_the_exit_code() -> None:
+    # `parity check --fail-on high | head -1` must still fail the pipeline under pipefail.
+    command = f"set -o pipefail; {' '.join(PARITY)} check {AS_OF} --fail-on high | head -1"
+    done = subprocess.run(["bash", "-c", command], cwd=WORLD, capture_output=True, text=True)
+    assert done.returncode == 1
+    assert done.stdout.startswith("parity ")
+    assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr
+    ok = subprocess.run(
+        ["bash", "-c", command.replace("high", "never")], cwd=WORLD, capture_output=True, text=True
+    )
+    assert ok.returncode == 0, ok.stderr
+
+
+def test_an_output_the_terminal_cannot_encode_is_an_input_error(tree: Callable[..., Path]) -> None:
+    root = tree({"lab_profiles/a.yaml": "id: a\nname: Über-KI ✓\n", "rules/p.yaml": MINIMAL_PACK})
+    env = {**os.environ, "PYTHONIOENCODING": "ascii"}
+    done = subprocess.run([*PARITY, "check", AS_OF], cwd=root, capture_output=True, text=True, env=env)
+    assert done.returncode == 2
+    assert "parity: cannot write the output: the output encoding (ascii) cannot show" in done.stderr
+    assert "PYTHONIOENCODING=utf-8" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_full_disk_is_an_input_error() -> None:
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [*PARITY, "check", AS_OF, "--format=json"],
+            cwd=WORLD,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    assert done.returncode == 2
+    assert "parity: cannot write the output: No space left on device" in done.stderr
+
+
+HOSTILE = 'id: a\nname: "Evil \\e[2J\\e]0;pwned\\a Lab | **bold** [x](javascript:alert(1)) <script>"\n'
+MINIMAL_PACK = (
+    "pack: p\nversion: '1'\nindicators:\n  x: {title: X, area: a, type: boolean}\n"
+    "rules:\n  - {id: r, indicator: x, bar: best, severity: low}\n"
+)
+
+
+def test_terminal_control_characters_never_reach_the_terminal(run: Run, tree: Callable[..., Path]) -> None:
+    root = tree({"lab_profiles/a.yaml": HOSTILE, "rules/p.yaml": MINIMAL_PACK})
+    for args in (
+        ["check"],
+        ["explain", "r"],
+        ["check", "--format=markdown"],
+        ["explain", "r", "--format=markdown"],
+    ):
+        out = run(*args, AS_OF, cwd=root).out
+        assert "\x1b" not in out and "\x07" not in out
+    assert "(Evil \\x1b[2J\\x1b]0;pwned\\x07 Lab" in run("check", AS_OF, cwd=root).out
+    broken = tree({"lab_profiles/\x1b[31mred.yaml": "id: x\n", "rules/p.yaml": MINIMAL_PACK})
+    err = run("validate", cwd=broken).err
+    assert "\x1b" not in err and "\\x1b[31mred.yaml" in err
+
+
+def test_profile_text_never_forms_markdown_structure(run: Run, tree: Callable[..., Path]) -> None:
+    root = tree({"lab_profiles/a.yaml": HOSTILE, "rules/p.yaml": MINIMAL_PACK})
+    out = run("check", AS_OF, "--format=markdown", cwd=root).out
+    heading = next(line for line in out.splitlines() if line.startswith("## "))
+    # rendered, it reads: Evil \x1b[2J\x1b]0;pwned\x07 Lab | **bold** [x](javascript:alert(1)) <script> (a)
+    assert heading == (
+        "## Evil \\\\x1b\\[2J\\\\x1b\\]0;pwned\\\\x07 Lab \\| \\*\\*bold\\*\\* \\[x\\](javascript:alert(1)) \\<script\\> (a)"
+    )
+    for structure in (r"(?<!\\)<script", r"(?<!\\)\*\*bold", r"(?<!\\)\]\(javascript", r"(?<!\\)\| \*"):
+        assert not re.search(structure, out), structure
+
+
+def test_pack_narrows_like_rule(run: Run) -> None:
+    full = json.loads(run("check", AS_OF, "--format=json").out)
+    narrow = json.loads(run("check", AS_OF, "--format=json", "--pack=pledges").out)
+    assert narrow["verdicts"] == [v for v in full["verdicts"] if v["pack"] == "pledges"]
+    assert set(narrow["labs"]["alpha"]["packs"]) == {"pledges"}
+
+
+def test_validate_and_check_strict(run: Run) -> None:
+    # The test world has unevidenced values and no `reviewed`: fine by default, refused under --strict.
+    assert run("validate").code == 0
+    for command in ("validate", "check"):
+        result = run(command, "--strict", AS_OF)
+        assert result.code == 2
+        assert "--strict: the profile needs 'reviewed: YYYY-MM-DD'" in result.err
+        assert "--strict: no evidence" in result.err
+
+
+def test_a_missing_engine_says_how_to_reinstall_it() -> None:
+    script = (
+        "import sys; sys.modules['durable_rules_engine'] = None\n"
+        "from parity.cli import main\n"
+        f"sys.exit(main(['check', '{AS_OF}']))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=WORLD, capture_output=True, text=True)
+    assert done.returncode == 3
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "durable_rules engine does not import" in lines[0]
+    assert "CPPFLAGS='-DPyEval_CallObject=PyObject_CallObject' pip install --force-reinstall" in lines[0]
+
+
+def test_validate_never_imports_the_engine() -> None:
+    script = "import sys; from parity.cli import main; main(['validate']); print('durable_rules_engine' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", script], cwd=WORLD, capture_output=True, text=True)
+    assert done.stdout.strip().endswith("False"), done.stdout + done.stderr

@@ -71,9 +71,57 @@ def test_readme_excerpts_are_real_output(run: Callable[..., Result]) -> None:
     section = readme[readme.index("### What the shipped data finds") :]
     section = section[: section.index("\n## ")]
     blocks = section.split("```")[1::2]
-    assert len(blocks) >= 2
+    assert len(blocks) >= 1
     output = run("check", "--as-of=2026-11-26", cwd=ROOT).out.splitlines()
     for block in blocks:
         for line in block.strip("\n").splitlines():
             if line != "[...]":
                 assert line in output, f"README line is not in the output of parity check: {line!r}"
+
+
+def test_readme_library_example_runs_as_written(tmp_path: Path) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## As a library") :]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "# parity report" in done.stdout
+
+
+def test_no_tracked_file_refers_outside_the_repository() -> None:
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    outside = ("../shared", "shared/research", "lab_facts", "SPEC.md")
+    for name in tracked.splitlines():
+        path = ROOT / name
+        if name == "tests/test_shipped_data.py" or not path.is_file() or path.suffix in (".json",):
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        for needle in outside:
+            assert needle not in text, (
+                f"{name} refers to {needle!r}, which a user who clones the repository lacks"
+            )
+
+
+def test_report_locations_do_not_depend_on_where_parity_runs(tmp_path: Path) -> None:
+    world = ROOT / "tests/data/world"
+    outputs = set()
+    for cwd, prefix in ((world, "."), (ROOT, "tests/data/world"), (tmp_path, str(world))):
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "parity",
+                "check",
+                "--as-of=2026-11-26",
+                "--format=json",
+                f"--profiles={prefix}/lab_profiles",
+                f"--rules={prefix}/rules",
+                f"--waivers={prefix}/waivers.yaml",
+            ],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        outputs.add(done.stdout)
+    assert len(outputs) == 1

@@ -1,0 +1,130 @@
+"""Reading input files from a folder: bounded, and every way a path can be wrong is an input problem.
+
+This is the only module of the loading stage that touches the file system. A file is opened without
+blocking and checked to be a regular file *before* anything is read (a FIFO, a device such as /dev/zero, or a
+directory named `x.yaml` is refused at once), and at most the size cap is read. Paths are shown as the user
+gave them, and a symlink keeps its own name (its stem is the lab id, not its target's).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from parity.errors import Problem
+from parity.source import MAX_FILE_BYTES
+
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """One file to read: `name` is how problems show it; `relative` is how reports show it."""
+
+    path: Path
+    name: str
+    relative: str
+
+
+class InputProblem(Exception):
+    """A file or folder that cannot be read; carries the problem to report."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(str(problem))
+        self.problem = problem
+
+
+def _why(e: OSError, path: Path) -> str:
+    if e.errno == errno.ENOENT and os.path.islink(path):
+        return "dangling symlink: its target does not exist"
+    reasons = {
+        errno.ENOENT: "no such file or directory",
+        errno.ELOOP: "symlink loop",
+        errno.ENAMETOOLONG: "path too long",
+        errno.EACCES: "permission denied",
+        errno.ENOTDIR: "a part of the path is not a directory",
+    }
+    return reasons.get(e.errno or 0, e.strerror or type(e).__name__)
+
+
+def relative_to(path: Path, root: Path | None) -> str:
+    """`path` relative to `root`, with forward slashes and no symlink resolved; as given without a root."""
+    if root is None:
+        return path.as_posix()
+    return Path(os.path.relpath(os.path.abspath(path), os.path.abspath(root))).as_posix()
+
+
+def read_bytes(path: Path, name: str, limit: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of a regular file, at most `limit` of them; raises InputProblem."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as e:
+        raise InputProblem(Problem(name, 1, 1, "", f"cannot read: {_why(e, path)}")) from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise InputProblem(Problem(name, 1, 1, "", "is a directory, not a YAML file"))
+        if not stat.S_ISREG(info.st_mode):
+            kind = "a FIFO" if stat.S_ISFIFO(info.st_mode) else "a device or socket"
+            raise InputProblem(
+                Problem(name, 1, 1, "", f"is {kind}, not a regular file; parity reads files only")
+            )
+        if info.st_size > limit:
+            raise InputProblem(
+                Problem(name, 1, 1, "", f"file is {info.st_size} bytes; parity reads at most {limit}")
+            )
+        with os.fdopen(fd, "rb", closefd=True) as f:
+            fd = -1
+            raw = _read_at_most(f, info.st_size, limit)
+    except OSError as e:
+        raise InputProblem(Problem(name, 1, 1, "", f"cannot read: {_why(e, path)}")) from None
+    finally:
+        if fd >= 0:
+            os.close(fd)
+    if len(raw) > limit:  # it grew while we looked
+        raise InputProblem(
+            Problem(name, 1, 1, "", f"file is over {limit} bytes; parity reads at most {limit}")
+        )
+    return raw
+
+
+def _read_at_most(f: BinaryIO, expected: int, limit: int) -> bytes:
+    """Read what the file's size promised; a file that grows meanwhile is read on, but never past `limit`
+    (a single read(limit) would allocate the whole limit up front)."""
+    chunks = [f.read(expected + 1)]
+    total = len(chunks[0])
+    while total > expected and total <= limit:
+        chunk = f.read(min(1 << 20, limit + 1 - total))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+    return b"".join(chunks)
+
+
+def list_yaml(directory: Path, what: str, root: Path | None) -> list[InputFile]:
+    """The YAML files of a folder, sorted by name so every run reads them in the same order."""
+    name = str(directory)
+    try:
+        info = os.stat(directory)
+    except OSError as e:
+        reason = (
+            "no such directory"
+            if e.errno == errno.ENOENT and not os.path.islink(directory)
+            else _why(e, directory)
+        )
+        raise InputProblem(Problem(name, 1, 1, "", f"cannot read the {what}: {reason}")) from None
+    if not stat.S_ISDIR(info.st_mode):
+        raise InputProblem(Problem(name, 1, 1, "", f"the {what} must be a directory; this is a file"))
+    try:
+        with os.scandir(directory) as entries:
+            names = sorted(
+                e.name for e in entries if e.name.endswith(YAML_SUFFIXES) and not e.name.startswith(".")
+            )
+    except OSError as e:
+        raise InputProblem(Problem(name, 1, 1, "", f"cannot list the {what}: {_why(e, directory)}")) from None
+    return [InputFile(directory / n, str(directory / n), relative_to(directory / n, root)) for n in names]

@@ -1,0 +1,122 @@
+"""The results of an evaluation as typed data: verdicts, their bars, lab summaries, waiver notes, the report.
+
+Nothing here imports the engine, so reading or rendering a report never loads durable_rules. Result records
+are named tuples: immutable, typed, and several times cheaper to create than frozen dataclasses, which
+matters at 200,000 verdicts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Literal, NamedTuple
+
+from parity.models import Evidence
+
+Status = Literal[
+    "surpasses", "meets", "below", "undisclosed", "unassessed", "not_applicable", "no_bar", "waived"
+]
+STATUSES: tuple[Status, ...] = (
+    "surpasses",
+    "meets",
+    "below",
+    "undisclosed",
+    "unassessed",
+    "not_applicable",
+    "no_bar",
+    "waived",
+)
+SHORTFALLS: tuple[Status, ...] = ("below", "undisclosed")
+SCORED: tuple[Status, ...] = ("surpasses", "meets", "below", "undisclosed")
+State = Literal["disclosed", "unevidenced", "undisclosed", "unassessed", "not_applicable", "derived"]
+# A derived indicator's value for one lab (and a condition's): four-valued.
+Truth = bool | Literal["undisclosed", "unassessed"]
+
+
+class BarResult(NamedTuple):
+    """The bar a verdict was judged against, and who sets it (or, for `all`, who keeps it from binding)."""
+
+    kind: str
+    value: Any
+    set_by: tuple[str, ...] = ()
+    set_by_count: int = 0
+    peers_disclosed: int = 0
+    # `all` bars only (None otherwise): the peers that are not disclosed.
+    blocked_by: tuple[str, ...] | None = None
+    blocked_by_count: int = 0
+    # For shortfalls only: the evidence of each listed setter, so an accusation cites both sides.
+    evidence: tuple[tuple[str, tuple[Evidence, ...]], ...] = ()
+
+
+class Location(NamedTuple):
+    """Where a verdict's practice stands: a file relative to the data root, and a line."""
+
+    file: str
+    line: int
+
+
+class WaiverNote(NamedTuple):
+    """The waiver that turned a shortfall into `waived`; `underlying` is the status it covers."""
+
+    underlying: str
+    reason: str
+    expires: dt.date
+    location: Location
+
+
+class Verdict(NamedTuple):
+    """One (lab, rule) pair's status, with everything needed to check it by hand."""
+
+    lab: str
+    rule: str
+    title: str
+    pack: str
+    indicator: str
+    area: str
+    severity: str
+    status: str
+    state: str
+    value: Any
+    bar: BarResult
+    gap: int | float | None
+    flags: tuple[str, ...]
+    evidence: tuple[Evidence, ...]
+    location: Location
+    waiver: WaiverNote | None = None
+
+
+@dataclass(frozen=True)
+class LabSummary:
+    """A lab's score and coverage, overall, per area and per pack, and its verdict counts."""
+
+    name: str
+    score: float | None
+    coverage: float | None
+    areas: dict[str, float | None]
+    packs: dict[str, float | None]
+    pack_coverage: dict[str, float | None]
+    unassessed: tuple[str, ...]
+    counts: dict[str, int]
+
+
+@dataclass(frozen=True)
+class WaiverIssue:
+    """A waiver that did not apply: expired, or covering no shortfall."""
+
+    rule: str
+    lab: str
+    expires: dt.date
+    location: Location
+    problem: str
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything `evaluate` found; the formats turn it into text."""
+
+    as_of: dt.date
+    packs: list[tuple[str, str]]
+    verdicts: list[Verdict]
+    labs: dict[str, LabSummary]
+    derived: dict[str, dict[str, Truth]]
+    waiver_issues: list[WaiverIssue] = field(default_factory=list)

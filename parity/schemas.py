@@ -1,0 +1,121 @@
+"""JSON Schemas: of the inputs (from the input models) and of the JSON report (from the models below).
+
+The report models describe the JSON that `report` writes, field for field (docs/report.md); the tests
+validate every written report against this schema, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from parity.models import LabProfile, RulePack, Waiver
+from parity.results import STATUSES
+
+_Status = Literal[STATUSES]  # type: ignore[valid-type]
+_State = Literal["disclosed", "unevidenced", "undisclosed", "unassessed", "not_applicable", "derived"]
+_Scalar = bool | int | float | str | None
+_Share = float | None
+
+
+class _Doc(BaseModel):
+    model_config = ConfigDict(extra="allow")  # fields may be added without a new schema version
+
+
+class EvidenceDoc(_Doc):
+    url: str
+    date: str = Field(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+    title: str | None = None
+    quote: str | None = None
+    note: str | None = None
+
+
+class LocationDoc(_Doc):
+    file: str = Field(description="Relative to the folder that holds lab_profiles/ and rules/.")
+    line: int = Field(ge=1)
+
+
+class BarDoc(_Doc):
+    kind: Literal["best", "quorum", "median", "all", "threshold", "within_days", "require"]
+    value: _Scalar = Field(description="The bar; null when it does not bind.")
+    set_by: list[str] = Field(description="Peers whose value equals the bar, sorted, at most 20.")
+    set_by_count: int = Field(ge=0)
+    peers_disclosed: int = Field(ge=0)
+    blocked_by: list[str] | None = Field(None, description="`all` bars: the peers that are not disclosed.")
+    blocked_by_count: int | None = Field(None, ge=0)
+    evidence: dict[str, list[EvidenceDoc]] | None = Field(
+        None, description="Shortfalls: the setters' evidence."
+    )
+
+
+class WaiverNoteDoc(_Doc):
+    underlying: Literal["below", "undisclosed"]
+    reason: str
+    expires: str
+    location: LocationDoc
+
+
+class VerdictDoc(_Doc):
+    lab: str
+    rule: str
+    title: str
+    pack: str
+    indicator: str
+    area: str
+    severity: Literal["info", "low", "medium", "high", "critical"]
+    status: _Status
+    state: _State
+    value: _Scalar
+    bar: BarDoc
+    gap: int | float | None
+    flags: list[Literal["stale", "unevidenced", "waiver_expired"]]
+    evidence: list[EvidenceDoc]
+    location: LocationDoc
+    waiver: WaiverNoteDoc | None = None
+
+
+class LabDoc(_Doc):
+    name: str
+    score: _Share = Field(ge=0, le=1)
+    coverage: _Share = Field(ge=0, le=1)
+    areas: dict[str, _Share]
+    packs: dict[str, _Share]
+    pack_coverage: dict[str, _Share]
+    unassessed: list[str]
+    counts: dict[_Status, int]
+
+
+class WaiverIssueDoc(_Doc):
+    rule: str
+    lab: str
+    expires: str
+    problem: str
+    location: LocationDoc
+
+
+class PackDoc(_Doc):
+    pack: str
+    version: str
+
+
+class ReportDoc(_Doc):
+    """The JSON report of `parity check --format json` (schema `parity/report/v1`)."""
+
+    schema_: Literal["parity/report/v1"] = Field(alias="schema")
+    as_of: str
+    parity_version: str
+    packs: list[PackDoc]
+    verdicts: list[VerdictDoc]
+    labs: dict[str, LabDoc]
+    derived: dict[str, dict[str, bool | Literal["undisclosed", "unassessed"]]]
+    waivers: list[WaiverIssueDoc]
+
+
+SCHEMAS: dict[str, Callable[[], dict[str, Any]]] = {
+    "profile": LabProfile.model_json_schema,
+    "rule-pack": RulePack.model_json_schema,
+    "waivers": TypeAdapter(list[Waiver]).json_schema,
+    "report": lambda: ReportDoc.model_json_schema(by_alias=True),
+}

@@ -1,0 +1,55 @@
+"""Waivers: a pure pass over finished verdicts. An active waiver turns a shortfall into `waived` (keeping
+the status it covers); expired and unused waivers are reported, never silently dropped."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from parity.loader import LoadedWaiver
+from parity.results import SHORTFALLS, Location, Verdict, WaiverIssue, WaiverNote
+
+
+def apply(
+    verdicts: list[Verdict], waivers: list[LoadedWaiver], as_of: dt.date, labs: set[str], rules: set[str]
+) -> tuple[list[Verdict], list[WaiverIssue]]:
+    """The verdicts with waivers applied, and the waivers (of labs and rules in scope) that did not apply."""
+    by_pair = {(w.waiver.rule, w.waiver.lab): w for w in waivers}
+    if not by_pair:
+        return verdicts, []
+    used: set[tuple[str, str]] = set()
+    out = []
+    for verdict in verdicts:
+        found = by_pair.get((verdict.rule, verdict.lab))
+        if found is not None and verdict.status in SHORTFALLS:
+            verdict = _waive(verdict, found, as_of)
+            if verdict.waiver is not None:
+                used.add((verdict.rule, verdict.lab))
+        out.append(verdict)
+    return out, _issues(waivers, used, as_of, labs, rules)
+
+
+def _waive(verdict: Verdict, found: LoadedWaiver, as_of: dt.date) -> Verdict:
+    waiver = found.waiver
+    if waiver.expires < as_of:
+        return verdict._replace(flags=tuple(sorted((*verdict.flags, "waiver_expired"))))
+    note = WaiverNote(verdict.status, waiver.reason, waiver.expires, Location(found.file, found.line))
+    return verdict._replace(status="waived", waiver=note)
+
+
+def _issues(
+    waivers: list[LoadedWaiver], used: set[tuple[str, str]], as_of: dt.date, labs: set[str], rules: set[str]
+) -> list[WaiverIssue]:
+    issues = []
+    for found in sorted(waivers, key=lambda w: (w.file, w.line)):
+        waiver = found.waiver
+        if waiver.lab not in labs or waiver.rule not in rules:
+            continue
+        if waiver.expires < as_of:
+            problem = f"expired on {waiver.expires.isoformat()}"
+        elif (waiver.rule, waiver.lab) not in used:
+            problem = "matches no shortfall"
+        else:
+            continue
+        location = Location(found.file, found.line)
+        issues.append(WaiverIssue(waiver.rule, waiver.lab, waiver.expires, location, problem))
+    return issues
