@@ -60,7 +60,7 @@ def _days(text: str) -> int:
 _INPUTS = (
     ("--profiles", Path("lab_profiles"), "DIR", "directory of lab profiles (default: ./lab_profiles)"),
     ("--rules", Path("rules"), "DIR", "directory of rule packs (default: ./rules)"),
-    ("--waivers", None, "FILE", "waivers file (default: ./waivers.yaml where it exists)"),
+    ("--waivers", None, "FILE", "waivers file (default: waivers.yaml beside the profiles folder, if any)"),
 )
 
 
@@ -72,7 +72,9 @@ def _inputs(p: argparse.ArgumentParser, strict: bool = False) -> None:
         type=_date,
         default=None,
         metavar="YYYY-MM-DD",
-        help="evaluation date for recency bars, staleness, waiver expiry and --strict (default: today, UTC)",
+        help="evaluation date for recency bars, staleness and waiver expiry"
+        + (" and --strict" if strict else "")
+        + " (default: today, UTC)",
     )
     if strict:
         p.add_argument(
@@ -84,8 +86,8 @@ def _inputs(p: argparse.ArgumentParser, strict: bool = False) -> None:
         p.add_argument(
             "--max-review-age",
             type=_days,
-            default=DEFAULT_MAX_REVIEW_AGE,
             metavar="DAYS",
+            default=None,
             help=f"with --strict: the oldest 'reviewed' accepted (default: {DEFAULT_MAX_REVIEW_AGE})",
         )
 
@@ -116,7 +118,13 @@ def parser() -> argparse.ArgumentParser:
     _inputs(explain)
     explain.add_argument("--format", choices=sorted(FORMATS), default="table")
     rules = sub.add_parser("rules", help="list rules (id, pack, kind, area, what it checks, severity)")
-    rules.add_argument("--rules", type=Path, default=Path("rules"), metavar="DIR")
+    rules.add_argument(
+        "--rules",
+        type=Path,
+        default=Path("rules"),
+        metavar="DIR",
+        help="directory of rule packs (default: ./rules)",
+    )
     rules.add_argument("--format", choices=sorted(FORMATS), default="table")
     schema = sub.add_parser(
         "schema", help="print JSON Schemas for profiles, rule packs, waivers and the report"
@@ -126,12 +134,17 @@ def parser() -> argparse.ArgumentParser:
 
 
 def _load(args: argparse.Namespace) -> Dataset:
+    """Load the inputs the arguments name; fixes `args.as_of` to today, once, when it is not given."""
+    args.as_of = args.as_of or _today()  # one date for the whole command, even across midnight
     waivers = args.waivers
-    if waivers is None and Path("waivers.yaml").is_file():
-        waivers = Path("waivers.yaml")
+    default = args.profiles.parent / "waivers.yaml"  # beside the data it waives, not the working directory
+    if waivers is None and os.path.lexists(default):
+        waivers = default  # a folder or a broken link of that name is reported, never silently skipped
     strict = None
     if getattr(args, "strict", False):
-        strict = Strict(args.as_of or _today(), args.max_review_age)
+        strict = Strict(args.as_of, args.max_review_age or DEFAULT_MAX_REVIEW_AGE)
+    elif getattr(args, "max_review_age", None) is not None:
+        raise UsageError("--max-review-age goes with --strict")
     return load(args.profiles, args.rules, waivers, strict=strict)
 
 

@@ -106,6 +106,11 @@ def _read_at_most(f: BinaryIO, expected: int, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+def _is_yaml(name: str) -> bool:
+    """`x.yaml`, `x.yml`, in any case; hidden files (editor swap and lock files) are not inputs."""
+    return name.lower().endswith(YAML_SUFFIXES) and not name.startswith(".")
+
+
 def list_yaml(directory: Path, what: str, root: Path | None) -> list[InputFile]:
     """The YAML files of a folder, sorted by name so every run reads them in the same order."""
     name = str(directory)
@@ -122,9 +127,7 @@ def list_yaml(directory: Path, what: str, root: Path | None) -> list[InputFile]:
         raise InputProblem(Problem(name, 1, 1, "", f"the {what} must be a directory; this is a file"))
     try:
         with os.scandir(directory) as entries:
-            names = sorted(
-                e.name for e in entries if e.name.endswith(YAML_SUFFIXES) and not e.name.startswith(".")
-            )
+            names = sorted(e.name for e in entries if _is_yaml(e.name))
     except OSError as e:
         raise InputProblem(Problem(name, 1, 1, "", f"cannot list the {what}: {_why(e, directory)}")) from None
     return [InputFile(directory / n, str(directory / n), relative_to(directory / n, root)) for n in names]

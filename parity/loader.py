@@ -185,9 +185,11 @@ class _Load:
             files = list_yaml(directory, what, self.root)
         except InputProblem as e:
             self.problems.add(e.problem)
+            self.unread.add(what)
             return
         if not files:
-            self.problems.add(Problem(str(directory), 1, 1, "", f"no {what} (*.yaml) found"))
+            self.problems.add(Problem(str(directory), 1, 1, "", f"no {what} (*.yaml or *.yml) found"))
+            self.unread.add(what)
         for file in files:
             parsed = self.read_model(file, model)
             if parsed is None:
@@ -195,9 +197,9 @@ class _Load:
             else:
                 yield parsed
 
-    def parse(self, file: InputFile) -> source.Located | None:
+    def parse(self, file: InputFile, marks_depth: int | None = None) -> source.Located | None:
         try:
-            doc = source.parse(read_bytes(file.path, file.name), file.name)
+            doc = source.parse(read_bytes(file.path, file.name), file.name, marks_depth)
         except InputProblem as e:
             self.problems.add(e.problem)
             return None
@@ -209,7 +211,8 @@ class _Load:
         return doc
 
     def read_model(self, file: InputFile, model: type[M]) -> tuple[source.Located, M] | None:
-        doc = self.parse(file)
+        # Keys are located two levels deep up front (a practice, a rule); deeper only when a problem asks.
+        doc = self.parse(file, marks_depth=2)
         if doc is None:
             return None
         if not isinstance(doc.data, dict):
@@ -219,6 +222,8 @@ class _Load:
         if validated is None:
             # Keep the parts that are valid, so cross-file checks still report their problems too.
             return doc, _SALVAGE[model](doc.data)  # type: ignore[return-value]
+        if model is LabProfile:
+            doc.data = None  # the validated profile holds it all now: a large profile is not kept twice
         return doc, validated
 
     def read_waivers(self) -> tuple[source.Located | None, list[tuple[int, Waiver]]]:
@@ -249,7 +254,8 @@ def _validate(
         return model.model_validate(data)
     except ValidationError as e:
         for err in e.errors():
-            problems.at(doc, prefix + tuple(err["loc"]), _message(err))
+            loc = tuple(part for part in err["loc"] if part != "[key]")  # a bad key is located at the key
+            problems.at(doc, prefix + loc, _message(err))
         return None
 
 
@@ -269,7 +275,9 @@ def _message(err: Any) -> str:
     last = err["loc"][-1] if err["loc"] else ""
     messages: dict[str, Callable[[], str]] = {
         "missing": lambda: "required, but missing",
-        "extra_forbidden": lambda: f"unknown field {last!r}{suggest(str(last), _FIELD_NAMES)}",
+        "extra_forbidden": lambda: (
+            f"unknown field {last!r}" + suggest(str(last), [n for n in _FIELD_NAMES if n != last])
+        ),
         "string_type": lambda: f"expected text, got {shown(raw)}",
         "bool_type": lambda: f"expected true or false, got {shown(raw)}",
         "int_type": lambda: f"expected a whole number, got {shown(raw)}",
@@ -408,6 +416,7 @@ class _LabChecker:
         self.indicators, self.declared, self.tags = indicators, declared, tags
         self.strict, self.problems = strict, problems
         self.suggestions = _SUGGESTIONS  # "did you mean" costs a string match: only for the first many
+        self.paths: dict[str, str] = {}  # lab id -> the file that first used it, as problems show paths
 
     def check_all(self, labs: Iterable[tuple[source.Located, LabProfile]]) -> dict[str, Lab]:
         out: dict[str, Lab] = {}
@@ -416,11 +425,11 @@ class _LabChecker:
             if profile.id != stem:
                 self.problems.at(doc, ("id",), f"id {profile.id!r} must equal the file name {stem!r}")
             if profile.id in out:
-                self.problems.at(
-                    doc, ("id",), f"lab id {profile.id!r} is also used by {out[profile.id].file}"
-                )
+                message = f"lab id {profile.id!r} is also used by {self.paths[profile.id]}"
+                self.problems.at(doc, ("id",), message)
                 continue
             out[profile.id] = self.check(doc, profile)
+            self.paths[profile.id] = doc.path
         return out
 
     def check(self, doc: source.Located, profile: LabProfile) -> Lab:
@@ -473,9 +482,8 @@ class _LabChecker:
                 "--strict: the profile needs 'reviewed: YYYY-MM-DD' (when a person last checked it)",
             )
         elif profile.reviewed > as_of:
-            self.problems.at(
-                doc, ("reviewed",), f"reviewed {profile.reviewed} is after the evaluation date {as_of}"
-            )
+            message = f"--strict: reviewed {profile.reviewed} is after the evaluation date {as_of}"
+            self.problems.at(doc, ("reviewed",), message)
         elif (as_of - profile.reviewed).days > strict.max_review_age:
             days = (as_of - profile.reviewed).days
             message = (
@@ -490,7 +498,7 @@ class _LabChecker:
                 self.problems.at(doc, loc, f"--strict: no evidence; give {what}")
             for i, evidence in enumerate(practice.evidence):
                 if evidence.date > as_of:
-                    message = f"evidence dated {evidence.date}, after the evaluation date {as_of}"
+                    message = f"--strict: evidence dated {evidence.date}, after the evaluation date {as_of}"
                     self.problems.at(doc, (*loc, "evidence", i, "date"), message)
 
 
@@ -525,7 +533,9 @@ class _RuleChecker:
 
     def bar(self, indicator: Indicator, bar: Bar, loc: tuple[str | int, ...]) -> None:
         if indicator.derived:
-            self.fail(loc, "a derived indicator can be used only in conditions, not against a bar")
+            self.fail(
+                loc, "a derived indicator cannot be compared with a bar: bar rules and meets: take practices"
+            )
         elif bar.kind == "within_days" and indicator.type != "date":
             self.fail(loc, f"within_days applies to date indicators, not {indicator.type}")
         elif bar.kind == "threshold":
@@ -591,18 +601,19 @@ def _rules(
     problems: _Problems,
 ) -> dict[str, LoadedRule]:
     out: dict[str, LoadedRule] = {}
+    first_doc: dict[str, str] = {}  # rule id -> the file that first used it, as problems show paths
     for pack in packs:
         doc = pack.doc
         for i, rule in pack.rules():
             if rule.id in out:
-                problems.at(
-                    doc, ("rules", i, "id"), f"rule id {rule.id!r} is also used in {out[rule.id].file}"
-                )
+                first = first_doc[rule.id]
+                problems.at(doc, ("rules", i, "id"), f"rule id {rule.id!r} is also used in {first}")
                 continue
             _RuleChecker(doc, i, indicators, declared, tags, labs, problems).check(rule)
             line = doc.position(("rules", i))[0]
             in_force = (rule.in_force or pack.pack.in_force) if rule.kind != "derive" else None
             out[rule.id] = LoadedRule(rule, pack.pack.pack, _relative(doc), line, in_force)
+            first_doc[rule.id] = doc.path
     _check_chain(out, indicators, declared_in, problems)
     return out
 
@@ -626,11 +637,6 @@ def _check_chain(
         if target in derivers:
             fail(loaded, f"{target!r} is already derived by rule {derivers[target].rule.id!r}")
         derivers.setdefault(target, loaded)
-        if loaded.rule.when and any(
-            c.op == "meets" and c.indicator in indicators and indicators[c.indicator].derived
-            for c in loaded.rule.when.conditions
-        ):
-            fail(loaded, "a derived indicator can be used only in conditions, not against a bar")
     for name, indicator in sorted(indicators.items()):
         if indicator.derived and name not in derivers:
             problems.at(

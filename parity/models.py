@@ -169,8 +169,14 @@ def _check_url(url: str) -> str:
 class Evidence(_Model):
     """A public source for a practice's value."""
 
-    url: Annotated[str, BeforeValidator(lambda v: _check_url(v) if isinstance(v, str) else v)]
-    date: Date = Field(description="Publication date of the source.")
+    url: Annotated[
+        str,
+        BeforeValidator(lambda v: _check_url(v) if isinstance(v, str) else v),
+        WithJsonSchema({"type": "string", "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://[^\\s/?#@]+"}),
+    ]
+    date: Date = Field(
+        description="Publication date of the source (for value: unknown, the day the watchdog looked)."
+    )
     quote: str | None = None
     note: str | None = None
     title: str | None = None
@@ -331,7 +337,7 @@ class When(_Model):
 
 
 class Peers(_Model):
-    """Who counts as a competitor: labs carrying all `tags`, and/or the listed `labs`."""
+    """Who counts as a competitor: the labs that carry all `tags`; with `labs` too, only those listed."""
 
     tags: list[Id] | None = Field(None, min_length=1)
     labs: list[Id] | None = Field(None, min_length=1)
@@ -431,7 +437,7 @@ class RulePack(_Model):
     description: str | None = None
     in_force: Date | None = Field(None, description="The default in_force of the pack's rules.")
     tags: dict[Id, Text] = Field({}, description="The tags profiles may carry: name: what it means.")
-    indicators: dict[str, Indicator] = {}
+    indicators: dict[Id, Indicator] = {}
     rules: list[Rule] = []
 
     @field_validator("version", mode="before")

@@ -60,17 +60,22 @@ class Located:
     # Key paths whose scalar was refused here: later checks stay quiet about them (one problem per fault).
     refused: set[Loc] = field(default_factory=set, repr=False)
     relative: str = ""  # how reports name the file (set by the loader: relative to the data root)
+    # With `marks_depth`, only the keys that deep were recorded; deeper positions are found by parsing the
+    # bytes again, once, when a problem first needs one (problems are rare; positions of every scalar of a
+    # 100,000-practice profile cost more memory than its data).
+    raw: bytes | None = field(default=None, repr=False)
+    full: Marks | None = field(default=None, repr=False)
 
     def position(self, loc: Loc) -> tuple[int, int]:
         """(line, column) of the deepest key or item on `loc` that exists in the file."""
         if self.marks is None:
             return 1, 1
-        line, column, children = self.marks
-        for part in loc:
-            entry = _entry(children, part)
-            if entry is None:
-                break
-            line, column, children = entry
+        line, column, depth = _walk(self.marks, loc)
+        if depth < len(loc) and self.raw is not None:  # maybe deeper than was recorded
+            if self.full is None:
+                self.full = parse(self.raw, self.path).marks
+            if self.full is not None:
+                line, column, _ = _walk(self.full, loc)
         return line, column
 
     def key_lines(self, loc: Loc) -> dict[str, int]:
@@ -84,6 +89,17 @@ class Located:
         return {key: entry[0] for key, entry in children.items()}
 
 
+def _walk(marks: Marks, loc: Loc) -> tuple[int, int, int]:
+    """(line, column, how many parts of `loc` were found) along recorded marks."""
+    line, column, children = marks
+    for depth, part in enumerate(loc):
+        entry = _entry(children, part)
+        if entry is None:
+            return line, column, depth
+        line, column, children = entry
+    return line, column, len(loc)
+
+
 def _entry(children: Any, part: str | int) -> Any:
     if isinstance(children, dict):
         return children.get(part) if isinstance(part, str) else None
@@ -92,8 +108,8 @@ def _entry(children: Any, part: str | int) -> Any:
     return None
 
 
-def parse(raw: bytes, name: str) -> Located:
-    """One YAML document as plain data.
+def parse(raw: bytes, name: str, marks_depth: int | None = None) -> Located:
+    """One YAML document as plain data; with `marks_depth`, key positions are recorded that deep only.
 
     Raises LoadError when the bytes cannot be read as a YAML document at all; problems that leave the rest
     readable (a duplicate key, a refused scalar) are returned in `.problems`, so that the caller can go on
@@ -104,7 +120,7 @@ def parse(raw: bytes, name: str) -> Located:
             [Problem(name, 1, 1, "", f"file is {len(raw)} bytes; parity reads at most {MAX_FILE_BYTES}")]
         )
     text = _decode(raw, name)
-    builder = _Builder(name)
+    builder = _Builder(name, marks_depth)
     loader = _Loader(text)
     try:
         data, marks = builder.document(loader)
@@ -116,7 +132,10 @@ def parse(raw: bytes, name: str) -> Located:
         raise LoadError([Problem(name, 1, 1, "", f"YAML error: {e}")]) from None
     finally:
         loader.dispose()
-    return Located(name, data, marks, builder.problems, builder.refused)
+    located = Located(name, data, marks, builder.problems, builder.refused)
+    if marks_depth is not None:
+        located.raw = raw
+    return located
 
 
 def _decode(raw: bytes, name: str) -> str:
@@ -132,8 +151,9 @@ def _decode(raw: bytes, name: str) -> str:
 class _Builder:
     """Builds plain data from parser events, collecting problems instead of raising where it can."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, marks_depth: int | None = None) -> None:
         self.name = name
+        self.marks_depth = marks_depth if marks_depth is not None else MAX_DEPTH + 1
         self.problems: list[Problem] = []
         self.refused: set[Loc] = set()
         self.nodes = 0
@@ -146,8 +166,10 @@ class _Builder:
         self.nodes += count
         if self.nodes > MAX_NODES or depth > MAX_DEPTH:
             # Raised, not collected: an alias bomb or a deep nest must stop the parse at once.
-            limit = f"more than {MAX_NODES} nodes" if self.nodes > MAX_NODES else "nested too deeply"
-            message = f"document has {limit} (alias bomb or recursive alias?); refused"
+            if self.nodes > MAX_NODES:
+                message = f"document has more than {MAX_NODES} nodes (an alias bomb?); refused"
+            else:
+                message = f"document is nested more than {MAX_DEPTH} levels deep; refused"
             raise LoadError([Problem(self.name, *_at(event), "", message)])
 
     def document(self, loader: Any) -> tuple[Any, Marks | None]:
@@ -212,6 +234,8 @@ class _Builder:
             self.fail(event, loc, f"YAML tag {event.tag!r} is not allowed")
 
     def mapping(self, loader: Any, loc: Loc, depth: int) -> tuple[dict[str, Any], Any]:
+        if depth >= self.marks_depth:
+            return self.unrecorded_mapping(loader, loc, depth), None
         out: dict[str, Any] = {}
         children: dict[str, Any] = {}
         get = loader.get_event
@@ -245,6 +269,29 @@ class _Builder:
             out[key] = value
             children[key] = (mark.line + 1, mark.column + 1, _inner(marks))
 
+    def unrecorded_mapping(self, loader: Any, loc: Loc, depth: int) -> dict[str, Any]:
+        """A mapping below `marks_depth`: its data only (duplicate keys are still found)."""
+        out: dict[str, Any] = {}
+        get = loader.get_event
+        while True:
+            key_event = get()
+            if type(key_event) is yaml.MappingEndEvent:
+                return out
+            key = self.key(loader, key_event, loc, depth)
+            value_event = get()
+            if key is None or key in out:
+                if key is not None:
+                    self.fail(key_event, (*loc, key), f"duplicate key {key!r}")
+                self.node(loader, value_event, (*loc, "?"), depth + 1)
+                continue
+            if type(value_event) is yaml.ScalarEvent and not value_event.anchor:
+                self.nodes += 1
+                if self.nodes > MAX_NODES:
+                    self.budget(value_event, 0, depth)
+                out[key] = self.scalar(value_event, (*loc, key))
+                continue
+            out[key] = self.node(loader, value_event, (*loc, key), depth + 1)[0]
+
     def key(self, loader: Any, event: yaml.Event, loc: Loc, depth: int) -> str | None:
         """A mapping key as text (keys are names: `1:` and `yes:` are the names "1" and "yes")."""
         if not isinstance(event, yaml.ScalarEvent):
@@ -263,14 +310,15 @@ class _Builder:
 
     def sequence(self, loader: Any, loc: Loc, depth: int) -> tuple[list[Any], Any]:
         out: list[Any] = []
-        children: list[Any] = []
+        children: list[Any] | None = [] if depth < self.marks_depth else None
         while True:
             event = loader.get_event()
             if isinstance(event, yaml.SequenceEndEvent):
                 return out, children
             value, marks, _ = self.node(loader, event, (*loc, len(out)), depth + 1)
             out.append(value)
-            children.append((*_at(event), _inner(marks)))
+            if children is not None:
+                children.append((*_at(event), _inner(marks)))
 
     def scalar(self, event: yaml.ScalarEvent, loc: Loc) -> Any:
         tag, text = event.tag, event.value
@@ -325,7 +373,7 @@ def _strict(kind: str, text: str) -> tuple[Any, str | None]:
         return None, f"{text!r} is not a boolean here: write true or false (or quote it for text)"
     if kind == "int" and _INT.fullmatch(text):
         return _bounded(text, int)
-    if kind == "float" and _FLOAT.fullmatch(text):
+    if kind == "float" and (_FLOAT.fullmatch(text) or _INT.fullmatch(text)):  # `!!float 12` is 12.0
         return _bounded(text, float)
     if kind in ("int", "float"):
         return None, (
@@ -337,9 +385,10 @@ def _strict(kind: str, text: str) -> tuple[Any, str | None]:
 
 
 def _bounded(text: str, kind: type[int] | type[float]) -> tuple[Any, str | None]:
-    whole, _, decimals = text.lstrip("-").partition(".")
-    if len(whole) > MAX_DIGITS or len(decimals) > MAX_DIGITS:
-        return None, f"number out of range: at most {MAX_DIGITS} digits before and after the decimal point"
+    """The number, if it has at most 15 significant digits: every such number is exact as a float."""
+    digits = text.lstrip("-").replace(".", "").lstrip("0")
+    if len(digits) > MAX_DIGITS:
+        return None, f"number out of range: at most {MAX_DIGITS} significant digits"
     return kind(text), None
 
 

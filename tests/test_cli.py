@@ -239,10 +239,21 @@ def test_internal_errors_exit_3(run: Run, monkeypatch: pytest.MonkeyPatch) -> No
     assert "Traceback" not in result.err
 
 
-def test_readme_documents_every_command() -> None:
-    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
-    for command in ("check", "validate", "explain", "rules", "schema"):
-        assert f"parity {command}" in readme
+def test_docs_describe_every_command_and_option() -> None:
+    import argparse
+
+    from parity.cli import parser
+
+    root = Path(__file__).parents[1]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    reference = (root / "docs/cli.md").read_text(encoding="utf-8")
+    subcommands = next(a for a in parser()._actions if isinstance(a, argparse._SubParsersAction))
+    for name, sub in subcommands.choices.items():
+        assert f"parity {name}" in readme, f"README does not list `parity {name}`"
+        assert f"## `parity {name}" in reference, f"docs/cli.md has no section for `parity {name}`"
+        for action in sub._actions:
+            for flag in action.option_strings:
+                assert flag in reference, f"docs/cli.md does not describe {name} {flag}"
 
 
 def test_shortfalls_cite_the_evidence_of_who_sets_the_bar(run: Run) -> None:
@@ -375,3 +386,25 @@ def test_validate_never_imports_the_engine() -> None:
     script = "import sys; from parity.cli import main; main(['validate']); print('durable_rules_engine' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", script], cwd=WORLD, capture_output=True, text=True)
     assert done.stdout.strip().endswith("False"), done.stdout + done.stderr
+
+
+def test_default_waivers_are_the_ones_beside_the_profiles(run: Run, tmp_path: Path) -> None:
+    # Run from elsewhere: the world's own waivers.yaml applies, not one in the working directory.
+    (tmp_path / "waivers.yaml").write_text("not: a list\n", encoding="utf-8")
+    args = ["check", AS_OF, "--format=json", f"--profiles={WORLD}/lab_profiles", f"--rules={WORLD}/rules"]
+    report = json.loads(run(*args, cwd=tmp_path).out)
+    assert [w["lab"] for w in report["waivers"]] == ["beta", "gamma", "beta"]
+
+
+def test_a_folder_named_waivers_yaml_is_reported_not_skipped(run: Run, tree: Callable[..., Path]) -> None:
+    root = tree({"lab_profiles/a.yaml": "id: a\nname: A\n", "rules/p.yaml": MINIMAL_PACK})
+    (root / "waivers.yaml").mkdir()
+    result = run("check", cwd=root)
+    assert result.code == 2
+    assert "waivers.yaml:1:1: is a directory, not a YAML file" in result.err
+
+
+def test_max_review_age_goes_with_strict(run: Run) -> None:
+    result = run("validate", "--max-review-age=30")
+    assert result.code == 2
+    assert "--max-review-age goes with --strict" in result.err

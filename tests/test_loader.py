@@ -142,14 +142,18 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str]]] = [
         {"lab_profiles/a.yaml": PROFILE.replace("id: a", "id: b")},
         ["lab_profiles/a.yaml:1:1: id: id 'b' must equal the file name 'a'"],
     ),
-    ("duplicate-lab-id", {"lab_profiles/a.yml": PROFILE}, ["lab id 'a' is also used by lab_profiles/a.yaml"]),
+    (
+        "duplicate-lab-id",
+        {"lab_profiles/a.yml": PROFILE},
+        ["lab_profiles/a.yml:1:1: id: lab id 'a' is also used by", "lab_profiles/a.yaml"],
+    ),
     (
         "duplicate-rule-id",
         {
             "rules/q.yaml": "pack: q\nversion: '1'\nrules:\n"
             "  - {id: cadence-best, indicator: cadence, bar: median, severity: low}\n"
         },
-        ["rules/q.yaml:4:6: rules.0.id: rule id 'cadence-best' is also used in rules/p.yaml"],
+        ["rules/q.yaml:4:6: rules.0.id: rule id 'cadence-best' is also used in", "rules/p.yaml"],
     ),
     (
         "duplicate-indicator",
@@ -277,7 +281,7 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str]]] = [
         {"lab_profiles/a.yaml": PROFILE + "  1: {value: 1}\n"},
         ["practices.1: unknown indicator '1'"],
     ),
-    ("alias-bomb", {"lab_profiles/a.yaml": BOMB}, ["alias bomb or recursive alias?); refused"]),
+    ("alias-bomb", {"lab_profiles/a.yaml": BOMB}, ["nodes (an alias bomb?); refused"]),
     (
         "recursive-alias",
         {"lab_profiles/a.yaml": "id: &x [*x]\n"},
@@ -342,7 +346,7 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str]]] = [
     (
         "400-digit-integer",
         {"lab_profiles/a.yaml": PROFILE.replace("value: 6", "value: " + "9" * 400)},
-        ["practices.cadence.value: number out of range: at most 15 digits"],
+        ["practices.cadence.value: number out of range: at most 15 significant digits"],
     ),
     (
         "float-tag-on-text",
@@ -461,6 +465,33 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str]]] = [
         {"rules/p.yaml": PACK.replace("    severity: high", "    severity: high\n    in_force: soon")},
         ["rules.0.in_force: expected a date YYYY-MM-DD, got 'soon'"],
     ),
+    (
+        "seventeen-significant-digits",
+        {"lab_profiles/a.yaml": PROFILE.replace("value: 6", "value: 1234567890.1234567")},
+        ["number out of range: at most 15 significant digits"],
+    ),
+    (
+        "deep-nesting",
+        {"lab_profiles/a.yaml": "id: a\nname: A\nnote: " + "[" * 100 + "]" * 100 + "\n"},
+        ["document is nested more than 64 levels deep; refused"],
+    ),
+    (
+        "derived-meets-bar",
+        {"rules/d.yaml": DERIVE.replace("{indicator: x, equals: false}", "{indicator: x, meets: best}")},
+        ["a derived indicator cannot be compared with a bar"],
+    ),
+    (
+        "indicator-name-not-an-id",
+        {
+            "rules/q.yaml": "pack: q\nversion: '1'\nindicators:\n  'odd name': {title: O, area: a, type: boolean}\n"
+        },
+        ["indicators.odd name: 'odd name' is not a valid id"],
+    ),
+    (
+        "waiver-field-typo-no-self-suggestion",
+        {"waivers.yaml": "- {rule: cadence-best, lab: a, reason: r, expires: 2027-01-01, nots: x}\n"},
+        ["unknown field 'nots'; did you mean 'note'?"],
+    ),
     ("two-documents", {"lab_profiles/a.yaml": PROFILE + "---\nid: b\n"}, ["a file holds one YAML document"]),
 ]
 
@@ -575,7 +606,7 @@ def test_missing_directories_and_empty_directories(tree: Callable[[dict[str, str
         load(root / "lab_profiles", root / "rules")
     text = str(caught.value)
     assert "lab_profiles:1:1: cannot read the lab profiles: no such directory" in text
-    assert "no rule packs (*.yaml) found" in text
+    assert "no rule packs (*.yaml or *.yml) found" in text
 
 
 def test_an_invalid_indicator_is_reported_once_not_at_every_use(
@@ -719,7 +750,7 @@ def test_strict_passes_a_fully_sourced_profile(base: Callable[[dict[str, str | b
         ),
         (
             PROFILE.replace("tags: [frontier]", "tags: [frontier]\nreviewed: 2026-12-02"),
-            "reviewed: reviewed 2026-12-02 is after the evaluation date 2026-12-01",
+            "reviewed: --strict: reviewed 2026-12-02 is after the evaluation date 2026-12-01",
         ),
         (
             PROFILE.replace("tags: [frontier]", "tags: [frontier]\nreviewed: 2026-11-30")
@@ -735,7 +766,7 @@ def test_strict_passes_a_fully_sourced_profile(base: Callable[[dict[str, str | b
             PROFILE.replace("tags: [frontier]", "tags: [frontier]\nreviewed: 2026-11-30").replace(
                 "2026-01-01", "2027-01-01"
             ),
-            "practices.cadence.evidence.0.date: evidence dated 2027-01-01, after the evaluation date 2026-12-01",
+            "practices.cadence.evidence.0.date: --strict: evidence dated 2027-01-01, after the evaluation date 2026-12-01",
         ),
     ],
     ids=[

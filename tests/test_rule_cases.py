@@ -11,6 +11,8 @@ import pytest
 import yaml
 
 import parity
+from parity import source
+from parity.models import parse_date
 
 ROOT = Path(__file__).parents[1]
 CASES = Path(__file__).parent / "rule_cases"
@@ -18,11 +20,14 @@ EVIDENCE = [{"url": "https://example.org/evidence", "date": dt.date(2026, 1, 1)}
 
 
 def _cases() -> list[tuple[str, dict[str, Any], dt.date]]:
+    """Every case, read by parity's own strict reader: a typo in a case must not pass as a value."""
     out = []
     for path in sorted(CASES.glob("*.yaml")):
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        located = source.parse(path.read_bytes(), str(path))
+        assert not located.problems, "\n".join(map(str, located.problems))
+        doc = located.data
         for i, case in enumerate(doc["cases"]):
-            out.append((f"{doc['pack']}:{case['rule']}:{i}", case, doc["as_of"]))
+            out.append((f"{doc['pack']}:{case['rule']}:{i}", case, parse_date(doc["as_of"])))
     return out
 
 
