@@ -19,7 +19,7 @@ from parity.conditions import commitment_status, condition, fold
 from parity.errors import EngineError, UsageError
 from parity.gcpause import paused_gc
 from parity.loader import Dataset, LoadedRule
-from parity.models import Bar, Condition, Indicator, Peers, suggest
+from parity.models import Bar, Condition, Indicator, Peers, Rule, suggest
 from parity.results import BarResult, Location, Report, Truth, Verdict
 
 SETTER_EVIDENCE = 3  # a shortfall cites the evidence of this many of the labs that set its bar
@@ -97,7 +97,7 @@ class _Plan:
     ranks: dict[Key, int]
     key: Callable[[Any], Key]
     cells: dict[str, Cell]
-    applies_to: frozenset[str] | None
+    applies_to: frozenset[str] | None  # the labs the rule judges; None: every lab
     area: str
     severity: str
     stale_before: dt.date | None
@@ -178,6 +178,12 @@ class _Judge:
                 keys[rule.indicator].add(absolute.key)
         return {name: {k: i for i, k in enumerate(sorted(found))} for name, found in keys.items()}
 
+    def judged(self, rule: Rule) -> frozenset[str] | None:
+        """The labs a rule judges (`applies_to`), or None for every lab."""
+        if rule.applies_to is None:
+            return None
+        return frozenset(lab for lab, tags in self.tags.items() if rule.selects(lab, tags))
+
     def plan(self, loaded: LoadedRule, name: str, bar: Bar | None) -> _Plan:
         rule = loaded.rule
         indicator = self.data.indicators[name]
@@ -195,7 +201,7 @@ class _Judge:
             ranks=self.ranks.get(name, {}),
             key=self.keys[name],
             cells=self.cells[name],
-            applies_to=frozenset(rule.applies_to) if rule.applies_to is not None else None,
+            applies_to=self.judged(rule),
             area=rule.area or indicator.area,
             severity=rule.severity or "info",
             stale_before=self.as_of - dt.timedelta(days=max_age) if max_age else None,
@@ -212,7 +218,8 @@ class _Judge:
                 fact, finish = self.bar_fact(len(pending), lab_id, plan, lines)
                 facts.append(fact)
                 pending[fact.ref] = finish
-        chain = [i for i, r in enumerate(self.chain) if r.rule.kind == "derive" or _applies(r, lab_id)]
+        tags = self.tags[lab_id]
+        chain = [i for i, r in enumerate(self.chain) if r.rule.kind == "derive" or _applies(r, lab_id, tags)]
         fire = _ChainFire(self, lab_id, pending, lines)
         statuses, derived = compiled.run(lab_id, facts, chain, fire)
         commitments = sum(1 for i in chain if self.chain[i].rule.kind == "commitment")
@@ -331,9 +338,8 @@ def _flags(stale_before: dt.date | None, cell: Cell) -> tuple[str, ...]:
     return ()
 
 
-def _applies(loaded: LoadedRule, lab_id: str) -> bool:
-    applies_to = loaded.rule.applies_to
-    return applies_to is None or lab_id in applies_to
+def _applies(loaded: LoadedRule, lab_id: str, tags: frozenset[str]) -> bool:
+    return loaded.rule.selects(lab_id, tags)
 
 
 class _ChainFire:

@@ -254,7 +254,8 @@ def _validate(
         return model.model_validate(data)
     except ValidationError as e:
         for err in e.errors():
-            loc = tuple(part for part in err["loc"] if part != "[key]")  # a bad key is located at the key
+            # "[key]" (a bad key is located at the key) and "[ids]"-like names of union forms are not fields
+            loc = tuple(part for part in err["loc"] if not (isinstance(part, str) and part.startswith("[")))
             problems.at(doc, prefix + loc, _message(err))
         return None
 
@@ -574,21 +575,27 @@ class _RuleChecker:
             if target is not None and not target.derived:
                 self.fail(("derive",), f"{rule.derive!r} must be declared with derived: true")
         if rule.peers is not None:
-            self.peers(rule.peers)
-        if self.labs is not None:
+            self.selection(rule.peers, ("peers",), must_select=True)
+        if isinstance(rule.applies_to, Peers):
+            # A law may bind nobody yet; a typo in a tag is caught by the declaration check.
+            self.selection(rule.applies_to, ("applies_to",), must_select=False)
+        elif self.labs is not None:
             self.lab_ids(rule.applies_to or [], ("applies_to",))
 
-    def peers(self, peers: Peers) -> None:
-        for i, tag in enumerate(peers.tags or []):
+    def selection(self, selection: Peers, loc: tuple[str | int, ...], must_select: bool) -> None:
+        """A `{tags, labs}` selection: declared tags, known labs, and (for peers) a lab selected."""
+        for i, tag in enumerate(selection.tags or []):
             if tag not in self.tags:
-                self.fail(("peers", "tags", i), f"undeclared tag {tag!r}{suggest(tag, self.tags)}")
+                self.fail((*loc, "tags", i), f"undeclared tag {tag!r}{suggest(tag, self.tags)}")
         if self.labs is None:  # rule packs read alone: no labs to select
             return
-        self.lab_ids(peers.labs or [], ("peers", "labs"))
-        wanted = set(peers.tags or [])
-        listed = set(peers.labs) if peers.labs is not None else set(self.labs)
+        self.lab_ids(selection.labs or [], (*loc, "labs"))
+        if not must_select:
+            return
+        wanted = set(selection.tags or [])
+        listed = set(selection.labs) if selection.labs is not None else set(self.labs)
         if not any(wanted <= set(lab.profile.tags) for lab_id, lab in self.labs.items() if lab_id in listed):
-            self.fail(("peers",), "this peer group selects no lab: no listed lab carries all of its tags")
+            self.fail(loc, "this peer group selects no lab: no listed lab carries all of its tags")
 
 
 def _rules(

@@ -19,8 +19,10 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Discriminator,
     Field,
     StringConstraints,
+    Tag,
     WithJsonSchema,
     field_validator,
     model_validator,
@@ -349,6 +351,18 @@ class Peers(_Model):
         return self
 
 
+def _applies_to_form(raw: Any) -> str:
+    return "[ids]" if isinstance(raw, list) else "[selection]"
+
+
+# `applies_to: [a, b]` lists the labs; `applies_to: {tags: [t]}` selects them as `peers` does. (The tags in
+# brackets are pydantic's names for the two forms; the loader leaves them out of a problem's field.)
+AppliesTo = Annotated[
+    Annotated[list[Id], Field(min_length=1), Tag("[ids]")] | Annotated[Peers, Tag("[selection]")],
+    Discriminator(_applies_to_form),
+]
+
+
 class Rule(_Model):
     """A bar rule (indicator + bar), a commitment (when + require), or a derive rule."""
 
@@ -361,7 +375,10 @@ class Rule(_Model):
     indicator: Id | None = None
     bar: BarSpec | None = None
     peers: Peers | None = None
-    applies_to: list[Id] | None = Field(None, min_length=1)
+    applies_to: AppliesTo | None = Field(
+        None,
+        description="The labs judged: a list of ids, or {tags: [...], labs: [...]} (default: every lab).",
+    )
     max_age_days: Days | None = None
     in_force: Date | None = Field(None, description="Before this date the rule gives no verdict.")
     when: When | None = None
@@ -412,6 +429,15 @@ class Rule(_Model):
     def derived_inputs(self, indicators: dict[str, Indicator]) -> list[str]:
         """The derived indicators this rule reads, sorted."""
         return sorted({c.indicator for c in self.conditions if _is_derived(c.indicator, indicators)})
+
+    def selects(self, lab: str, tags: frozenset[str] | set[str]) -> bool:
+        """Whether this rule judges the lab (which carries `tags`)."""
+        target = self.applies_to
+        if target is None:
+            return True
+        if isinstance(target, list):
+            return lab in target
+        return set(target.tags or ()) <= tags and (target.labs is None or lab in target.labs)
 
     def reads(self) -> list[str]:
         """The indicators the rule reads: its indicator, or those of its conditions."""

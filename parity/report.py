@@ -372,6 +372,17 @@ def bar_meaning(bar: Bar) -> str:
     }[bar.kind]
 
 
+def applies_to_text(rule: Rule) -> str:
+    """Who a rule judges, in words."""
+    target = rule.applies_to
+    if target is None:
+        return "every lab"
+    if isinstance(target, list):
+        return ", ".join(target)
+    parts = [f"labs tagged {', '.join(target.tags)}" if target.tags else "", ", ".join(target.labs or [])]
+    return " among ".join(p for p in parts if p)
+
+
 def rule_target(rule: Rule) -> str:
     """What a rule checks, in one short phrase."""
     if rule.kind == "bar" and rule.bar:
@@ -393,7 +404,7 @@ def _rule_row(loaded: LoadedRule, data: Dataset) -> dict[str, Any]:
         "area": rule.area or (indicator.area if indicator else ""),
         "checks": rule_target(rule),
         "severity": rule.severity or "",
-        "applies_to": ", ".join(rule.applies_to or []) or "all labs",
+        "applies_to": applies_to_text(rule),
         "in_force": loaded.in_force.isoformat() if loaded.in_force else "",
     }
 
@@ -478,7 +489,7 @@ def _explain_body(rule: Rule, data: Dataset) -> list[str]:
             lines.append(f"  require: {rule.require.describe()}")
         if rule.derive:
             lines.append(f"  derives: {rule.derive} (true, false, undisclosed or unassessed)")
-    lines.append(f"  applies to: {', '.join(rule.applies_to) if rule.applies_to else 'every lab'}")
+    lines.append(f"  applies to: {applies_to_text(rule)}")
     for label, text in (("rationale", rule.rationale), ("description", rule.description)):
         if text:
             lines.append(f"  {label}: {' '.join(text.split())}")

@@ -408,7 +408,23 @@ class Reference:
         start = self.in_force[rule["id"]]
         if start is not None and self.as_of < start:
             return False
-        return lab in rule.get("applies_to", self.labs)
+        return self.applies(rule, lab)
+
+    def applies(self, rule: dict, lab: str) -> bool:
+        """`applies_to`: absent (every lab), a list of lab ids, or a selection `{tags: [...], labs: [...]}`
+        that picks the judged labs as `peers` picks competitors: the labs that carry all the tags, and with
+        `labs` too, only the listed ones among them. Unlike peers, the judged lab is not left out (it is the
+        one being selected) and neither is a lab whose practice is not applicable: that lab is judged, and
+        its verdict says `not_applicable`."""
+        scope = rule.get("applies_to")
+        if scope is None:
+            return True
+        if isinstance(scope, list):
+            return lab in scope
+        carried = set(self.profiles[lab].get("tags") or [])
+        if not set(scope.get("tags") or []) <= carried:
+            return False
+        return "labs" not in scope or lab in scope["labs"]
 
     def verdicts(self) -> dict[tuple[str, str], dict]:
         waivers = {(w["rule"], w["lab"]): (n, w) for n, w in enumerate(self.waivers)}

@@ -2,7 +2,7 @@
 
 Values come from small pools so that ties, equal bars and shared tags happen often. Every data set is
 one that parity must accept: every tag a profile carries is declared in exactly one pack's `tags:`,
-every `peers` selection names declared tags and selects at least one lab, scalars are strict (booleans
+every `peers` and `applies_to` selection names declared tags and selects at least one lab, scalars are strict (booleans
 true/false, plain decimals that YAML reads as such, YYYY-MM-DD dates), derive rules form no cycle, and
 derived indicators appear only in `equals`/`at_least`/`at_most`/`disclosed` conditions.
 Each data set also carries the exact YAML text of every file, from which the expected locations are read
@@ -128,6 +128,8 @@ _OPS = st.sampled_from(["equals", "at_least", "at_most", "disclosed", "meets"])
 _DERIVED_OPS = st.sampled_from(["equals", "at_least", "at_most", "disclosed"])
 _REQUIRE_OPS = st.sampled_from(["equals", "at_least", "at_most", "disclosed"] + ["meets"] * 3)
 _PEER_KIND = st.sampled_from(["none", "none", "tags", "labs", "both"])
+# applies_to: a list of lab ids two times in three, else a selection (tags twice as often as the others)
+_APPLIES_KIND = st.sampled_from(["list"] * 8 + ["tags", "tags", "labs", "both"])
 _ALL_ANY = st.sampled_from(["all", "any"])
 
 
@@ -210,22 +212,40 @@ def draw_when(draw: st.DrawFn, usable: dict[str, dict]) -> dict:
     return {draw(_ALL_ANY): [draw_condition(draw, ind, usable[ind]) for ind in chosen]}
 
 
-def draw_peers(draw: st.DrawFn, labs: list[str], lab_tags: dict[str, list[str]]) -> dict | None:
-    """A selection that names only carried (so declared) tags and selects at least one lab."""
-    kind = draw(_PEER_KIND)
-    peers: dict[str, list[str]] = {}
+def draw_selection(draw: st.DrawFn, kind: str, labs: list[str], lab_tags: dict[str, list[str]]) -> dict:
+    """A selection `{tags: [...]}`, `{labs: [...]}` or both (`kind`: "tags", "labs" or "both") that names
+    only carried (so declared) tags and selects at least one lab; {} when kind is "tags" and no lab
+    carries a tag."""
+    selection: dict[str, list[str]] = {}
     tagged = [lab for lab in labs if lab_tags[lab]]
     if kind in ("tags", "both") and tagged:
         # the tags of one lab, so that at least that lab carries them all
         base = lab_tags[draw(st.sampled_from(tagged))]
-        peers["tags"] = draw(st.lists(st.sampled_from(base), min_size=1, max_size=2, unique=True))
-    matching = [lab for lab in labs if set(peers.get("tags", [])) <= set(lab_tags[lab])]
+        selection["tags"] = draw(st.lists(st.sampled_from(base), min_size=1, max_size=2, unique=True))
+    matching = [lab for lab in labs if set(selection.get("tags", [])) <= set(lab_tags[lab])]
     if kind in ("labs", "both"):
         chosen = set(draw(st.lists(st.sampled_from(labs), min_size=1, max_size=4, unique=True)))
         if not chosen & set(matching):
             chosen.add(draw(st.sampled_from(matching)))
-        peers["labs"] = sorted(chosen)
-    return peers or None
+        selection["labs"] = sorted(chosen)
+    return selection
+
+
+def draw_peers(draw: st.DrawFn, labs: list[str], lab_tags: dict[str, list[str]]) -> dict | None:
+    """A peer group that names only carried (so declared) tags and selects at least one lab."""
+    kind = draw(_PEER_KIND)
+    return (draw_selection(draw, kind, labs, lab_tags) if kind != "none" else None) or None
+
+
+def draw_applies_to(draw: st.DrawFn, labs: list[str], lab_tags: dict[str, list[str]]) -> list[str] | dict:
+    """`applies_to`: a list of lab ids, or (a third of the time) a selection like `peers` that selects at
+    least one lab (docs/verdicts.md: Rules in force, rules that apply)."""
+    kind = draw(_APPLIES_KIND)
+    if kind != "list":
+        selection = draw_selection(draw, kind, labs, lab_tags)
+        if selection:
+            return selection
+    return sorted(draw(st.lists(st.sampled_from(labs), min_size=1, unique=True)))
 
 
 def profile_text(draw: st.DrawFn, profile: dict) -> str:
@@ -257,7 +277,7 @@ def datasets(draw: st.DrawFn) -> DataSet:
 
     def optional(rule: dict) -> dict:
         if draw(st.integers(0, 2)) == 2:
-            rule["applies_to"] = sorted(draw(st.lists(st.sampled_from(labs), min_size=1, unique=True)))
+            rule["applies_to"] = draw_applies_to(draw, labs, lab_tags)
         if draw(st.integers(0, 4)) == 4:
             rule["max_age_days"] = draw(_AGE)
         if draw(st.integers(0, 5)) == 5:

@@ -282,6 +282,99 @@ def test_applies_to_and_in_force_on_rules_and_packs() -> None:
     ]
 
 
+def test_applies_to_tag_selection_judges_the_labs_with_every_tag() -> None:
+    profiles = [
+        lab("a", ("x",), n=shown(1)),
+        lab("b", ("x", "y"), n=shown(4)),
+        lab("c", ("y",), n=shown(9)),
+        lab("d", n=UNKNOWN),
+        lab("e", ("x",), n=NA),
+    ]
+    rules = [
+        bar_rule("best", applies_to={"tags": ["x"]}),
+        bar_rule("best", id="xy", applies_to={"tags": ["x", "y"]}),
+        {
+            "id": "c-y",
+            "require": {"indicator": "n", "at_least": 5},
+            "severity": "low",
+            "applies_to": {"tags": ["y"]},
+        },
+    ]
+    waivers = [{"rule": "r", "lab": "c", "reason": "not judged", "expires": date(2027, 1, 1)}]
+    got = report(pack({"n": NUM_HIGH}, rules), profiles, waivers, AS_OF)
+    out = got["verdicts"]
+    # r judges the labs tagged x: a, b and e (e's practice is not applicable, but the selection is by tags:
+    # e is judged, and its verdict says so); c and d get no verdict
+    assert statuses(out) == {"a": "below", "b": "below", "e": "not_applicable"}
+    # a bar still sees every peer: c, which r does not judge, sets it (a's peers: b, c, d; e is n/a)
+    a = out["a", "r"]
+    assert (a["bar"]["value"], a["bar"]["set_by"], a["bar"]["peers_disclosed"], a["gap"]) == (9, ["c"], 2, 8)
+    assert (out["b", "r"]["bar"]["value"], out["b", "r"]["gap"]) == (9, 5)
+    assert statuses(out, "xy") == {"b": "below"}  # only b carries both x and y
+    # the commitment judges b (4: below) and c (9: meets); a, d and e are not tagged y
+    assert statuses(out, "c-y") == {"b": "below", "c": "meets"}
+    assert (out["c", "c-y"]["gap"], out["b", "c-y"]["gap"]) == (-4, 1)
+    labs = got["labs"]
+    # c: one verdict (meets); it reads n, recorded -> coverage 1. d: judged by no rule -> nothing counts
+    assert (labs["c"]["score"], labs["c"]["coverage"], sum(labs["c"]["counts"].values())) == (
+        Decimal("1"),
+        Decimal("1"),
+        1,
+    )
+    assert (
+        labs["d"]["score"],
+        labs["d"]["coverage"],
+        labs["d"]["packs"],
+        sum(labs["d"]["counts"].values()),
+    ) == (
+        None,
+        None,
+        {},
+        0,
+    )
+    # b: below (r), below (xy), below (c-y) -> 0 of 3; e: not_applicable counts in neither part
+    assert (labs["b"]["score"], labs["b"]["counts"]["below"]) == (Decimal("0"), 3)
+    assert (labs["e"]["score"], labs["e"]["coverage"], labs["e"]["counts"]["not_applicable"]) == (
+        None,
+        Decimal("1"),
+        1,
+    )
+    assert got["waivers"] == [("r", "c", "2027-01-01")]  # c gets no verdict from r: the waiver is unused
+
+
+def test_applies_to_tags_and_labs_intersect_with_peers_and_in_force() -> None:
+    profiles = [
+        lab("a", ("x",), n=shown(1)),
+        lab("b", ("x", "y"), n=shown(4)),
+        lab("c", ("y",), n=shown(9)),
+        lab("d", ("x",), n=shown(6)),
+        lab("f", ("x",)),
+    ]
+    selection = {"tags": ["x"], "labs": ["b", "c", "d", "f"]}
+    rules = [
+        # judged: the listed labs tagged x -> b, d, f (a is tagged x but not listed; c is listed, not tagged x)
+        bar_rule("best", applies_to=selection, peers={"tags": ["y"]}),
+        bar_rule("median", id="same-labs", applies_to={"labs": ["a", "c"]}),  # labs alone: as a list
+        bar_rule("best", id="later", applies_to=selection, in_force=date(2026, 7, 2)),
+    ]
+    out = evaluate(pack({"n": NUM_HIGH}, rules), profiles, [], AS_OF)
+    assert statuses(out) == {"b": "below", "d": "below", "f": "unassessed"}
+    # b's peers are the other labs tagged y: c (9). d's and f's: b (4) and c (9) -> best 9
+    b, d = out["b", "r"], out["d", "r"]
+    assert (b["bar"]["value"], b["bar"]["set_by"], b["bar"]["peers_disclosed"], b["gap"]) == (9, ["c"], 1, 5)
+    assert (d["bar"]["value"], d["bar"]["peers_disclosed"], d["gap"]) == (9, 2, 3)
+    # a's peers: b, c, d disclosed (f unassessed) -> 9, 6, 4, k = 2 -> 6; c's: 6, 4, 1 -> k = 2 -> 4
+    assert (out["a", "same-labs"]["status"], out["a", "same-labs"]["bar"]["value"]) == ("below", 6)
+    assert (out["c", "same-labs"]["status"], out["c", "same-labs"]["gap"]) == ("surpasses", -5)
+    assert statuses(out, "same-labs") == {"a": "below", "c": "surpasses"}
+    assert statuses(out, "later") == {}  # not yet in force: nobody, selected or not
+    later = evaluate(pack({"n": NUM_HIGH}, rules), profiles, [], date(2026, 7, 2))
+    assert statuses(later, "later") == {"b": "below", "d": "below", "f": "unassessed"}
+    # the pack's in_force is the default of a rule with a selection as of any other rule
+    packed = evaluate(pack({"n": NUM_HIGH}, rules[:1], in_force=date(2026, 12, 31)), profiles, [], AS_OF)
+    assert packed == {}
+
+
 # ---- conditions ------------------------------------------------------------------------------------------
 def test_conditions_are_four_valued_in_the_listed_order() -> None:
     profiles = [

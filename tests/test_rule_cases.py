@@ -56,7 +56,8 @@ def _named_labs() -> frozenset[str]:
     shipped = parity.load(None, ROOT / "rules")
     named: set[str] = set()
     for loaded in shipped.rules.values():
-        named.update(loaded.rule.applies_to or [])
+        target = loaded.rule.applies_to
+        named.update(target if isinstance(target, list) else (target.labs or []) if target else [])
         named.update(loaded.rule.peers.labs or [] if loaded.rule.peers else [])
     return frozenset(named)
 
