@@ -32,7 +32,7 @@ def test_every_value_has_dated_http_evidence() -> None:
                 assert practice.evidence, f"{lab.file}: {name} has a value but no evidence"
             for evidence in practice.evidence:
                 assert urlsplit(evidence.url).scheme in ("http", "https"), evidence.url
-                assert evidence.date <= dt.date(2026, 11, 26), f"{lab.file}: {name}: evidence from the future"
+                assert evidence.date <= dt.date(2026, 12, 1), f"{lab.file}: {name}: evidence from the future"
                 assert evidence.quote or evidence.note, f"{lab.file}: {name}: evidence without quote or note"
 
 
@@ -45,9 +45,15 @@ def test_every_shipped_rule_says_why() -> None:
 def test_shipped_check_output_is_pinned(
     run: Callable[..., Result], golden: Callable[[str, str], None]
 ) -> None:
-    result = run("check", "--as-of=2026-11-26", cwd=ROOT)
+    result = run("check", "--as-of=2026-12-01", cwd=ROOT)
     assert result.code == 0, result.err
     golden("shipped-check.txt", result.out)
+
+
+def test_shipped_data_passes_strict_validation(run: Callable[..., Result]) -> None:
+    # Every value (unknown included) is sourced, nothing is dated after the check, every profile reviewed.
+    result = run("validate", "--strict", "--as-of=2026-12-01", cwd=ROOT)
+    assert result.code == 0, result.err
 
 
 def test_output_does_not_depend_on_hash_seeds() -> None:
@@ -72,7 +78,7 @@ def test_readme_excerpts_are_real_output(run: Callable[..., Result]) -> None:
     section = section[: section.index("\n## ")]
     blocks = section.split("```")[1::2]
     assert len(blocks) >= 1
-    output = run("check", "--as-of=2026-11-26", cwd=ROOT).out.splitlines()
+    output = run("check", "--as-of=2026-12-01", cwd=ROOT).out.splitlines()
     for block in blocks:
         for line in block.strip("\n").splitlines():
             if line != "[...]":
