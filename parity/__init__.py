@@ -9,9 +9,10 @@ __version__ = "0.2.0"
 
 from parity.errors import EngineError, LoadError, ParityError, Problem, UsageError
 from parity.evaluate import evaluate
+from parity.formats import FORMATS, Format, render, render_explain, render_rules, write
 from parity.loader import Dataset, Strict, load
-from parity.report import FAIL_ON, FORMATS, fails, render, render_explain, render_rules, write
 from parity.results import (
+    FAIL_ON,
     SHORTFALLS,
     STATUSES,
     BarResult,
@@ -21,6 +22,7 @@ from parity.results import (
     Verdict,
     WaiverIssue,
     WaiverNote,
+    fails,
 )
 
 __all__ = [
@@ -31,6 +33,7 @@ __all__ = [
     "BarResult",
     "Dataset",
     "EngineError",
+    "Format",
     "LabSummary",
     "LoadError",
     "Location",

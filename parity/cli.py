@@ -19,10 +19,11 @@ from typing import IO, Any
 
 from parity import __version__
 from parity.errors import EngineError, LoadError, UsageError
+from parity.formats import names, render_explain, render_rules, terminal, write
 from parity.gcpause import paused_gc
 from parity.loader import DEFAULT_MAX_REVIEW_AGE, MAX_DAYS, Dataset, Strict, load
 from parity.models import suggest
-from parity.report import FAIL_ON, FORMATS, fails, render_explain, render_rules, terminal, write
+from parity.results import FAIL_ON, fails
 from parity.schemas import SCHEMAS
 
 EXIT_OK, EXIT_SHORTFALLS, EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -99,7 +100,7 @@ def parser() -> argparse.ArgumentParser:
     sub = top.add_subparsers(dest="command", required=True, parser_class=_Parser)
     check = sub.add_parser("check", help="evaluate and list shortfalls (all verdicts in json)")
     _inputs(check, strict=True)
-    check.add_argument("--format", choices=sorted(FORMATS), default="table")
+    check.add_argument("--format", choices=names("check"), default="table")
     check.add_argument("--lab", action="append", metavar="ID", help="only this lab (repeatable)")
     check.add_argument("--rule", action="append", metavar="ID", help="only this rule (repeatable)")
     check.add_argument(
@@ -116,7 +117,7 @@ def parser() -> argparse.ArgumentParser:
     explain = sub.add_parser("explain", help="what a rule means, its bar, and which labs set it now")
     explain.add_argument("rule", metavar="RULE")
     _inputs(explain)
-    explain.add_argument("--format", choices=sorted(FORMATS), default="table")
+    explain.add_argument("--format", choices=names("explain"), default="table")
     rules = sub.add_parser("rules", help="list rules (id, pack, kind, area, what it checks, severity)")
     rules.add_argument(
         "--rules",
@@ -125,7 +126,7 @@ def parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="directory of rule packs (default: ./rules)",
     )
-    rules.add_argument("--format", choices=sorted(FORMATS), default="table")
+    rules.add_argument("--format", choices=names("rules"), default="table")
     schema = sub.add_parser(
         "schema", help="print JSON Schemas for profiles, rule packs, waivers and the report"
     )

@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
-from parity.models import Evidence
+from parity.models import SEVERITIES, Evidence
 
 Status = Literal[
     "surpasses", "meets", "below", "undisclosed", "unassessed", "not_applicable", "no_bar", "waived"
@@ -120,3 +120,16 @@ class Report:
     labs: dict[str, LabSummary]
     derived: dict[str, dict[str, Truth]]
     waiver_issues: list[WaiverIssue] = field(default_factory=list)
+
+
+FAIL_ON = ("never", *SEVERITIES)
+
+
+def fails(report: Report, fail_on: str) -> bool:
+    """Whether an unwaived shortfall at or above `fail_on` remains (`never`: never)."""
+    if fail_on not in FAIL_ON:
+        raise ValueError(f"unknown severity {fail_on!r}; one of {', '.join(FAIL_ON)}")
+    if fail_on == "never":
+        return False
+    floor = SEVERITIES.index(fail_on)
+    return any(v.status in SHORTFALLS and SEVERITIES.index(v.severity) >= floor for v in report.verdicts)

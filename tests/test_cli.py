@@ -13,6 +13,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from parity import UsageError
 from tests.conftest import WORLD, Result
 
 AS_OF = "--as-of=2026-11-26"
@@ -408,3 +409,25 @@ def test_max_review_age_goes_with_strict(run: Run) -> None:
     result = run("validate", "--max-review-age=30")
     assert result.code == 2
     assert "--max-review-age goes with --strict" in result.err
+
+
+def test_formats_say_which_commands_they_render() -> None:
+    from parity import formats
+
+    assert {name: f.commands for name, f in formats.FORMATS.items()} == {
+        "table": ("check", "explain", "rules"),
+        "markdown": ("check", "explain", "rules"),
+        "json": ("check", "explain", "rules"),
+    }
+    only_check = formats.Format("check-only", "a format that renders reports only", check=lambda r: ["x"])
+    formats.FORMATS["check-only"] = only_check
+    try:
+        assert formats.names("rules") == ["json", "markdown", "table"]
+        with pytest.raises(
+            UsageError, match="format 'check-only' cannot render `rules`; one of json, markdown, table"
+        ):
+            formats.get("check-only", "rules")
+    finally:
+        del formats.FORMATS["check-only"]
+    with pytest.raises(UsageError, match="format 'xml' cannot render `check`"):
+        formats.get("xml", "check")

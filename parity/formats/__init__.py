@@ -1,0 +1,123 @@
+"""The output formats: a registry of format objects, each saying which commands it renders.
+
+A command asks the registry for a format by name; a format that cannot render that command is a usage error,
+never a silent fallback to a table. Output depends only on its inputs (no clocks, no dict-order surprises),
+so the same inputs and `--as-of` give byte-identical text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import IO
+
+from parity.errors import UsageError
+from parity.formats import json as json_format
+from parity.formats import text
+from parity.formats.escape import markdown, show, terminal
+from parity.gcpause import paused_gc
+from parity.loader import Dataset
+from parity.results import Report
+
+COMMANDS = ("check", "explain", "rules")
+
+
+@dataclass(frozen=True)
+class Format:
+    """One output format and what it renders; a renderer left out means the format does not render it."""
+
+    name: str
+    description: str
+    check: Callable[[Report], Iterable[str]] | None = None  # pieces, so a large report streams
+    explain: Callable[[Dataset, str, Report], str] | None = None
+    rules: Callable[[Dataset], str] | None = None
+
+    @property
+    def commands(self) -> tuple[str, ...]:
+        return tuple(c for c in COMMANDS if getattr(self, c) is not None)
+
+
+FORMATS: dict[str, Format] = {
+    f.name: f
+    for f in (
+        Format(
+            "table",
+            "aligned text for a terminal",
+            check=lambda report: [text.check_table(report)],
+            explain=text.explain_table,
+            rules=text.rules_table,
+        ),
+        Format(
+            "markdown",
+            "Markdown for a pull-request comment or a step summary",
+            check=lambda report: [text.check_markdown(report)],
+            explain=text.explain_markdown,
+            rules=text.rules_markdown,
+        ),
+        Format(
+            "json",
+            "the JSON report, parity/report/v1 (docs/report.md)",
+            check=json_format.iter_json,
+            explain=json_format.explain,
+            rules=json_format.rules,
+        ),
+    )
+}
+
+
+def names(command: str) -> list[str]:
+    """The formats that render `command`, sorted."""
+    return sorted(name for name, f in FORMATS.items() if command in f.commands)
+
+
+def get(name: str, command: str) -> Format:
+    """The format `name` for `command`; a usage error if there is none or it cannot render the command."""
+    found = FORMATS.get(name)
+    if found is None or command not in found.commands:
+        raise UsageError(f"format {name!r} cannot render `{command}`; one of {', '.join(names(command))}")
+    return found
+
+
+def write(report: Report, fmt: str, stream: IO[str]) -> None:
+    """Write a check report to a text stream, in pieces (a 1,000-lab JSON report is ~150 MB)."""
+    render_check = get(fmt, "check").check
+    assert render_check is not None
+    with paused_gc():
+        stream.writelines(render_check(report))
+
+
+def render(report: Report, fmt: str = "table") -> str:
+    """A check report as one string."""
+    render_check = get(fmt, "check").check
+    assert render_check is not None
+    with paused_gc():
+        return "".join(render_check(report))
+
+
+def render_explain(data: Dataset, rule_id: str, report: Report, fmt: str) -> str:
+    """One rule in words (or data), and where every lab stands against it now."""
+    explain = get(fmt, "explain").explain
+    assert explain is not None
+    return explain(data, rule_id, report)
+
+
+def render_rules(data: Dataset, fmt: str) -> str:
+    """The rule list: id, pack, kind, area, what it checks, severity, who it applies to, when in force."""
+    rules = get(fmt, "rules").rules
+    assert rules is not None
+    return rules(data)
+
+
+__all__ = [
+    "FORMATS",
+    "Format",
+    "get",
+    "markdown",
+    "names",
+    "render",
+    "render_explain",
+    "render_rules",
+    "show",
+    "terminal",
+    "write",
+]

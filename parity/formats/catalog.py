@@ -1,0 +1,41 @@
+"""The rule catalog in words: what a bar asks, whom a rule judges, what a rule checks. Every format that
+explains a rule (explain, the rule list, and later SARIF help text and the scorecard) says it the same way."""
+
+from __future__ import annotations
+
+from parity.formats.escape import show
+from parity.models import Bar, Rule
+
+
+def bar_meaning(bar: Bar) -> str:
+    """What a bar asks of a lab, in words."""
+    return {
+        "best": "match or surpass the best disclosed value among its peers",
+        "quorum": f"do at least what {bar.k} peers transparently do (the {bar.k}th-best disclosed value)",
+        "median": "do at least what half of the peers do (the ceil(n/2)th-best of n disclosed values)",
+        "all": "do what every peer does; binds only when every peer discloses (then: the worst of them)",
+        "threshold": f"reach the absolute value {show(bar.value)}",
+        "within_days": f"be no older than {bar.value} days before the evaluation date",
+    }[bar.kind]
+
+
+def applies_to_text(rule: Rule) -> str:
+    """Who a rule judges, in words."""
+    target = rule.applies_to
+    if target is None:
+        return "every lab"
+    if isinstance(target, list):
+        return ", ".join(target)
+    parts = [f"labs tagged {', '.join(target.tags)}" if target.tags else "", ", ".join(target.labs or [])]
+    return " among ".join(p for p in parts if p)
+
+
+def rule_target(rule: Rule) -> str:
+    """What a rule checks, in one short phrase."""
+    if rule.kind == "bar" and rule.bar:
+        return f"{rule.indicator}: {rule.bar.describe()}"
+    if rule.kind == "derive":
+        return f"derive {rule.derive}"
+    assert rule.require
+    when = f"if {rule.when.mode} of {len(rule.when.conditions)} condition(s), " if rule.when else ""
+    return f"{when}require {rule.require.describe()}"

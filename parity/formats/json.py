@@ -1,0 +1,162 @@
+"""The JSON formats: the report (`parity/report/v1`, streamed in pieces), the rule list, a rule explained."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Iterator
+from json.encoder import encode_basestring
+from typing import Any
+
+from parity.formats.rows import rule_row
+from parity.loader import Dataset
+from parity.models import Evidence
+from parity.results import Report, Verdict
+
+SCHEMA = "parity/report/v1"
+
+
+def _evidence_json(evidence: Iterable[Evidence]) -> list[dict[str, Any]]:
+    out = []
+    for e in evidence:
+        item: dict[str, Any] = {"url": e.url, "date": e.date.isoformat()}
+        item.update({k: v for k, v in (("title", e.title), ("quote", e.quote), ("note", e.note)) if v})
+        out.append(item)
+    return out
+
+
+def _encode(value: Any) -> str:
+    """One JSON scalar, as json.dumps would write it (the report is mostly scalars: this is the hot path)."""
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, str):
+        return encode_basestring(value)
+    if isinstance(value, dt.date):
+        return f'"{value.isoformat()}"'
+    if isinstance(value, int):
+        return int.__repr__(value)
+    return json.dumps(value)
+
+
+def _strings(items: tuple[str, ...]) -> str:
+    """A list of ids or flags: their characters ([A-Za-z0-9_.-]) need no escaping."""
+    return '["' + '", "'.join(items) + '"]' if items else "[]"
+
+
+def _evidence_text(evidence: tuple[Evidence, ...], cache: dict[int, str]) -> str:
+    text = cache.get(id(evidence))
+    if text is None:  # evidence tuples are shared per practice: serialise each once
+        text = cache[id(evidence)] = json.dumps(_evidence_json(evidence), ensure_ascii=False)
+    return text
+
+
+def _setter_evidence(evidence: tuple[tuple[str, tuple[Evidence, ...]], ...], cache: dict[int, str]) -> str:
+    if not evidence:
+        return ""
+    items = ", ".join(f"{encode_basestring(lab)}: {_evidence_text(e, cache)}" for lab, e in evidence)
+    return f', "evidence": {{{items}}}'
+
+
+def verdict_json(v: Verdict, evidence_cache: dict[int, str] | None = None) -> str:
+    """One verdict as compact JSON, keys in the documented order."""
+    cache = evidence_cache if evidence_cache is not None else {}
+    evidence = _evidence_text(v.evidence, cache)
+    bar = v.bar
+    blocked = (
+        f', "blocked_by": {_strings(bar.blocked_by)}, "blocked_by_count": {bar.blocked_by_count}'
+        if bar.blocked_by is not None
+        else ""
+    )
+    parts = [
+        f'{{"lab": {encode_basestring(v.lab)}, "rule": {encode_basestring(v.rule)}, '
+        f'"title": {encode_basestring(v.title)}, "pack": {encode_basestring(v.pack)}, '
+        f'"indicator": {encode_basestring(v.indicator)}, '
+        f'"area": {encode_basestring(v.area)}, "severity": "{v.severity}", "status": "{v.status}", '
+        f'"state": "{v.state}", "value": {_encode(v.value)}, '
+        f'"bar": {{"kind": "{bar.kind}", "value": {_encode(bar.value)}, "set_by": {_strings(bar.set_by)}, '
+        f'"set_by_count": {bar.set_by_count}, "peers_disclosed": {bar.peers_disclosed}{blocked}'
+        f"{_setter_evidence(bar.evidence, cache)}}}, "
+        f'"gap": {_encode(v.gap)}, "flags": {_strings(v.flags)}, "evidence": {evidence}, '
+        f'"location": {{"file": {encode_basestring(v.location.file)}, "line": {v.location.line}}}'
+    ]
+    if v.waiver:
+        w = v.waiver
+        parts.append(
+            f', "waiver": {{"underlying": "{w.underlying}", "reason": {encode_basestring(w.reason)}, '
+            f'"expires": "{w.expires.isoformat()}", '
+            f'"location": {{"file": {encode_basestring(w.location.file)}, "line": {w.location.line}}}}}'
+        )
+    parts.append("}")
+    return "".join(parts)
+
+
+def iter_json(report: Report) -> Iterator[str]:
+    """The JSON report in pieces, so a large one can be written without holding it twice in memory."""
+    from parity import __version__
+
+    top = {
+        "schema": SCHEMA,
+        "as_of": report.as_of.isoformat(),
+        "parity_version": __version__,
+        "packs": [{"pack": p, "version": v} for p, v in report.packs],
+    }
+    rest = {
+        "labs": {
+            lab: {
+                "name": s.name,
+                "score": s.score,
+                "coverage": s.coverage,
+                "areas": s.areas,
+                "packs": s.packs,
+                "pack_coverage": s.pack_coverage,
+                "unassessed": list(s.unassessed),
+                "counts": s.counts,
+            }
+            for lab, s in report.labs.items()
+        },
+        "derived": report.derived,
+        "waivers": [
+            {
+                "rule": w.rule,
+                "lab": w.lab,
+                "expires": w.expires.isoformat(),
+                "problem": w.problem,
+                "location": {"file": w.location.file, "line": w.location.line},
+            }
+            for w in report.waiver_issues
+        ],
+    }
+    yield json.dumps(top, indent=2, ensure_ascii=False)[:-2] + ',\n  "verdicts": '
+    if not report.verdicts:
+        yield "[]"
+    cache: dict[int, str] = {}
+    for i, verdict in enumerate(report.verdicts):
+        yield ("[\n    " if i == 0 else ",\n    ") + verdict_json(verdict, cache)
+    if report.verdicts:
+        yield "\n  ]"
+    yield ",\n" + json.dumps(rest, indent=2, ensure_ascii=False)[1:] + "\n"
+
+
+def explain(data: Dataset, rule_id: str, report: Report) -> str:
+    """One rule as data, and every verdict it gives."""
+    loaded = data.rules[rule_id]
+    rule = loaded.rule
+    doc: dict[str, Any] = {
+        "rule": rule.model_dump(mode="json", exclude_none=True),
+        "pack": loaded.pack,
+        "as_of": report.as_of.isoformat(),
+        "verdicts": [json.loads(verdict_json(v)) for v in report.verdicts if v.rule == rule_id],
+    }
+    if rule.derive:
+        doc["derived"] = {lab: values[rule.derive] for lab, values in report.derived.items()}
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+def rules(data: Dataset) -> str:
+    """The rule list as data."""
+    rows = [rule_row(loaded, data) for loaded in data.rules.values()]
+    return json.dumps(rows, indent=2, ensure_ascii=False) + "\n"

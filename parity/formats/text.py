@@ -1,0 +1,261 @@
+"""The text formats, `table` (for a terminal) and `markdown` (for a pull request or a step summary): one
+layout, escaped for each medium."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from tabulate import tabulate
+
+from parity.formats.catalog import applies_to_text, bar_meaning, rule_target
+from parity.formats.escape import markdown, show, terminal
+from parity.formats.rows import rule_row
+from parity.loader import Dataset
+from parity.models import SEVERITIES, Rule
+from parity.results import SHORTFALLS, STATUSES, Report, Verdict
+
+_SEVERITY_ORDER = {s: i for i, s in enumerate(reversed(SEVERITIES))}  # critical first
+_SHOWN_SETTERS = 3
+
+
+def _bar_text(v: Verdict) -> str:
+    bar = v.bar
+    if bar.value is None and bar.kind != "require":
+        return f"{bar.kind}: no bar"
+    return f"{bar.kind}: {show(bar.value)}"
+
+
+def _setters(v: Verdict) -> str:
+    shown = ", ".join(v.bar.set_by[:_SHOWN_SETTERS])
+    more = v.bar.set_by_count - min(len(v.bar.set_by), _SHOWN_SETTERS)
+    return f"{shown} (+{more})" if more > 0 else shown
+
+
+def _blocked(v: Verdict) -> str:
+    """For an `all` bar that does not bind: the peers whose silence keeps it from binding."""
+    blocked = v.bar.blocked_by
+    if not blocked:
+        return ""
+    more = v.bar.blocked_by_count - min(len(blocked), _SHOWN_SETTERS)
+    listed = ", ".join(blocked[:_SHOWN_SETTERS])
+    return f"blocked by {listed} (+{more})" if more > 0 else f"blocked by {listed}"
+
+
+def _value_text(v: Verdict) -> str:
+    return v.state if v.value is None else show(v.value)
+
+
+Escape = Callable[[str], str]
+
+
+def _rows(verdicts: Iterable[Verdict], esc: Escape) -> list[list[str]]:
+    ordered = sorted(verdicts, key=lambda v: (_SEVERITY_ORDER[v.severity], v.area, v.rule))
+    return [
+        [
+            v.severity,
+            esc(v.area),
+            esc(v.rule),
+            v.status,
+            esc(_value_text(v)),
+            esc(_bar_text(v)),
+            esc(_setters(v)),
+            "" if v.gap is None else show(v.gap),
+            ", ".join(v.flags),
+        ]
+        for v in ordered
+    ]
+
+
+_HEADERS = ["severity", "area", "rule", "status", "value", "bar", "set by", "gap", "flags"]
+
+
+def _share(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
+def _summary(report: Report, lab: str, esc: Escape) -> list[str]:
+    """A lab's score beside its coverage, per pack too, its counts, and what nobody has assessed yet."""
+    s = report.labs[lab]
+    counts = ", ".join(f"{n} {status.replace('_', ' ')}" for status in STATUSES if (n := s.counts[status]))
+    lines = [
+        f"{esc(lab)} ({esc(s.name)}): score {_share(s.score)}, coverage {_share(s.coverage)}; "
+        f"{counts or 'no verdicts'}"
+    ]
+    if s.packs:
+        per_pack = ", ".join(
+            f"{esc(p)} {_share(score)} (coverage {_share(s.pack_coverage.get(p))})"
+            for p, score in s.packs.items()
+        )
+        lines.append(f"  by pack: {per_pack}")
+    if s.unassessed:
+        lines.append(f"  not assessed yet: {esc(', '.join(s.unassessed))}")
+    return lines
+
+
+def _by_lab(report: Report) -> dict[str, list[Verdict]]:
+    grouped: dict[str, list[Verdict]] = {lab: [] for lab in report.labs}
+    for v in report.verdicts:
+        if v.status in SHORTFALLS:
+            grouped[v.lab].append(v)
+    return grouped
+
+
+def _waiver_lines(report: Report, esc: Escape) -> list[str]:
+    return [
+        esc(f"{w.location.file}:{w.location.line}: waiver for {w.rule} / {w.lab} {w.problem}")
+        for w in report.waiver_issues
+    ]
+
+
+def _packs(report: Report, esc: Escape) -> str:
+    return ", ".join(f"{esc(p)} {esc(v)}" for p, v in report.packs)
+
+
+def _header(report: Report, esc: Escape) -> str:
+    from parity import __version__
+
+    return f"parity {__version__} check as of {report.as_of.isoformat()} (packs: {_packs(report, esc)})"
+
+
+def check_table(report: Report) -> str:
+    out = [_header(report, terminal), ""]
+    grouped = _by_lab(report)
+    for lab, shortfalls in grouped.items():
+        out += _summary(report, lab, terminal)
+        if shortfalls:
+            rows = _rows(shortfalls, terminal)
+            out.append(tabulate(rows, headers=_HEADERS, tablefmt="simple", disable_numparse=True))
+        out.append("")
+    total = sum(len(s) for s in grouped.values())
+    out.append(
+        f"{total} shortfall(s) across {len(report.labs)} lab(s); scores count every pack listed above."
+    )
+    out.extend(_waiver_lines(report, terminal))
+    return "\n".join(out) + "\n"
+
+
+def check_markdown(report: Report) -> str:
+    out = [f"# parity report, as of {report.as_of.isoformat()}", "", _header(report, markdown) + ".", ""]
+    for lab, shortfalls in _by_lab(report).items():
+        out += [f"## {markdown(report.labs[lab].name)} ({markdown(lab)})", ""]
+        out += [line.strip() + "  " for line in _summary(report, lab, markdown)]
+        out.append("")
+        if shortfalls:
+            out += [
+                tabulate(
+                    _rows(shortfalls, markdown), headers=_HEADERS, tablefmt="github", disable_numparse=True
+                ),
+                "",
+            ]
+    waivers = _waiver_lines(report, markdown)
+    if waivers:
+        out += ["## Waivers needing attention", "", *(f"- {line}" for line in waivers), ""]
+    return "\n".join(out)
+
+
+def _rules(data: Dataset, esc: Escape, tablefmt: str) -> str:
+    rows = [rule_row(loaded, data) for loaded in data.rules.values()]
+    table = tabulate(
+        [[esc(str(x)) for x in r.values()] for r in rows],
+        headers="keys" if not rows else list(rows[0]),
+        tablefmt=tablefmt,
+        disable_numparse=True,
+    )
+    return table + "\n"
+
+
+def rules_table(data: Dataset) -> str:
+    return _rules(data, terminal, "simple")
+
+
+def rules_markdown(data: Dataset) -> str:
+    return _rules(data, markdown, "github")
+
+
+def _explain(data: Dataset, rule_id: str, report: Report, fmt: str) -> str:
+    """One rule in words, and where every lab stands against it now."""
+    loaded = data.rules[rule_id]
+    rule = loaded.rule
+    verdicts = [v for v in report.verdicts if v.rule == rule_id]
+    lines = [
+        f"{rule.id}: {rule.title or rule_target(rule)}",
+        f"  pack {loaded.pack} ({loaded.file}:{loaded.line}); {rule.kind} rule"
+        + (f", severity {rule.severity}" if rule.severity else "")
+        + (f", in force from {loaded.in_force.isoformat()}" if loaded.in_force else ""),
+    ]
+    lines += _explain_body(rule, data)
+    if fmt == "markdown":  # escaped, each line its own line break
+        lines = [markdown(line) + "  " for line in lines]
+    else:
+        lines = [terminal(line) for line in lines]
+    lines += ["", f"Standing as of {report.as_of.isoformat()}:", _explain_table(rule, report, verdicts, fmt)]
+    return "\n".join(lines) + "\n"
+
+
+def explain_table(data: Dataset, rule_id: str, report: Report) -> str:
+    return _explain(data, rule_id, report, "table")
+
+
+def explain_markdown(data: Dataset, rule_id: str, report: Report) -> str:
+    return _explain(data, rule_id, report, "markdown")
+
+
+def _explain_body(rule: Rule, data: Dataset) -> list[str]:
+    lines = []
+    if rule.kind == "bar" and rule.bar and rule.indicator:
+        ind = data.indicators[rule.indicator]
+        order = {"date": "later is better", "level": "levels, worst first: " + ", ".join(ind.levels or [])}
+        better = order.get(ind.type, f"{ind.better or 'higher'} is better")
+        lines.append(f"  indicator {rule.indicator}: {ind.title} ({ind.type}; {better})")
+        lines.append(f"  bar: {rule.bar.describe()}: a lab must {bar_meaning(rule.bar)}")
+        peers = rule.peers
+        who = (
+            "every other lab"
+            if peers is None
+            else " and ".join(
+                x
+                for x in (
+                    f"labs tagged {', '.join(peers.tags)}" if peers.tags else "",
+                    f"labs {', '.join(peers.labs)}" if peers.labs else "",
+                )
+                if x
+            )
+        )
+        lines.append(f"  peers: {who}; only disclosed values (with evidence) set the bar")
+    else:
+        if rule.when:
+            joiner = " and " if rule.when.mode == "all" else " or "
+            conds = joiner.join(c.describe() for c in rule.when.conditions)
+            lines.append(f"  when: {conds}")
+        if rule.require:
+            lines.append(f"  require: {rule.require.describe()}")
+        if rule.derive:
+            lines.append(f"  derives: {rule.derive} (true, false, undisclosed or unassessed)")
+    lines.append(f"  applies to: {applies_to_text(rule)}")
+    for label, text in (("rationale", rule.rationale), ("description", rule.description)):
+        if text:
+            lines.append(f"  {label}: {' '.join(text.split())}")
+    return lines
+
+
+def _explain_table(rule: Rule, report: Report, verdicts: list[Verdict], fmt: str) -> str:
+    tablefmt = "github" if fmt == "markdown" else "simple"
+    esc = markdown if fmt == "markdown" else terminal
+    if rule.derive:
+        rows = [[esc(lab), esc(show(values[rule.derive]))] for lab, values in report.derived.items()]
+        return tabulate(rows, headers=["lab", esc(rule.derive)], tablefmt=tablefmt, disable_numparse=True)
+    rows = [
+        [
+            esc(v.lab),
+            v.status,
+            esc(_value_text(v)),
+            esc(_bar_text(v)),
+            esc(_setters(v) or _blocked(v)),
+            str(v.bar.peers_disclosed),
+            "" if v.gap is None else show(v.gap),
+            ", ".join(v.flags),
+        ]
+        for v in verdicts
+    ]
+    headers = ["lab", "status", "value", "bar", "set by", "peers disclosed", "gap", "flags"]
+    return tabulate(rows, headers=headers, tablefmt=tablefmt, disable_numparse=True)
