@@ -15,12 +15,13 @@ from typing import Any
 
 from parity import bars, engine, scores, waivers
 from parity.bars import DISCLOSED, NOT_APPLICABLE, UNASSESSED, UNDISCLOSED, BarValue, Cell, Key, Ranking
+from parity.catalog import rule_target
 from parity.conditions import commitment_status, condition, fold
 from parity.errors import EngineError, UsageError
 from parity.gcpause import paused_gc
 from parity.loader import Dataset, LoadedRule
 from parity.models import Bar, Condition, Indicator, Peers, Rule, suggest
-from parity.results import BarResult, Location, Report, Truth, Verdict
+from parity.results import BarResult, IndicatorInfo, Location, Report, RuleInfo, Truth, Verdict
 
 SETTER_EVIDENCE = 3  # a shortfall cites the evidence of this many of the labs that set its bar
 TRUTH_CODE: dict[Truth, int] = {False: 0, "undisclosed": 1, True: 2, "unassessed": 3}
@@ -61,6 +62,7 @@ def evaluate(
             results = [judge.lab(lab, compiled) for lab in lab_ids]
     verdicts = [v for lab_verdicts, _ in results for v in lab_verdicts]
     verdicts, issues = waivers.apply(verdicts, data.waivers, as_of, set(lab_ids), rule_ids)
+    rules_info = _rules_catalog(data, rule_ids)
     return Report(
         as_of=as_of,
         packs=data.packs,
@@ -68,7 +70,44 @@ def evaluate(
         labs=scores.summaries(data, lab_ids, verdicts, judge.reads),
         derived={lab: derived for lab, (_, derived) in zip(lab_ids, results, strict=True)},
         waiver_issues=issues,
+        rules=rules_info,
+        indicators=_indicators_catalog(data, rules_info),
     )
+
+
+def _rules_catalog(data: Dataset, rule_ids: set[str]) -> dict[str, RuleInfo]:
+    """What a reader of the report needs of each rule in scope, so that a saved report stands alone."""
+    out = {}
+    for rule_id in sorted(rule_ids):
+        loaded = data.rules[rule_id]
+        rule = loaded.rule
+        name = rule.indicator or (rule.require.indicator if rule.require else None)
+        indicator = data.indicators.get(name) if name else None
+        out[rule_id] = RuleInfo(
+            title=rule.title or (indicator.title if indicator else rule_target(rule)),
+            pack=loaded.pack,
+            kind=rule.kind,
+            area=rule.area or (indicator.area if indicator else ""),
+            severity=rule.severity,
+            indicator=name,
+            checks=rule_target(rule),
+            rationale=" ".join(rule.rationale.split()) if rule.rationale else None,
+            location=Location(loaded.file, loaded.line),
+        )
+    return out
+
+
+def _indicators_catalog(data: Dataset, rules_info: dict[str, RuleInfo]) -> dict[str, IndicatorInfo]:
+    """The indicators the rules in scope judge or read."""
+    names = {n for rule_id in rules_info for n in data.rules[rule_id].rule.reads()}
+    names |= {r.indicator for r in rules_info.values() if r.indicator}
+    names |= {r.rule.derive for r in data.rules.values() if r.rule.derive and r.rule.id in rules_info}
+    out = {}
+    for name in sorted(n for n in names if n in data.indicators):
+        ind = data.indicators[name]
+        levels = tuple(ind.levels) if ind.levels else None
+        out[name] = IndicatorInfo(ind.title, ind.area, ind.type, ind.unit, levels)
+    return out
 
 
 def select(wanted: Iterable[str] | None, known: dict[str, Any], what: str) -> list[str]:

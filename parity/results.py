@@ -110,9 +110,34 @@ class WaiverIssue:
     problem: str
 
 
+class RuleInfo(NamedTuple):
+    """What a reader of a report needs to know of a rule, so that a saved report renders on its own."""
+
+    title: str
+    pack: str
+    kind: str
+    area: str
+    severity: str | None
+    indicator: str | None  # a bar rule's indicator; a commitment's `require` indicator; None for derive
+    checks: str  # what it checks, in one short phrase
+    rationale: str | None
+    location: Location
+
+
+class IndicatorInfo(NamedTuple):
+    """What a reader needs to know of an indicator: what it is, and how its values are written."""
+
+    title: str
+    area: str
+    type: str
+    unit: str | None = None
+    levels: tuple[str, ...] | None = None
+
+
 @dataclass(frozen=True)
 class Report:
-    """Everything `evaluate` found; the formats turn it into text."""
+    """Everything `evaluate` found; the formats turn it into text. `to_dict` gives the JSON report
+    (docs/report.md) and `from_dict` reads one back, equal to the report that wrote it."""
 
     as_of: dt.date
     packs: list[tuple[str, str]]
@@ -120,6 +145,22 @@ class Report:
     labs: dict[str, LabSummary]
     derived: dict[str, dict[str, Truth]]
     waiver_issues: list[WaiverIssue] = field(default_factory=list)
+    rules: dict[str, RuleInfo] = field(default_factory=dict)
+    indicators: dict[str, IndicatorInfo] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON report as plain data (what `json.loads` of `parity check --format json` gives)."""
+        from parity import __version__
+        from parity.reportdoc import report_to_dict
+
+        return report_to_dict(self, __version__)
+
+    @classmethod
+    def from_dict(cls, doc: dict[str, Any]) -> Report:
+        """A report read back from its JSON; raises ValueError on a document that is not one."""
+        from parity.reportdoc import report_from_dict
+
+        return report_from_dict(doc)
 
 
 FAIL_ON = ("never", *SEVERITIES)

@@ -95,6 +95,26 @@ class WaiverIssueDoc(_Doc):
     location: LocationDoc
 
 
+class RuleInfoDoc(_Doc):
+    title: str
+    pack: str
+    kind: Literal["bar", "commitment", "derive"]
+    area: str
+    severity: Literal["info", "low", "medium", "high", "critical"] | None
+    indicator: str | None
+    checks: str = Field(description="What the rule checks, in one short phrase.")
+    rationale: str | None
+    location: LocationDoc
+
+
+class IndicatorInfoDoc(_Doc):
+    title: str
+    area: str
+    type: Literal["boolean", "number", "level", "date"]
+    unit: str | None
+    levels: list[str] | None
+
+
 class PackDoc(_Doc):
     pack: str
     version: str
@@ -111,6 +131,8 @@ class ReportDoc(_Doc):
     labs: dict[str, LabDoc]
     derived: dict[str, dict[str, bool | Literal["undisclosed", "unassessed"]]]
     waivers: list[WaiverIssueDoc]
+    rules: dict[str, RuleInfoDoc] = Field(description="The rules in scope: the report's own catalog.")
+    indicators: dict[str, IndicatorInfoDoc] = Field(description="The indicators those rules read.")
 
 
 SCHEMAS: dict[str, Callable[[], dict[str, Any]]] = {

@@ -3,18 +3,11 @@ safe (no terminal control character reaches a terminal; no profile text forms Ma
 
 from __future__ import annotations
 
-import datetime as dt
 import re
-from typing import Any
 
+from parity.catalog import show
 
-def show(value: Any) -> str:
-    """A value as a person reads it: true/false, ISO dates, numbers as written."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value)
+__all__ = ["markdown", "show", "terminal"]
 
 
 # C0 and C1 controls, DEL, and the bidirectional overrides that can reorder what a terminal shows.

@@ -11,9 +11,10 @@ from typing import Any
 from parity.formats.rows import rule_row
 from parity.loader import Dataset
 from parity.models import Evidence
+from parity.reportdoc import SCHEMA, head_dict, tail_dict
 from parity.results import Report, Verdict
 
-SCHEMA = "parity/report/v1"
+__all__ = ["SCHEMA", "explain", "iter_json", "rules", "verdict_json"]
 
 
 def _evidence_json(evidence: Iterable[Evidence]) -> list[dict[str, Any]]:
@@ -98,38 +99,8 @@ def iter_json(report: Report) -> Iterator[str]:
     """The JSON report in pieces, so a large one can be written without holding it twice in memory."""
     from parity import __version__
 
-    top = {
-        "schema": SCHEMA,
-        "as_of": report.as_of.isoformat(),
-        "parity_version": __version__,
-        "packs": [{"pack": p, "version": v} for p, v in report.packs],
-    }
-    rest = {
-        "labs": {
-            lab: {
-                "name": s.name,
-                "score": s.score,
-                "coverage": s.coverage,
-                "areas": s.areas,
-                "packs": s.packs,
-                "pack_coverage": s.pack_coverage,
-                "unassessed": list(s.unassessed),
-                "counts": s.counts,
-            }
-            for lab, s in report.labs.items()
-        },
-        "derived": report.derived,
-        "waivers": [
-            {
-                "rule": w.rule,
-                "lab": w.lab,
-                "expires": w.expires.isoformat(),
-                "problem": w.problem,
-                "location": {"file": w.location.file, "line": w.location.line},
-            }
-            for w in report.waiver_issues
-        ],
-    }
+    top = head_dict(report, __version__)
+    rest = tail_dict(report)
     yield json.dumps(top, indent=2, ensure_ascii=False)[:-2] + ',\n  "verdicts": '
     if not report.verdicts:
         yield "[]"

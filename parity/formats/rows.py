@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from parity.formats.catalog import applies_to_text, rule_target
+from parity.catalog import applies_to_text, rule_target
 from parity.loader import Dataset, LoadedRule
 
 

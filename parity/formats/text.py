@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 
 from tabulate import tabulate
 
-from parity.formats.catalog import applies_to_text, bar_meaning, rule_target
+from parity.catalog import applies_to_text, bar_meaning, rule_target
 from parity.formats.escape import markdown, show, terminal
 from parity.formats.rows import rule_row
 from parity.loader import Dataset

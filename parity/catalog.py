@@ -3,8 +3,19 @@ explains a rule (explain, the rule list, and later SARIF help text and the score
 
 from __future__ import annotations
 
-from parity.formats.escape import show
+import datetime as dt
+from typing import Any
+
 from parity.models import Bar, Rule
+
+
+def show(value: Any) -> str:
+    """A value as a person reads it: true/false, ISO dates, numbers as written."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
 
 
 def bar_meaning(bar: Bar) -> str:

@@ -1,0 +1,277 @@
+"""The JSON report as plain data, both ways: `Report` to the documented dict (docs/report.md), and a dict
+(a saved report) back to an equal `Report`, so that tools such as `diff` can compare a saved report with a
+new one. Reading a report never imports the engine.
+
+The report carries its own catalog (`rules`, `indicators`): a saved report renders and reads back on its
+own, and its date values are read back as dates because the catalog says which indicators hold dates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from parity.models import Evidence, parse_date
+from parity.results import (
+    BarResult,
+    IndicatorInfo,
+    LabSummary,
+    Location,
+    Report,
+    RuleInfo,
+    Verdict,
+    WaiverIssue,
+    WaiverNote,
+)
+
+SCHEMA = "parity/report/v1"
+
+
+def evidence_dict(e: Evidence) -> dict[str, Any]:
+    out: dict[str, Any] = {"url": e.url, "date": e.date.isoformat()}
+    out.update({k: v for k, v in (("title", e.title), ("quote", e.quote), ("note", e.note)) if v})
+    return out
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+def _location(loc: Location) -> dict[str, Any]:
+    return {"file": loc.file, "line": loc.line}
+
+
+def bar_dict(bar: BarResult) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "kind": bar.kind,
+        "value": _plain(bar.value),
+        "set_by": list(bar.set_by),
+        "set_by_count": bar.set_by_count,
+        "peers_disclosed": bar.peers_disclosed,
+    }
+    if bar.blocked_by is not None:
+        out["blocked_by"] = list(bar.blocked_by)
+        out["blocked_by_count"] = bar.blocked_by_count
+    if bar.evidence:
+        out["evidence"] = {lab: [evidence_dict(e) for e in ev] for lab, ev in bar.evidence}
+    return out
+
+
+def verdict_dict(v: Verdict) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "lab": v.lab,
+        "rule": v.rule,
+        "title": v.title,
+        "pack": v.pack,
+        "indicator": v.indicator,
+        "area": v.area,
+        "severity": v.severity,
+        "status": v.status,
+        "state": v.state,
+        "value": _plain(v.value),
+        "bar": bar_dict(v.bar),
+        "gap": v.gap,
+        "flags": list(v.flags),
+        "evidence": [evidence_dict(e) for e in v.evidence],
+        "location": _location(v.location),
+    }
+    if v.waiver:
+        w = v.waiver
+        out["waiver"] = {
+            "underlying": w.underlying,
+            "reason": w.reason,
+            "expires": w.expires.isoformat(),
+            "location": _location(w.location),
+        }
+    return out
+
+
+def head_dict(report: Report, version: str) -> dict[str, Any]:
+    """What comes before the verdicts."""
+    return {
+        "schema": SCHEMA,
+        "as_of": report.as_of.isoformat(),
+        "parity_version": version,
+        "packs": [{"pack": p, "version": v} for p, v in report.packs],
+    }
+
+
+def tail_dict(report: Report) -> dict[str, Any]:
+    """What comes after the verdicts."""
+    return {
+        "labs": {
+            lab: {
+                "name": s.name,
+                "score": s.score,
+                "coverage": s.coverage,
+                "areas": s.areas,
+                "packs": s.packs,
+                "pack_coverage": s.pack_coverage,
+                "unassessed": list(s.unassessed),
+                "counts": s.counts,
+            }
+            for lab, s in report.labs.items()
+        },
+        "derived": report.derived,
+        "waivers": [
+            {
+                "rule": w.rule,
+                "lab": w.lab,
+                "expires": w.expires.isoformat(),
+                "problem": w.problem,
+                "location": _location(w.location),
+            }
+            for w in report.waiver_issues
+        ],
+        "rules": {
+            rule_id: {
+                "title": r.title,
+                "pack": r.pack,
+                "kind": r.kind,
+                "area": r.area,
+                "severity": r.severity,
+                "indicator": r.indicator,
+                "checks": r.checks,
+                "rationale": r.rationale,
+                "location": _location(r.location),
+            }
+            for rule_id, r in report.rules.items()
+        },
+        "indicators": {
+            name: {
+                "title": i.title,
+                "area": i.area,
+                "type": i.type,
+                "unit": i.unit,
+                "levels": list(i.levels) if i.levels is not None else None,
+            }
+            for name, i in report.indicators.items()
+        },
+    }
+
+
+def report_to_dict(report: Report, version: str) -> dict[str, Any]:
+    return {
+        **head_dict(report, version),
+        "verdicts": [verdict_dict(v) for v in report.verdicts],
+        **tail_dict(report),
+    }
+
+
+# --- back from a dict ---------------------------------------------------------------------------------------
+
+
+def _evidence(items: list[dict[str, Any]]) -> tuple[Evidence, ...]:
+    return tuple(Evidence.model_validate(item) for item in items)
+
+
+def _loc(doc: dict[str, Any]) -> Location:
+    return Location(doc["file"], doc["line"])
+
+
+class _Reader:
+    """Reads one report; knows which indicators hold dates, and shares evidence tuples as `evaluate` does."""
+
+    def __init__(self, doc: dict[str, Any]) -> None:
+        self.doc = doc
+        self.dates = {name for name, i in doc.get("indicators", {}).items() if i.get("type") == "date"}
+
+    def value(self, indicator: str, raw: Any) -> Any:
+        return parse_date(raw) if indicator in self.dates and isinstance(raw, str) else raw
+
+    def bar(self, indicator: str, doc: dict[str, Any]) -> BarResult:
+        blocked = doc.get("blocked_by")
+        setters = tuple((lab, _evidence(ev)) for lab, ev in doc.get("evidence", {}).items())
+        return BarResult(
+            doc["kind"],
+            self.value(indicator, doc["value"]),
+            tuple(doc["set_by"]),
+            doc["set_by_count"],
+            doc["peers_disclosed"],
+            tuple(blocked) if blocked is not None else None,
+            doc.get("blocked_by_count", 0),
+            setters,
+        )
+
+    def verdict(self, doc: dict[str, Any]) -> Verdict:
+        waiver = doc.get("waiver")
+        note = None
+        if waiver:
+            expires = parse_date(waiver["expires"])
+            note = WaiverNote(waiver["underlying"], waiver["reason"], expires, _loc(waiver["location"]))
+        indicator = doc["indicator"]
+        return Verdict(
+            doc["lab"],
+            doc["rule"],
+            doc["title"],
+            doc["pack"],
+            indicator,
+            doc["area"],
+            doc["severity"],
+            doc["status"],
+            doc["state"],
+            self.value(indicator, doc["value"]),
+            self.bar(indicator, doc["bar"]),
+            doc["gap"],
+            tuple(doc["flags"]),
+            _evidence(doc["evidence"]),
+            _loc(doc["location"]),
+            note,
+        )
+
+    def report(self) -> Report:
+        doc = self.doc
+        if doc.get("schema") != SCHEMA:
+            raise ValueError(f"not a parity report: schema is {doc.get('schema')!r}, expected {SCHEMA!r}")
+        return Report(
+            as_of=parse_date(doc["as_of"]),
+            packs=[(p["pack"], p["version"]) for p in doc["packs"]],
+            verdicts=[self.verdict(v) for v in doc["verdicts"]],
+            labs={lab: _summary(s) for lab, s in doc["labs"].items()},
+            derived=doc["derived"],
+            waiver_issues=[
+                WaiverIssue(w["rule"], w["lab"], parse_date(w["expires"]), _loc(w["location"]), w["problem"])
+                for w in doc["waivers"]
+            ],
+            rules={rule_id: _rule(r) for rule_id, r in doc.get("rules", {}).items()},
+            indicators={name: _indicator(i) for name, i in doc.get("indicators", {}).items()},
+        )
+
+
+def _summary(s: dict[str, Any]) -> LabSummary:
+    return LabSummary(
+        name=s["name"],
+        score=s["score"],
+        coverage=s["coverage"],
+        areas=s["areas"],
+        packs=s["packs"],
+        pack_coverage=s["pack_coverage"],
+        unassessed=tuple(s["unassessed"]),
+        counts=s["counts"],
+    )
+
+
+def _rule(r: dict[str, Any]) -> RuleInfo:
+    return RuleInfo(
+        r["title"],
+        r["pack"],
+        r["kind"],
+        r["area"],
+        r["severity"],
+        r["indicator"],
+        r["checks"],
+        r["rationale"],
+        _loc(r["location"]),
+    )
+
+
+def _indicator(i: dict[str, Any]) -> IndicatorInfo:
+    levels = i.get("levels")
+    return IndicatorInfo(i["title"], i["area"], i["type"], i.get("unit"), tuple(levels) if levels else None)
+
+
+def report_from_dict(doc: dict[str, Any]) -> Report:
+    try:
+        return _Reader(doc).report()
+    except (KeyError, TypeError, AttributeError) as e:
+        raise ValueError(f"not a parity report: {type(e).__name__}: {e}") from None
