@@ -10,7 +10,7 @@ __version__ = "0.2.0"
 from parity.errors import EngineError, LoadError, ParityError, Problem, UsageError
 from parity.evaluate import evaluate
 from parity.formats import FORMATS, Format, render, render_explain, render_rules, write
-from parity.loader import Dataset, Strict, load
+from parity.loader import Dataset, Strict, load, load_revision
 from parity.results import (
     FAIL_ON,
     SHORTFALLS,
@@ -49,6 +49,7 @@ __all__ = [
     "evaluate",
     "fails",
     "load",
+    "load_revision",
     "render",
     "render_explain",
     "render_rules",

@@ -1,4 +1,5 @@
-"""Reading input files from a folder: bounded, and every way a path can be wrong is an input problem.
+"""Reading input files from a tree (a folder, or a git revision): bounded, and every way a path can be
+wrong is an input problem.
 
 This is the only module of the loading stage that touches the file system. A file is opened without
 blocking and checked to be a regular file *before* anything is read (a FIFO, a device such as /dev/zero, or a
@@ -11,6 +12,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -23,11 +25,13 @@ YAML_SUFFIXES = (".yaml", ".yml")
 
 @dataclass(frozen=True)
 class InputFile:
-    """One file to read: `name` is how problems show it; `relative` is how reports show it."""
+    """One file to read: `name` is how problems show it; `relative` is how reports show it; `blob` its git
+    blob id when it comes from a revision."""
 
     path: Path
     name: str
     relative: str
+    blob: str | None = None
 
 
 class InputProblem(Exception):
@@ -131,3 +135,102 @@ def list_yaml(directory: Path, what: str, root: Path | None) -> list[InputFile]:
     except OSError as e:
         raise InputProblem(Problem(name, 1, 1, "", f"cannot list the {what}: {_why(e, directory)}")) from None
     return [InputFile(directory / n, str(directory / n), relative_to(directory / n, root)) for n in names]
+
+
+# --- trees: where the loader's files come from ------------------------------------------------------------
+
+
+class Folder:
+    """Files on disk: paths as the user gave them, read bounded."""
+
+    def list_yaml(self, directory: Path, what: str, root: Path | None) -> list[InputFile]:
+        return list_yaml(directory, what, root)
+
+    def file(self, path: Path, root: Path | None) -> InputFile:
+        return InputFile(path, str(path), relative_to(path, root))
+
+    def read(self, file: InputFile) -> bytes:
+        return read_bytes(file.path, file.name)
+
+
+@dataclass(frozen=True)
+class _Entry:
+    mode: str
+    kind: str
+    blob: str
+    size: int
+
+
+class GitRevision:
+    """Files of one commit, read through git's own object store: the working tree is never touched.
+
+    Paths are relative to the repository's top; problems name a file `REV:path` (as `git show` does), and
+    reports name it by its path, as for a folder. Each file keeps its blob id."""
+
+    def __init__(self, repo: Path, rev: str) -> None:
+        self.repo, self.rev = repo, rev
+        out = self._git("rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}", name=rev)
+        self.commit = out.decode().strip()
+        if not self.commit:
+            raise InputProblem(Problem(rev, 1, 1, "", f"no such revision in {repo}"))
+        self.entries: dict[str, _Entry] = {}  # every file handed out, by path
+
+    def _git(self, *args: str, name: str) -> bytes:
+        try:
+            done = subprocess.run(["git", "-C", str(self.repo), *args], capture_output=True, check=False)
+        except OSError as e:
+            raise InputProblem(Problem(name, 1, 1, "", f"cannot run git: {e.strerror}")) from None
+        if done.returncode != 0 and args[0] != "rev-parse":
+            lines = done.stderr.decode(errors="replace").strip().splitlines()
+            raise InputProblem(Problem(name, 1, 1, "", f"git: {lines[-1] if lines else 'failed'}"))
+        return done.stdout
+
+    def _ls(self, directory: str) -> dict[str, _Entry]:
+        """The entries of one folder of the commit ("" for the top), by path."""
+        spec = [f"{directory}/"] if directory else []
+        out = self._git(
+            "ls-tree", "-z", "-l", "--end-of-options", self.commit, *spec, name=self._name(directory)
+        )
+        entries = {}
+        for record in out.split(b"\0"):
+            if record:
+                meta, _, path = record.partition(b"\t")
+                mode, kind, blob, size = meta.decode().split()
+                entries[path.decode()] = _Entry(mode, kind, blob, int(size) if size.isdigit() else 0)
+        return entries
+
+    def _name(self, path: str) -> str:
+        return f"{self.rev}:{path}"
+
+    def list_yaml(self, directory: Path, what: str, root: Path | None) -> list[InputFile]:
+        folder = directory.as_posix().strip("/")
+        entries = self._ls(folder)
+        if not entries:
+            message = f"cannot read the {what}: no such directory in this revision"
+            raise InputProblem(Problem(self._name(folder), 1, 1, "", message))
+        return [self._file(p, entries[p]) for p in sorted(entries) if _is_yaml(p.rsplit("/", 1)[-1])]
+
+    def file(self, path: Path, root: Path | None) -> InputFile:
+        text = path.as_posix().strip("/")
+        entries = self._ls(text.rsplit("/", 1)[0] if "/" in text else "")
+        if text not in entries:
+            raise InputProblem(Problem(self._name(text), 1, 1, "", "cannot read: not in this revision"))
+        return self._file(text, entries[text])
+
+    def _file(self, path: str, entry: _Entry) -> InputFile:
+        self.entries[path] = entry
+        return InputFile(Path(path), self._name(path), path, entry.blob)
+
+    def read(self, file: InputFile) -> bytes:
+        entry = self.entries[file.path.as_posix()]
+        if entry.kind == "tree":
+            raise InputProblem(Problem(file.name, 1, 1, "", "is a directory, not a YAML file"))
+        if entry.mode == "120000":
+            message = "is a symlink: parity does not follow links in a revision"
+            raise InputProblem(Problem(file.name, 1, 1, "", message))
+        if entry.kind != "blob":
+            raise InputProblem(Problem(file.name, 1, 1, "", f"is a {entry.kind}, not a file"))
+        if entry.size > MAX_FILE_BYTES:
+            message = f"file is {entry.size} bytes; parity reads at most {MAX_FILE_BYTES}"
+            raise InputProblem(Problem(file.name, 1, 1, "", message))
+        return self._git("cat-file", "blob", entry.blob, name=file.name)

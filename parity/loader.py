@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 from parity import source
 from parity.errors import LoadError, Problem
 from parity.gcpause import paused_gc
-from parity.inputs import InputFile, InputProblem, list_yaml, read_bytes, relative_to
+from parity.inputs import Folder, GitRevision, InputFile, InputProblem
 from parity.models import (
     MAX_DAYS,
     UNKNOWN,
@@ -127,7 +127,26 @@ def load(
     locations are relative to the folder that holds the profiles (or the rules).
     """
     with paused_gc():
-        return _Load(profiles, rules, waivers, strict).run()
+        return _Load(Folder(), profiles, rules, waivers, strict).run()
+
+
+def load_revision(
+    repo: str | Path,
+    rev: str,
+    profiles: str | None = "lab_profiles",
+    rules: str = "rules",
+    waivers: str | None = None,
+    *,
+    strict: Strict | None = None,
+) -> Dataset:
+    """Load the data as one git revision holds it (paths relative to the repository's top), through git's
+    object store: the working tree is neither read nor touched. Problems name files `REV:path`."""
+    try:
+        tree = GitRevision(Path(repo), rev)
+    except InputProblem as e:
+        raise LoadError([e.problem]) from None
+    with paused_gc():
+        return _Load(tree, profiles, rules, waivers, strict).run()
 
 
 class _Load:
@@ -135,11 +154,13 @@ class _Load:
 
     def __init__(
         self,
+        tree: Folder | GitRevision,
         profiles: str | Path | None,
         rules: str | Path,
         waivers: str | Path | None,
         strict: Strict | None,
     ) -> None:
+        self.tree = tree
         self.profiles = Path(profiles) if profiles is not None else None
         self.rules_dir = Path(rules)
         self.waivers_path = Path(waivers) if waivers is not None else None
@@ -182,7 +203,7 @@ class _Load:
         """Each file of a folder, read and validated, one at a time (a large profile is large: keep one)."""
         assert directory is not None
         try:
-            files = list_yaml(directory, what, self.root)
+            files = self.tree.list_yaml(directory, what, self.root)
         except InputProblem as e:
             self.problems.add(e.problem)
             self.unread.add(what)
@@ -199,7 +220,7 @@ class _Load:
 
     def parse(self, file: InputFile, marks_depth: int | None = None) -> source.Located | None:
         try:
-            doc = source.parse(read_bytes(file.path, file.name), file.name, marks_depth)
+            doc = source.parse(self.tree.read(file), file.name, marks_depth)
         except InputProblem as e:
             self.problems.add(e.problem)
             return None
@@ -229,8 +250,12 @@ class _Load:
     def read_waivers(self) -> tuple[source.Located | None, list[tuple[int, Waiver]]]:
         if self.waivers_path is None:
             return None, []
-        path = self.waivers_path
-        doc = self.parse(InputFile(path, str(path), relative_to(path, self.root)))
+        try:
+            file = self.tree.file(self.waivers_path, self.root)
+        except InputProblem as e:
+            self.problems.add(e.problem)
+            return None, []
+        doc = self.parse(file)
         if doc is None:
             return None, []
         if not isinstance(doc.data, list):
@@ -711,4 +736,4 @@ def _waivers(
     return out
 
 
-__all__ = ["MAX_DAYS", "Dataset", "Lab", "LoadedRule", "LoadedWaiver", "Strict", "load"]
+__all__ = ["MAX_DAYS", "Dataset", "Lab", "LoadedRule", "LoadedWaiver", "Strict", "load", "load_revision"]
