@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import functools
 import json
 import os
 import sys
@@ -100,7 +101,21 @@ def parser() -> argparse.ArgumentParser:
     sub = top.add_subparsers(dest="command", required=True, parser_class=_Parser)
     check = sub.add_parser("check", help="evaluate and list shortfalls (all verdicts in json)")
     _inputs(check, strict=True)
-    check.add_argument("--format", choices=names("check"), default="table")
+    check.add_argument(
+        "--format",
+        choices=names("check"),
+        default=None,
+        help="what to print (default: table; github when GITHUB_ACTIONS=true)",
+    )
+    check.add_argument(
+        "-o",
+        "--output",
+        action="append",
+        type=_output,
+        default=[],
+        metavar="FORMAT:PATH",
+        help="also write this format to this file (repeatable; each file is replaced whole, atomically)",
+    )
     check.add_argument("--lab", action="append", metavar="ID", help="only this lab (repeatable)")
     check.add_argument("--rule", action="append", metavar="ID", help="only this rule (repeatable)")
     check.add_argument(
@@ -153,12 +168,49 @@ def _today() -> dt.date:
     return dt.datetime.now(dt.UTC).date()
 
 
+def _output(text: str) -> tuple[str, Path]:
+    fmt, sep, path = text.partition(":")
+    if not sep or not path:
+        raise argparse.ArgumentTypeError(f"expected FORMAT:PATH, got {text!r}")
+    if fmt not in names("check"):
+        raise argparse.ArgumentTypeError(f"unknown format {fmt!r}; one of {', '.join(names('check'))}")
+    return fmt, Path(path)
+
+
+def _default_format() -> str:
+    return "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "table"
+
+
 def _check(args: argparse.Namespace) -> int:
     from parity.evaluate import evaluate
 
     report = evaluate(_load(args), as_of=args.as_of, labs=args.lab, rules=args.rule, packs=args.pack)
     code = EXIT_SHORTFALLS if fails(report, args.fail_on) else EXIT_OK
-    return _emit(code, lambda out: write(report, args.format, out))
+    for fmt, path in args.output:
+        _write_file(path, functools.partial(write, report, fmt))
+    return _emit(code, functools.partial(write, report, args.format or _default_format()))
+
+
+def _write_file(path: Path, produce: Callable[[IO[str]], object]) -> None:
+    """Write a whole file or nothing: into a temporary file beside it, then renamed over it."""
+    import tempfile
+
+    try:
+        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent if str(path.parent) else ".")
+    except OSError as e:
+        raise OutputError(f"{path}: {e.strerror}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
+            produce(out)
+        os.replace(temp, path)
+    except OSError as e:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise OutputError(f"{path}: {e.strerror}") from None
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
 
 
 def _validate(args: argparse.Namespace) -> int:

@@ -418,6 +418,9 @@ def test_formats_say_which_commands_they_render() -> None:
         "table": ("check", "explain", "rules"),
         "markdown": ("check", "explain", "rules"),
         "json": ("check", "explain", "rules"),
+        "sarif": ("check",),
+        "junit": ("check",),
+        "github": ("check",),
     }
     only_check = formats.Format("check-only", "a format that renders reports only", check=lambda r: ["x"])
     formats.FORMATS["check-only"] = only_check

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import IO
 
 from parity.errors import UsageError
+from parity.formats import ci, text
 from parity.formats import json as json_format
-from parity.formats import text
 from parity.formats.escape import markdown, show, terminal
 from parity.gcpause import paused_gc
 from parity.loader import Dataset
@@ -61,6 +61,9 @@ FORMATS: dict[str, Format] = {
             explain=json_format.explain,
             rules=json_format.rules,
         ),
+        Format("sarif", "SARIF 2.1.0, for code scanning (one result per unwaived shortfall)", check=ci.sarif),
+        Format("junit", "JUnit XML: a test case per lab and rule, shortfalls fail", check=ci.junit),
+        Format("github", "GitHub workflow commands: an annotation per unwaived shortfall", check=ci.github),
     )
 }
 

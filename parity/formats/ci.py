@@ -1,0 +1,169 @@
+"""The formats CI systems read: SARIF 2.1.0 (code scanning), JUnit XML (test reports), and GitHub workflow
+commands (annotations on the pull request). Each names the parity version, the packs and the evaluation
+date, and reports one finding per unwaived shortfall at the practice's file and line."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+
+from parity.catalog import show
+from parity.formats.escape import terminal
+from parity.results import SHORTFALLS, Report, RuleInfo, Verdict
+
+SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+# Severity to SARIF level and GitHub annotation: a critical or high shortfall is an error.
+_LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}
+_GITHUB = {"error": "error", "warning": "warning", "note": "notice"}
+
+
+def _version() -> str:
+    from parity import __version__
+
+    return __version__
+
+
+def _findings(report: Report) -> list[Verdict]:
+    return [v for v in report.verdicts if v.status in SHORTFALLS]
+
+
+def message(v: Verdict) -> str:
+    """One finding in a sentence: the status, the lab's value, the bar and who sets it."""
+    value = v.state if v.value is None else show(v.value)
+    bar = f"{v.bar.kind} {show(v.bar.value)}" if v.bar.value is not None else v.bar.kind
+    setters = f", set by {', '.join(v.bar.set_by)}" if v.bar.set_by else ""
+    gap = f", gap {show(v.gap)}" if v.gap is not None else ""
+    return f"{v.lab}: {v.status} on {v.rule} ({v.title}): value {value}; bar {bar}{setters}{gap}"
+
+
+def fingerprint(v: Verdict) -> str:
+    """Stable across runs and line moves: the lab and the rule, nothing else."""
+    return hashlib.sha256(f"{v.lab}\0{v.rule}".encode()).hexdigest()[:32]
+
+
+# --- SARIF --------------------------------------------------------------------------------------------------
+
+
+def _sarif_rule(rule_id: str, info: RuleInfo) -> dict[str, object]:
+    text = f"{info.title}. Checks {info.checks}." + (f" {info.rationale}" if info.rationale else "")
+    return {
+        "id": rule_id,
+        "name": rule_id,
+        "shortDescription": {"text": info.title},
+        "fullDescription": {"text": info.rationale or info.checks},
+        "help": {"text": text},
+        "defaultConfiguration": {"level": _LEVEL.get(info.severity or "info", "note")},
+        "properties": {"tags": [info.pack, info.area], "severity": info.severity, "pack": info.pack},
+    }
+
+
+def sarif(report: Report) -> Iterator[str]:
+    rule_ids = sorted(r for r, info in report.rules.items() if info.kind != "derive")
+    index = {r: i for i, r in enumerate(rule_ids)}
+    results = [
+        {
+            "ruleId": v.rule,
+            "ruleIndex": index[v.rule],
+            "level": _LEVEL[v.severity],
+            "message": {"text": message(v)},
+            "locations": [
+                {
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": v.location.file},
+                        "region": {"startLine": v.location.line},
+                    }
+                }
+            ],
+            "partialFingerprints": {"parity/lab-rule/v1": fingerprint(v)},
+            "properties": {"lab": v.lab, "status": v.status, "severity": v.severity, "pack": v.pack},
+        }
+        for v in _findings(report)
+        if v.rule in index
+    ]
+    doc = {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "parity",
+                        "version": _version(),
+                        "rules": [_sarif_rule(r, report.rules[r]) for r in rule_ids],
+                    }
+                },
+                "results": results,
+                "properties": {
+                    "as_of": report.as_of.isoformat(),
+                    "packs": [{"pack": p, "version": v} for p, v in report.packs],
+                },
+            }
+        ],
+    }
+    yield json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+# --- JUnit --------------------------------------------------------------------------------------------------
+
+
+def _xml(text: str) -> str:
+    """Text XML 1.0 can hold: control characters shown as escapes (ElementTree escapes the rest)."""
+    return terminal(text)
+
+
+def junit(report: Report) -> Iterator[str]:
+    """A test suite per lab, a test case per rule: shortfalls fail; waived and undecided ones are skipped."""
+    by_lab: dict[str, list[Verdict]] = {lab: [] for lab in report.labs}
+    for v in report.verdicts:
+        by_lab[v.lab].append(v)
+    packs = ", ".join(f"{p} {v}" for p, v in report.packs)
+    root = ET.Element("testsuites", name=f"parity {_version()} as of {report.as_of.isoformat()} ({packs})")
+    total = failures = skipped = 0
+    for lab, verdicts in by_lab.items():
+        suite = ET.SubElement(root, "testsuite", name=_xml(lab))
+        lab_failures = lab_skipped = 0
+        for v in verdicts:
+            case = ET.SubElement(suite, "testcase", name=_xml(v.rule), classname=_xml(f"{v.pack}.{lab}"))
+            if v.status in SHORTFALLS:
+                lab_failures += 1
+                failure = ET.SubElement(case, "failure", message=_xml(message(v)), type=v.status)
+                failure.text = _xml(f"{v.location.file}:{v.location.line}")
+            elif v.status not in ("meets", "surpasses"):
+                lab_skipped += 1
+                reason = v.status if v.waiver is None else f"waived until {v.waiver.expires.isoformat()}"
+                ET.SubElement(case, "skipped", message=_xml(reason))
+        suite.set("tests", str(len(verdicts)))
+        suite.set("failures", str(lab_failures))
+        suite.set("skipped", str(lab_skipped))
+        total, failures, skipped = total + len(verdicts), failures + lab_failures, skipped + lab_skipped
+    root.set("tests", str(total))
+    root.set("failures", str(failures))
+    root.set("skipped", str(skipped))
+    ET.indent(root)
+    yield '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+# --- GitHub workflow commands -------------------------------------------------------------------------------
+
+
+def _data(text: str) -> str:
+    return terminal(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _property(text: str) -> str:
+    return _data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def github(report: Report) -> Iterator[str]:
+    """One annotation per unwaived shortfall, then a notice that says what was evaluated."""
+    findings = _findings(report)
+    for v in findings:
+        kind = _GITHUB[_LEVEL[v.severity]]
+        title = _property(f"{v.rule} ({v.severity})")
+        props = f"file={_property(v.location.file)},line={v.location.line},title={title}"
+        yield f"::{kind} {props}::{_data(message(v))}\n"
+    packs = ", ".join(f"{p} {v}" for p, v in report.packs)
+    summary = f"parity {_version()} as of {report.as_of.isoformat()} ({packs}): {len(findings)} shortfall(s)"
+    yield f"::notice title=parity::{_data(summary)}\n"
