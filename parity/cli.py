@@ -20,7 +20,7 @@ from typing import IO, Any
 
 from parity import __version__
 from parity.errors import EngineError, LoadError, UsageError
-from parity.formats import names, render_explain, render_rules, terminal, write
+from parity.formats import names, render_diff, render_explain, render_rules, terminal, write
 from parity.gcpause import paused_gc
 from parity.loader import DEFAULT_MAX_REVIEW_AGE, MAX_DAYS, Dataset, Strict, load
 from parity.models import suggest
@@ -126,6 +126,32 @@ def parser() -> argparse.ArgumentParser:
         choices=FAIL_ON,
         default="never",
         help="exit 1 when an unwaived shortfall of this severity or higher remains (default: never)",
+    )
+    diff = sub.add_parser("diff", help="what changed between two evaluations (revisions, folders or reports)")
+    diff.add_argument(
+        "base",
+        metavar="BASE",
+        help="a git revision, a folder with lab_profiles/ and rules/, or a saved JSON report",
+    )
+    diff.add_argument(
+        "head", metavar="HEAD", nargs="?", default=None, help="the same (default: the working tree, .)"
+    )
+    diff.add_argument(
+        "--repo", type=Path, default=Path("."), metavar="DIR", help="the git repository (default: .)"
+    )
+    diff.add_argument(
+        "--as-of",
+        type=_date,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="evaluation date of both sides that are evaluated (default: today, UTC)",
+    )
+    diff.add_argument("--format", choices=names("diff"), default="table")
+    diff.add_argument(
+        "--fail-on-new",
+        choices=FAIL_ON,
+        default="never",
+        help="exit 1 when a new shortfall of this severity or higher appears (default: never)",
     )
     validate = sub.add_parser("validate", help="load and validate profiles, rules and waivers only")
     _inputs(validate, strict=True)
@@ -277,8 +303,23 @@ def _silence_stdout() -> None:
         os.close(devnull)
 
 
+def _diff(args: argparse.Namespace) -> int:
+    from parity.diff import compare, load_side
+
+    as_of = args.as_of or _today()
+    base = load_side(args.base, args.repo, as_of)
+    head = load_side(args.head or ".", args.repo, as_of)
+    if args.head is None:
+        head = type(head)("worktree", head.kind, head.report, head.commit)
+    result = compare(base, head)
+    failing = args.fail_on_new != "never" and result.new(args.fail_on_new)
+    text = render_diff(result, args.format)
+    return _emit(EXIT_SHORTFALLS if failing else EXIT_OK, lambda out: out.write(text))
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "check": _check,
+    "diff": _diff,
     "validate": _validate,
     "explain": _explain,
     "rules": _rules,

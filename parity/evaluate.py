@@ -93,8 +93,17 @@ def _rules_catalog(data: Dataset, rule_ids: set[str]) -> dict[str, RuleInfo]:
             checks=rule_target(rule),
             rationale=" ".join(rule.rationale.split()) if rule.rationale else None,
             location=Location(loaded.file, loaded.line),
+            digest=_digest(rule, loaded),
         )
     return out
+
+
+def _digest(rule: Rule, loaded: LoadedRule) -> str:
+    """A short fingerprint of everything that decides a rule's verdicts (its definition, when in force)."""
+    import hashlib
+
+    text = rule.model_dump_json(exclude={"title", "description", "rationale"}) + f"|{loaded.in_force}"
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def _indicators_catalog(data: Dataset, rules_info: dict[str, RuleInfo]) -> dict[str, IndicatorInfo]:

@@ -202,6 +202,11 @@ class GitRevision:
     def _name(self, path: str) -> str:
         return f"{self.rev}:{path}"
 
+    def exists(self, path: str) -> bool:
+        """Whether the revision holds anything at `path` (a file or a folder)."""
+        text = path.strip("/")
+        return text in self._ls(text.rsplit("/", 1)[0] if "/" in text else "")
+
     def list_yaml(self, directory: Path, what: str, root: Path | None) -> list[InputFile]:
         folder = directory.as_posix().strip("/")
         entries = self._ls(folder)

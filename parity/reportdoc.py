@@ -134,6 +134,7 @@ def tail_dict(report: Report) -> dict[str, Any]:
                 "checks": r.checks,
                 "rationale": r.rationale,
                 "location": _location(r.location),
+                "digest": r.digest,
             }
             for rule_id, r in report.rules.items()
         },
@@ -262,6 +263,7 @@ def _rule(r: dict[str, Any]) -> RuleInfo:
         r["checks"],
         r["rationale"],
         _loc(r["location"]),
+        r.get("digest", ""),
     )
 
 

@@ -122,6 +122,7 @@ class RuleInfo(NamedTuple):
     checks: str  # what it checks, in one short phrase
     rationale: str | None
     location: Location
+    digest: str = ""  # changes whenever the rule's definition does (compared by `diff`)
 
 
 class IndicatorInfo(NamedTuple):

@@ -105,6 +105,7 @@ class RuleInfoDoc(_Doc):
     checks: str = Field(description="What the rule checks, in one short phrase.")
     rationale: str | None
     location: LocationDoc
+    digest: str = Field(description="Changes whenever the rule's definition does.")
 
 
 class IndicatorInfoDoc(_Doc):

@@ -415,9 +415,9 @@ def test_formats_say_which_commands_they_render() -> None:
     from parity import formats
 
     assert {name: f.commands for name, f in formats.FORMATS.items()} == {
-        "table": ("check", "explain", "rules"),
-        "markdown": ("check", "explain", "rules"),
-        "json": ("check", "explain", "rules"),
+        "table": ("check", "diff", "explain", "rules"),
+        "markdown": ("check", "diff", "explain", "rules"),
+        "json": ("check", "diff", "explain", "rules"),
         "sarif": ("check",),
         "junit": ("check",),
         "github": ("check",),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from parity.errors import UsageError
 from parity.formats import ci, text
@@ -19,7 +19,10 @@ from parity.gcpause import paused_gc
 from parity.loader import Dataset
 from parity.results import Report
 
-COMMANDS = ("check", "explain", "rules")
+if TYPE_CHECKING:
+    from parity.diff import Diff
+
+COMMANDS = ("check", "diff", "explain", "rules")
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,7 @@ class Format:
     name: str
     description: str
     check: Callable[[Report], Iterable[str]] | None = None  # pieces, so a large report streams
+    diff: Callable[[Diff], str] | None = None
     explain: Callable[[Dataset, str, Report], str] | None = None
     rules: Callable[[Dataset], str] | None = None
 
@@ -44,6 +48,7 @@ FORMATS: dict[str, Format] = {
             "table",
             "aligned text for a terminal",
             check=lambda report: [text.check_table(report)],
+            diff=text.diff_table,
             explain=text.explain_table,
             rules=text.rules_table,
         ),
@@ -51,6 +56,7 @@ FORMATS: dict[str, Format] = {
             "markdown",
             "Markdown for a pull-request comment or a step summary",
             check=lambda report: [text.check_markdown(report)],
+            diff=text.diff_markdown,
             explain=text.explain_markdown,
             rules=text.rules_markdown,
         ),
@@ -58,6 +64,7 @@ FORMATS: dict[str, Format] = {
             "json",
             "the JSON report, parity/report/v1 (docs/report.md)",
             check=json_format.iter_json,
+            diff=json_format.diff,
             explain=json_format.explain,
             rules=json_format.rules,
         ),
@@ -97,6 +104,13 @@ def render(report: Report, fmt: str = "table") -> str:
         return "".join(render_check(report))
 
 
+def render_diff(diff: Diff, fmt: str) -> str:
+    """What changed between two evaluations."""
+    render = get(fmt, "diff").diff
+    assert render is not None
+    return render(diff)
+
+
 def render_explain(data: Dataset, rule_id: str, report: Report, fmt: str) -> str:
     """One rule in words (or data), and where every lab stands against it now."""
     explain = get(fmt, "explain").explain
@@ -118,6 +132,7 @@ __all__ = [
     "markdown",
     "names",
     "render",
+    "render_diff",
     "render_explain",
     "render_rules",
     "show",

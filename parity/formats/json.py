@@ -6,7 +6,7 @@ import datetime as dt
 import json
 from collections.abc import Iterable, Iterator
 from json.encoder import encode_basestring
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from parity.formats.rows import rule_row
 from parity.loader import Dataset
@@ -14,7 +14,10 @@ from parity.models import Evidence
 from parity.reportdoc import SCHEMA, head_dict, tail_dict
 from parity.results import Report, Verdict
 
-__all__ = ["SCHEMA", "explain", "iter_json", "rules", "verdict_json"]
+if TYPE_CHECKING:
+    from parity.diff import Diff
+
+__all__ = ["SCHEMA", "diff", "explain", "iter_json", "rules", "verdict_json"]
 
 
 def _evidence_json(evidence: Iterable[Evidence]) -> list[dict[str, Any]]:
@@ -131,3 +134,8 @@ def rules(data: Dataset) -> str:
     """The rule list as data."""
     rows = [rule_row(loaded, data) for loaded in data.rules.values()]
     return json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
+
+
+def diff(result: Diff) -> str:
+    """The diff as data (`parity/diff/v1`, docs/cli.md)."""
+    return json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n"

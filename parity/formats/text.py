@@ -4,6 +4,7 @@ layout, escaped for each medium."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 from tabulate import tabulate
 
@@ -13,6 +14,9 @@ from parity.formats.rows import rule_row
 from parity.loader import Dataset
 from parity.models import SEVERITIES, Rule
 from parity.results import SHORTFALLS, STATUSES, Report, Verdict
+
+if TYPE_CHECKING:
+    from parity.diff import Diff
 
 _SEVERITY_ORDER = {s: i for i, s in enumerate(reversed(SEVERITIES))}  # critical first
 _SHOWN_SETTERS = 3
@@ -259,3 +263,21 @@ def _explain_table(rule: Rule, report: Report, verdicts: list[Verdict], fmt: str
     ]
     headers = ["lab", "status", "value", "bar", "set by", "peers disclosed", "gap", "flags"]
     return tabulate(rows, headers=headers, tablefmt=tablefmt, disable_numparse=True)
+
+
+def _diff(result: Diff, esc: Escape, tablefmt: str) -> str:
+    from parity.diff import HEADERS, rows, summary_line
+
+    lines = [esc(summary_line(result))]
+    lines += [esc(f"pack {p}: {b or '-'} -> {h or '-'} (methodology changed)") for p, b, h in result.packs]
+    if result.changes:
+        lines += ["", tabulate(rows(result, esc), headers=HEADERS, tablefmt=tablefmt, disable_numparse=True)]
+    return "\n".join(lines) + "\n"
+
+
+def diff_table(result: Diff) -> str:
+    return _diff(result, terminal, "simple")
+
+
+def diff_markdown(result: Diff) -> str:
+    return "# parity diff\n\n" + _diff(result, markdown, "github")

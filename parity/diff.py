@@ -1,0 +1,255 @@
+"""What changed between two evaluations: verdicts matched by (lab, rule), never by line, each change with
+its kind and its cause (docs/diff.md).
+
+A side is a git revision of the repository, a folder holding `lab_profiles/` and `rules/`, or a saved JSON
+report; both sides are compared as reports, so a saved report needs nothing else to be compared.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from parity.catalog import show
+from parity.errors import LoadError, Problem, UsageError
+from parity.models import SEVERITIES
+from parity.results import SHORTFALLS, Report, Verdict
+
+SCHEMA = "parity/diff/v1"
+CHANGE_KINDS = ("new", "resolved", "changed", "added", "removed")
+CAUSES = ("rule", "own", "waiver", "bar", "as_of")
+
+
+@dataclass(frozen=True)
+class Side:
+    """One side of a comparison: how it was named, the commit it resolved to (for a revision), its report."""
+
+    ref: str
+    kind: str  # revision, folder, report
+    report: Report
+    commit: str | None = None
+
+
+@dataclass(frozen=True)
+class Change:
+    lab: str
+    rule: str
+    change: str
+    cause: str
+    severity: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    moved_by: tuple[str, ...] = ()
+    pack_version_changed: bool = False
+
+
+@dataclass(frozen=True)
+class Diff:
+    base: Side
+    head: Side
+    changes: list[Change]
+    packs: list[tuple[str, str | None, str | None]] = field(default_factory=list)
+
+    def new(self, floor: str) -> list[Change]:
+        """`new` shortfalls at or above the severity `floor` (a waived one is not a shortfall)."""
+        level = SEVERITIES.index(floor)
+        return [c for c in self.changes if c.change == "new" and SEVERITIES.index(c.severity) >= level]
+
+    def to_dict(self) -> dict[str, Any]:
+        as_of = self.head.report.as_of
+        return {
+            "schema": SCHEMA,
+            "base": _side(self.base),
+            "head": _side(self.head),
+            "as_of": as_of.isoformat(),
+            "changes": [_change(c) for c in self.changes],
+            "packs": [{"pack": p, "base": b, "head": h} for p, b, h in self.packs],
+        }
+
+
+def _side(side: Side) -> dict[str, Any]:
+    out: dict[str, Any] = {"ref": side.ref, "kind": side.kind, "as_of": side.report.as_of.isoformat()}
+    if side.commit:
+        out["commit"] = side.commit
+    return out
+
+
+def _change(c: Change) -> dict[str, Any]:
+    out: dict[str, Any] = {"lab": c.lab, "rule": c.rule, "change": c.change, "cause": c.cause}
+    if c.moved_by:
+        out["moved_by"] = list(c.moved_by)
+    out.update({"before": c.before, "after": c.after, "severity": c.severity})
+    if c.pack_version_changed:
+        out["pack_version_changed"] = True
+    return out
+
+
+def _brief(v: Verdict) -> dict[str, Any]:
+    return {
+        "status": v.status,
+        "value": _json(v.value),
+        "bar": _json(v.bar.value),
+        "waiver": v.waiver.underlying if v.waiver else None,
+    }
+
+
+def _json(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+def _own(v: Verdict) -> tuple[Any, ...]:
+    """What the judged lab's own profile says, as the verdict records it."""
+    return (v.state, _json(v.value), tuple((e.url, e.date, e.quote, e.note) for e in v.evidence))
+
+
+def _practices(report: Report) -> dict[tuple[str, str], tuple[str, Any]]:
+    """Each lab's recorded (state, value) per indicator, as far as the report's verdicts show them."""
+    out: dict[tuple[str, str], tuple[str, Any]] = {}
+    for v in report.verdicts:
+        out.setdefault((v.lab, v.indicator), (v.state, _json(v.value)))
+    return out
+
+
+def compare(base: Side, head: Side) -> Diff:
+    """Every verdict that differs between the two sides, with its kind and cause."""
+    before = {(v.lab, v.rule): v for v in base.report.verdicts}
+    after = {(v.lab, v.rule): v for v in head.report.verdicts}
+    base_packs, head_packs = dict(base.report.packs), dict(head.report.packs)
+    moved = _moved(base.report, head.report)
+    changes = []
+    for key in sorted(before.keys() | after.keys()):
+        b, a = before.get(key), after.get(key)
+        change = _one(key, b, a, base.report, head.report, moved)
+        if change is not None:
+            pack = (a or b).pack  # type: ignore[union-attr]
+            if base_packs.get(pack) != head_packs.get(pack):
+                change = Change(**{**change.__dict__, "pack_version_changed": True})
+            changes.append(change)
+    names = sorted(base_packs.keys() | head_packs.keys())
+    packs = [
+        (p, base_packs.get(p), head_packs.get(p)) for p in names if base_packs.get(p) != head_packs.get(p)
+    ]
+    return Diff(base, head, changes, packs)
+
+
+def _moved(base: Report, head: Report) -> dict[str, set[str]]:
+    """Per indicator, the labs whose recorded practice differs between the sides."""
+    b, a = _practices(base), _practices(head)
+    out: dict[str, set[str]] = {}
+    for lab, indicator in b.keys() | a.keys():
+        if b.get((lab, indicator)) != a.get((lab, indicator)):
+            out.setdefault(indicator, set()).add(lab)
+    return out
+
+
+def _one(
+    key: tuple[str, str],
+    b: Verdict | None,
+    a: Verdict | None,
+    base: Report,
+    head: Report,
+    moved: dict[str, set[str]],
+) -> Change | None:
+    lab, rule = key
+    if b is None or a is None:
+        present = a or b
+        assert present is not None
+        kind = "added" if b is None else "removed"
+        return Change(
+            lab, rule, kind, "rule", present.severity, _brief(b) if b else None, _brief(a) if a else None
+        )
+    if (b.status, _json(b.value), _json(b.bar.value), b.waiver) == (
+        a.status,
+        _json(a.value),
+        _json(a.bar.value),
+        a.waiver,
+    ):
+        return None
+    was, now = b.status in SHORTFALLS, a.status in SHORTFALLS
+    kind = "new" if now and not was else "resolved" if was and not now else "changed"
+    cause, moved_by = _cause(b, a, base, head, moved)
+    return Change(lab, rule, kind, cause, a.severity, _brief(b), _brief(a), moved_by)
+
+
+def _cause(
+    b: Verdict, a: Verdict, base: Report, head: Report, moved: dict[str, set[str]]
+) -> tuple[str, tuple[str, ...]]:
+    rule_before, rule_after = base.rules.get(b.rule), head.rules.get(a.rule)
+    if rule_before is None or rule_after is None or rule_before.digest != rule_after.digest:
+        return "rule", ()
+    if _own(b) != _own(a):
+        return "own", ()
+    if (b.waiver is None) != (a.waiver is None) or (b.status == "waived") != (a.status == "waived"):
+        return "waiver", ()
+    others = sorted(moved.get(a.indicator, set()) - {a.lab})
+    if others:
+        return "bar", tuple(others)
+    return "as_of", ()
+
+
+# --- the sides ---------------------------------------------------------------------------------------------
+
+
+def load_side(spec: str, repo: Path, as_of: dt.date) -> Side:
+    """A saved JSON report, a folder of data, or a git revision of `repo`, evaluated at `as_of`."""
+    from parity.evaluate import evaluate
+    from parity.loader import load, load_revision
+
+    path = Path(spec)
+    if spec.endswith(".json") and path.is_file():
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+            return Side(spec, "report", Report.from_dict(doc))
+        except (OSError, ValueError) as e:
+            raise LoadError([Problem(spec, 1, 1, "", f"not a saved parity report: {e}")]) from None
+    if path.is_dir():
+        waivers = path / "waivers.yaml"
+        data = load(path / "lab_profiles", path / "rules", waivers if waivers.exists() else None)
+        return Side(spec, "folder", evaluate(data, as_of=as_of))
+    from parity.inputs import GitRevision, InputProblem
+
+    try:
+        tree = GitRevision(repo, spec)
+    except InputProblem as e:
+        message = "not a saved report (*.json), a folder, or a revision of the repository"
+        raise UsageError(f"{spec!r} is {message} ({e.problem.message})") from None
+    waivers_name = "waivers.yaml" if tree.exists("waivers.yaml") else None
+    data = load_revision(repo, spec, waivers=waivers_name)
+    return Side(spec, "revision", evaluate(data, as_of=as_of), tree.commit)
+
+
+# --- text ---------------------------------------------------------------------------------------------------
+
+
+def summary_line(diff: Diff) -> str:
+    counts = {k: sum(1 for c in diff.changes if c.change == k) for k in CHANGE_KINDS}
+    listed = ", ".join(f"{n} {k}" for k, n in counts.items() if n) or "no change"
+    return (
+        f"parity diff {diff.base.ref} -> {diff.head.ref} as of {diff.head.report.as_of.isoformat()}: {listed}"
+    )
+
+
+def rows(diff: Diff, esc: Any) -> list[list[str]]:
+    out = []
+    for c in diff.changes:
+        b, a = c.before or {}, c.after or {}
+        cause = c.cause + (f" ({', '.join(c.moved_by)})" if c.moved_by else "")
+        flag = " [pack version changed]" if c.pack_version_changed else ""
+        out.append(
+            [
+                c.change,
+                c.severity,
+                esc(c.lab),
+                esc(c.rule),
+                esc(f"{b.get('status', '-')} -> {a.get('status', '-')}"),
+                esc(f"{show(b.get('bar'))} -> {show(a.get('bar'))}" if b and a else ""),
+                esc(cause) + flag,
+            ]
+        )
+    return out
+
+
+HEADERS = ["change", "severity", "lab", "rule", "status", "bar", "cause"]

@@ -1,0 +1,149 @@
+"""parity diff: verdicts matched by (lab, rule) across revisions, folders and saved reports, each change with
+its kind and cause."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import WORLD, Result
+
+AS_OF = "--as-of=2026-11-26"
+Run = Callable[..., Result]
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "t",
+    "GIT_AUTHOR_EMAIL": "t@example.org",
+    "GIT_COMMITTER_NAME": "t",
+    "GIT_COMMITTER_EMAIL": "t@example.org",
+    "GIT_CONFIG_GLOBAL": "/dev/null",
+    "GIT_CONFIG_SYSTEM": "/dev/null",
+    "PATH": "/usr/bin:/bin:/usr/local/bin",
+}
+
+
+def _git(repo: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-C", str(repo), *args], capture_output=True, text=True, check=True, env=GIT_ENV
+    ).stdout
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = tmp_path / "watchdog"
+    shutil.copytree(WORLD, root)
+    _git(root, "init", "-q", "-b", "main")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-q", "-m", "base")
+    return root
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def _changes(run: Run, repo: Path, *args: str) -> dict[tuple[str, str], dict[str, object]]:
+    result = run("diff", *args, AS_OF, "--format=json", cwd=repo)
+    assert result.code in (0, 1), result.err
+    doc = json.loads(result.out)
+    assert doc["schema"] == "parity/diff/v1"
+    return {(c["lab"], c["rule"]): c for c in doc["changes"]}
+
+
+def test_one_labs_edit_moves_another_labs_verdict(run: Run, repo: Path) -> None:
+    # beta sets alpha's bar on risk-report-cadence-parity: beta's edit resolves alpha's shortfall.
+    _edit(repo / "lab_profiles/beta.yaml", "value: 3\n", "value: 9\n")
+    changes = _changes(run, repo, "main")
+    alpha = changes["alpha", "risk-report-cadence-parity"]
+    assert (alpha["change"], alpha["cause"], alpha["moved_by"]) == ("resolved", "bar", ["beta"])
+    assert alpha["before"] == {"status": "below", "value": 6, "bar": 3, "waiver": None}
+    assert alpha["after"]["status"] == "surpasses"
+    beta = changes["beta", "risk-report-cadence-parity"]
+    assert (beta["change"], beta["cause"]) == ("new", "own")
+    assert _git(repo, "status", "--porcelain").strip() == "M lab_profiles/beta.yaml"  # nothing else touched
+
+
+def test_two_revisions_and_a_saved_report_agree(run: Run, repo: Path, tmp_path: Path) -> None:
+    saved = tmp_path / "base.json"
+    saved.write_text(run("check", AS_OF, "--format=json", cwd=repo).out, encoding="utf-8")
+    _edit(repo / "lab_profiles/beta.yaml", "value: 3\n", "value: 9\n")
+    _git(repo, "commit", "-q", "-am", "beta reports less often")
+    by_revision = _changes(run, repo, "HEAD~1", "HEAD")
+    by_report = _changes(run, repo, str(saved), "HEAD")
+    assert by_report == by_revision
+    assert by_revision["alpha", "risk-report-cadence-parity"]["cause"] == "bar"
+
+
+def test_a_rule_change_is_the_rule_not_the_lab(run: Run, repo: Path) -> None:
+    _edit(repo / "rules/transparency.yaml", "bar: {threshold: SL3}", "bar: {threshold: SL2}")
+    changes = _changes(run, repo, "main")
+    assert {c["cause"] for c in changes.values()} == {"rule"}
+    assert changes["beta", "security-floor"]["change"] == "resolved"
+
+
+def test_a_pack_version_change_is_flagged(run: Run, repo: Path) -> None:
+    _edit(repo / "rules/transparency.yaml", 'version: "1.2.0"', 'version: "1.3.0"')
+    _edit(repo / "rules/transparency.yaml", "bar: {threshold: SL3}", "bar: {threshold: SL2}")
+    doc = json.loads(run("diff", "main", AS_OF, "--format=json", cwd=repo).out)
+    assert doc["packs"] == [{"pack": "transparency", "base": "1.2.0", "head": "1.3.0"}]
+    assert all(c["pack_version_changed"] for c in doc["changes"])
+
+
+def test_a_waiver_is_a_cause(run: Run, repo: Path) -> None:
+    waivers = repo / "waivers.yaml"
+    waivers.write_text(
+        waivers.read_text(encoding="utf-8")
+        + "- {rule: risk-report-cadence-parity, lab: alpha, reason: report due, expires: 2027-01-31}\n",
+        encoding="utf-8",
+    )
+    change = _changes(run, repo, "main")["alpha", "risk-report-cadence-parity"]
+    assert (change["change"], change["cause"]) == ("resolved", "waiver")
+    assert change["after"] == {"status": "waived", "value": 6, "bar": 3, "waiver": "below"}
+
+
+def test_the_evaluation_date_is_a_cause(run: Run, repo: Path, tmp_path: Path) -> None:
+    early, late = tmp_path / "early.json", tmp_path / "late.json"
+    early.write_text(run("check", "--as-of=2026-04-01", "--format=json", cwd=repo).out, encoding="utf-8")
+    late.write_text(run("check", "--as-of=2026-11-26", "--format=json", cwd=repo).out, encoding="utf-8")
+    changes = _changes(run, repo, str(early), str(late))
+    assert changes["alpha", "recent-risk-report"]["cause"] == "as_of"
+    assert changes["alpha", "recent-risk-report"]["change"] == "new"
+
+
+def test_a_new_lab_is_added(run: Run, repo: Path) -> None:
+    shutil.copy(repo / "lab_profiles/gamma.yaml", repo / "lab_profiles/delta.yaml")
+    _edit(repo / "lab_profiles/delta.yaml", "id: gamma", "id: delta")
+    changes = _changes(run, repo, "main")
+    added = {key for key, c in changes.items() if c["change"] == "added"}
+    assert added and all(lab == "delta" for lab, _ in added)
+
+
+@pytest.mark.parametrize(("floor", "code"), [("never", 0), ("critical", 0), ("high", 1), ("info", 1)])
+def test_fail_on_new(run: Run, repo: Path, floor: str, code: int) -> None:
+    _edit(repo / "lab_profiles/beta.yaml", "value: 3\n", "value: 9\n")  # a new high shortfall for beta
+    assert run("diff", "main", AS_OF, f"--fail-on-new={floor}", cwd=repo).code == code
+
+
+def test_no_change_is_exit_0_and_says_so(run: Run, repo: Path) -> None:
+    result = run("diff", "main", AS_OF, cwd=repo)
+    assert result.code == 0
+    assert result.out == "parity diff main -> worktree as of 2026-11-26: no change\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["no-such-ref"], "is not a saved report (*.json), a folder, or a revision"),
+        (["main", "--format=sarif"], "invalid choice"),
+    ],
+)
+def test_diff_usage_errors(run: Run, repo: Path, args: list[str], message: str) -> None:
+    result = run("diff", *args, cwd=repo)
+    assert result.code == 2
+    assert message in result.err
