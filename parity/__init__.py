@@ -24,6 +24,7 @@ from parity.results import (
     WaiverNote,
     fails,
 )
+from parity.selection import select_rules
 
 __all__ = [
     "FAIL_ON",
@@ -53,5 +54,6 @@ __all__ = [
     "render",
     "render_explain",
     "render_rules",
+    "select_rules",
     "write",
 ]

@@ -23,9 +23,10 @@ from parity.errors import EngineError, LoadError, UsageError
 from parity.formats import names, render_diff, render_explain, render_rules, terminal, write
 from parity.gcpause import paused_gc
 from parity.loader import DEFAULT_MAX_REVIEW_AGE, MAX_DAYS, Dataset, Strict, load
-from parity.models import suggest
+from parity.models import SEVERITIES, suggest
 from parity.results import FAIL_ON, fails
 from parity.schemas import SCHEMAS
+from parity.selection import select_rules
 
 EXIT_OK, EXIT_SHORTFALLS, EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 EARLIEST_AS_OF = dt.date(1900, 1, 1)
@@ -117,9 +118,20 @@ def parser() -> argparse.ArgumentParser:
         help="also write this format to this file (repeatable; each file is replaced whole, atomically)",
     )
     check.add_argument("--lab", action="append", metavar="ID", help="only this lab (repeatable)")
-    check.add_argument("--rule", action="append", metavar="ID", help="only this rule (repeatable)")
+    check.add_argument(
+        "--rule", action="append", metavar="ID", help="only rules matching this id or glob (repeatable)"
+    )
+    check.add_argument(
+        "--skip-rule", action="append", metavar="ID", help="leave out rules matching this id or glob"
+    )
     check.add_argument(
         "--pack", action="append", metavar="ID", help="only the rules of this pack (repeatable)"
+    )
+    check.add_argument(
+        "--area", action="append", metavar="AREA", help="only the rules of this area (repeatable)"
+    )
+    check.add_argument(
+        "--min-severity", choices=SEVERITIES, default=None, help="only rules of this severity or higher"
     )
     check.add_argument(
         "--fail-on",
@@ -210,7 +222,9 @@ def _default_format() -> str:
 def _check(args: argparse.Namespace) -> int:
     from parity.evaluate import evaluate
 
-    report = evaluate(_load(args), as_of=args.as_of, labs=args.lab, rules=args.rule, packs=args.pack)
+    data = _load(args)
+    rules = select_rules(data, args.rule, args.skip_rule, args.pack, args.area, args.min_severity)
+    report = evaluate(data, as_of=args.as_of, labs=args.lab, rules=rules)
     code = EXIT_SHORTFALLS if fails(report, args.fail_on) else EXIT_OK
     for fmt, path in args.output:
         _write_file(path, functools.partial(write, report, fmt))

@@ -108,12 +108,12 @@ def test_fail_on_ignores_waived_and_lower_severities(run: Run) -> None:
     ("args", "message"),
     [
         (["check", "--lab=nobody"], "unknown lab 'nobody'"),
-        (["check", "--rule=nope"], "unknown rule 'nope'"),
+        (["check", "--rule=nope"], "--rule 'nope' matches no rule"),
         (["explain", "nope"], "unknown rule 'nope'"),
         (["check", "--lab=alpah"], "unknown lab 'alpah'; did you mean 'alpha'?"),
         (
             ["check", "--rule=security-medain"],
-            "unknown rule 'security-medain'; did you mean 'security-median'?",
+            "--rule 'security-medain' matches no rule; did you mean 'security-median'?",
         ),
         (["check", "--pack=pledge"], "unknown pack 'pledge'; did you mean 'pledges'?"),
         (["explain", "security-medain"], "unknown rule 'security-medain'; did you mean 'security-median'?"),
@@ -434,3 +434,20 @@ def test_formats_say_which_commands_they_render() -> None:
         del formats.FORMATS["check-only"]
     with pytest.raises(UsageError, match="format 'xml' cannot render `check`"):
         formats.get("xml", "check")
+
+
+def test_selection_by_glob_area_severity_and_skip(run: Run) -> None:
+    full = json.loads(run("check", AS_OF, "--format=json").out)["verdicts"]
+
+    def rules(*args: str) -> set[str]:
+        return {v["rule"] for v in json.loads(run("check", AS_OF, "--format=json", *args).out)["verdicts"]}
+
+    assert rules("--rule=security-*") == {v["rule"] for v in full if v["rule"].startswith("security-")}
+    assert rules("--rule=security-*", "--skip-rule=*-all") == rules("--rule=security-*") - {"security-all"}
+    assert rules("--area=security") == {v["rule"] for v in full if v["area"] == "security"}
+    assert rules("--min-severity=high") == {v["rule"] for v in full if v["severity"] in ("high", "critical")}
+    narrow = json.loads(
+        run("check", AS_OF, "--format=json", "--rule=security-*", "--min-severity=medium").out
+    )
+    for v in narrow["verdicts"]:  # narrowing never moves a bar
+        assert v == next(w for w in full if (w["lab"], w["rule"]) == (v["lab"], v["rule"]))
