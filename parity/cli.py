@@ -165,6 +165,22 @@ def parser() -> argparse.ArgumentParser:
         default="never",
         help="exit 1 when a new shortfall of this severity or higher appears (default: never)",
     )
+    test = sub.add_parser("test", help="run rule-pack test cases: the status expected per lab and rule")
+    test.add_argument(
+        "cases",
+        metavar="DIR",
+        nargs="?",
+        type=Path,
+        default=Path("tests/rule_cases"),
+        help="folder of case files (default: ./tests/rule_cases)",
+    )
+    test.add_argument(
+        "--rules",
+        type=Path,
+        default=Path("rules"),
+        metavar="DIR",
+        help="directory of rule packs (default: ./rules)",
+    )
     validate = sub.add_parser("validate", help="load and validate profiles, rules and waivers only")
     _inputs(validate, strict=True)
     explain = sub.add_parser("explain", help="what a rule means, its bar, and which labs set it now")
@@ -331,7 +347,19 @@ def _diff(args: argparse.Namespace) -> int:
     return _emit(EXIT_SHORTFALLS if failing else EXIT_OK, lambda out: out.write(text))
 
 
+def _test(args: argparse.Namespace) -> int:
+    from parity.casetest import read_cases, run_cases
+
+    outcomes = run_cases(read_cases(args.cases), args.rules)
+    failed = [o for o in outcomes if not o.passed]
+    lines = [o.describe() for o in failed]
+    lines.append(f"{len(outcomes) - len(failed)} passed, {len(failed)} failed")
+    text = "\n".join(lines) + "\n"
+    return _emit(EXIT_SHORTFALLS if failed else EXIT_OK, lambda out: out.write(text))
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "test": _test,
     "check": _check,
     "diff": _diff,
     "validate": _validate,
