@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from parity import __version__
-from parity.errors import EngineError, LoadError, UsageError
+from parity.errors import EngineError, LoadError, Problem, UsageError
 from parity.formats import names, render_diff, render_explain, render_rules, terminal, write
 from parity.gcpause import paused_gc
 from parity.loader import DEFAULT_MAX_REVIEW_AGE, MAX_DAYS, Dataset, Strict, load
@@ -183,6 +183,12 @@ def parser() -> argparse.ArgumentParser:
     )
     validate = sub.add_parser("validate", help="load and validate profiles, rules and waivers only")
     _inputs(validate, strict=True)
+    validate.add_argument(
+        "--format",
+        choices=("github", "json", "table"),
+        default=None,
+        help="how to report problems (default: table; github when GITHUB_ACTIONS=true)",
+    )
     explain = sub.add_parser("explain", help="what a rule means, its bar, and which labs set it now")
     explain.add_argument("rule", metavar="RULE")
     _inputs(explain)
@@ -270,12 +276,45 @@ def _write_file(path: Path, produce: Callable[[IO[str]], object]) -> None:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    data = _load(args)
-    text = (
-        f"ok: {len(data.labs)} lab profile(s), {len(data.rules)} rule(s) in {len(data.packs)} pack(s), "
-        f"{len(data.waivers)} waiver(s){' (strict)' if args.strict else ''}\n"
-    )
+    fmt = args.format or _default_format()
+    try:
+        data = _load(args)
+    except LoadError as e:
+        if fmt == "table":
+            raise
+        problems = _problems_text(e.problems, fmt)
+        return _emit(EXIT_INPUT, lambda out: out.write(problems))
+    counts = {
+        "labs": len(data.labs),
+        "rules": len(data.rules),
+        "packs": len(data.packs),
+        "waivers": len(data.waivers),
+    }
+    if fmt == "json":
+        text = json.dumps({"ok": True, "strict": args.strict, **counts, "problems": []}, indent=2) + "\n"
+    else:
+        text = (
+            f"ok: {len(data.labs)} lab profile(s), {len(data.rules)} rule(s) in {len(data.packs)} pack(s), "
+            f"{len(data.waivers)} waiver(s){' (strict)' if args.strict else ''}\n"
+        )
+        text = f"::notice title=parity validate::{text.strip()}\n" if fmt == "github" else text
     return _emit(EXIT_OK, lambda out: out.write(text))
+
+
+def _problems_text(problems: list[Problem], fmt: str) -> str:
+    """Problems as data (json) or as GitHub annotations at their file, line and column."""
+    if fmt == "json":
+        doc = {"ok": False, "problems": [p.to_dict() for p in problems]}
+        return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    from parity.formats.ci import data_escape, property_escape
+
+    lines = []
+    for p in problems:
+        where = f"file={property_escape(p.file)},line={p.line},col={p.column}"
+        title = property_escape(p.field or "parity")
+        lines.append(f"::error {where},title={title}::{data_escape(p.message)}")
+    lines.append(f"::error title=parity validate::{len(problems)} problem(s); nothing was evaluated")
+    return "\n".join(lines) + "\n"
 
 
 def _explain(args: argparse.Namespace) -> int:

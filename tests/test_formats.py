@@ -130,3 +130,38 @@ def test_bad_outputs_are_input_errors(run: Run, spec: str, message: str) -> None
     result = run("check", AS_OF, f"-o={spec}")
     assert result.code == 2
     assert message in result.err
+
+
+def test_validate_reports_problems_as_annotations_and_json(run: Run, tree: Callable[..., Path]) -> None:
+    root = tree(
+        {
+            "rules/p.yaml": "pack: p\nversion: '1'\nindicators:\n  x: {title: X, area: a, type: boolean}\n"
+            "rules:\n  - {id: r, indicator: x, bar: best, severity: low}\n",
+            "lab_profiles/a.yaml": "id: a\nname: A\npractices:\n  x: {value: yes}\n",
+        }
+    )
+    github = run("validate", "--format=github", cwd=root)
+    assert github.code == 2
+    first = github.out.splitlines()[0]
+    assert first.startswith("::error file=lab_profiles/a.yaml,line=4,col=")
+    assert ",title=practices.x.value::'yes' is not a boolean here: write true or false" in first
+    doc = json.loads(run("validate", "--format=json", cwd=root).out)
+    assert doc["ok"] is False
+    assert [{k: v for k, v in p.items() if k != "column"} for p in doc["problems"]] == [
+        {
+            "file": "lab_profiles/a.yaml",
+            "line": 4,
+            "field": "practices.x.value",
+            "message": "'yes' is not a boolean here: write true or false (or quote it for text)",
+        }
+    ]
+    ok = json.loads(run("validate", "--format=json").out)
+    assert ok == {
+        "ok": True,
+        "strict": False,
+        "labs": 3,
+        "rules": 10,
+        "packs": 2,
+        "waivers": 3,
+        "problems": [],
+    }

@@ -148,12 +148,12 @@ def junit(report: Report) -> Iterator[str]:
 # --- GitHub workflow commands -------------------------------------------------------------------------------
 
 
-def _data(text: str) -> str:
+def data_escape(text: str) -> str:
     return terminal(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
-def _property(text: str) -> str:
-    return _data(text).replace(":", "%3A").replace(",", "%2C")
+def property_escape(text: str) -> str:
+    return data_escape(text).replace(":", "%3A").replace(",", "%2C")
 
 
 def github(report: Report) -> Iterator[str]:
@@ -161,9 +161,9 @@ def github(report: Report) -> Iterator[str]:
     findings = _findings(report)
     for v in findings:
         kind = _GITHUB[_LEVEL[v.severity]]
-        title = _property(f"{v.rule} ({v.severity})")
-        props = f"file={_property(v.location.file)},line={v.location.line},title={title}"
-        yield f"::{kind} {props}::{_data(message(v))}\n"
+        title = property_escape(f"{v.rule} ({v.severity})")
+        props = f"file={property_escape(v.location.file)},line={v.location.line},title={title}"
+        yield f"::{kind} {props}::{data_escape(message(v))}\n"
     packs = ", ".join(f"{p} {v}" for p, v in report.packs)
     summary = f"parity {_version()} as of {report.as_of.isoformat()} ({packs}): {len(findings)} shortfall(s)"
-    yield f"::notice title=parity::{_data(summary)}\n"
+    yield f"::notice title=parity::{data_escape(summary)}\n"
