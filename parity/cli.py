@@ -24,9 +24,10 @@ from parity.formats import names, render_diff, render_explain, render_rules, ter
 from parity.gcpause import paused_gc
 from parity.loader import DEFAULT_MAX_REVIEW_AGE, MAX_DAYS, Dataset, Strict, load
 from parity.models import SEVERITIES, suggest
-from parity.results import FAIL_ON, fails
+from parity.results import FAIL_ON, Report, fails
 from parity.schemas import SCHEMAS
 from parity.selection import select_rules
+from parity.waivers import DEFAULT_HORIZON
 
 EXIT_OK, EXIT_SHORTFALLS, EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 EARLIEST_AS_OF = dt.date(1900, 1, 1)
@@ -95,6 +96,22 @@ def _inputs(p: argparse.ArgumentParser, strict: bool = False) -> None:
         )
 
 
+def _waiver_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--max-waiver-days",
+        type=_days,
+        default=DEFAULT_HORIZON,
+        metavar="DAYS",
+        help="a waiver expiring more than DAYS after the evaluation date is not applied "
+        f"(default: {DEFAULT_HORIZON})",
+    )
+    p.add_argument(
+        "--strict-waivers",
+        action="store_true",
+        help="exit 1 when a waiver is expired, unused or beyond the horizon",
+    )
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser (public so the docs test can check every command is documented)."""
     top = _Parser(prog="parity", description="Find where AI labs fall below the industry bar.")
@@ -139,6 +156,7 @@ def parser() -> argparse.ArgumentParser:
         default="never",
         help="exit 1 when an unwaived shortfall of this severity or higher remains (default: never)",
     )
+    _waiver_options(check)
     diff = sub.add_parser("diff", help="what changed between two evaluations (revisions, folders or reports)")
     diff.add_argument(
         "base",
@@ -181,6 +199,10 @@ def parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="directory of rule packs (default: ./rules)",
     )
+    waivers = sub.add_parser("waivers", help="list the waivers: what each covers, its status and days left")
+    _inputs(waivers)
+    waivers.add_argument("--format", choices=("json", "markdown", "table"), default="table")
+    _waiver_options(waivers)
     validate = sub.add_parser("validate", help="load and validate profiles, rules and waivers only")
     _inputs(validate, strict=True)
     validate.add_argument(
@@ -246,8 +268,9 @@ def _check(args: argparse.Namespace) -> int:
 
     data = _load(args)
     rules = select_rules(data, args.rule, args.skip_rule, args.pack, args.area, args.min_severity)
-    report = evaluate(data, as_of=args.as_of, labs=args.lab, rules=rules)
-    code = EXIT_SHORTFALLS if fails(report, args.fail_on) else EXIT_OK
+    report = evaluate(data, as_of=args.as_of, labs=args.lab, rules=rules, waiver_horizon=args.max_waiver_days)
+    failing = fails(report, args.fail_on) or (args.strict_waivers and bool(report.waiver_issues))
+    code = EXIT_SHORTFALLS if failing else EXIT_OK
     for fmt, path in args.output:
         _write_file(path, functools.partial(write, report, fmt))
     return _emit(code, functools.partial(write, report, args.format or _default_format()))
@@ -299,6 +322,53 @@ def _validate(args: argparse.Namespace) -> int:
         )
         text = f"::notice title=parity validate::{text.strip()}\n" if fmt == "github" else text
     return _emit(EXIT_OK, lambda out: out.write(text))
+
+
+def _waivers(args: argparse.Namespace) -> int:
+    from parity.evaluate import evaluate
+
+    data = _load(args)
+    report = evaluate(data, as_of=args.as_of, waiver_horizon=args.max_waiver_days)
+    rows = waiver_rows(data, report)
+    if args.format == "json":
+        text = (
+            json.dumps({"as_of": report.as_of.isoformat(), "waivers": rows}, indent=2, ensure_ascii=False)
+            + "\n"
+        )
+    else:
+        from tabulate import tabulate
+
+        from parity.formats.escape import markdown
+
+        esc = markdown if args.format == "markdown" else terminal
+        table = [[esc(str(v)) for v in row.values()] for row in rows]
+        headers = ["rule", "lab", "expires", "days left", "status", "reason", "file"]
+        fmt = "github" if args.format == "markdown" else "simple"
+        text = (
+            tabulate(table, headers=headers, tablefmt=fmt, disable_numparse=True) if rows else "no waivers"
+        ) + "\n"
+    code = EXIT_SHORTFALLS if args.strict_waivers and report.waiver_issues else EXIT_OK
+    return _emit(code, lambda out: out.write(text))
+
+
+def waiver_rows(data: Dataset, report: Report) -> list[dict[str, object]]:
+    """Every waiver with its status: active (covering a shortfall), expired, unused, beyond the horizon."""
+    issues = {(w.rule, w.lab): w.problem for w in report.waiver_issues}
+    rows = []
+    for found in data.waivers:
+        w = found.waiver
+        rows.append(
+            {
+                "rule": w.rule,
+                "lab": w.lab,
+                "expires": w.expires.isoformat(),
+                "days_left": (w.expires - report.as_of).days,
+                "status": issues.get((w.rule, w.lab), "active"),
+                "reason": w.reason,
+                "file": f"{found.file}:{found.line}",
+            }
+        )
+    return rows
 
 
 def _problems_text(problems: list[Problem], fmt: str) -> str:
@@ -399,6 +469,7 @@ def _test(args: argparse.Namespace) -> int:
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "test": _test,
+    "waivers": _waivers,
     "check": _check,
     "diff": _diff,
     "validate": _validate,

@@ -43,6 +43,7 @@ def evaluate(
     labs: Iterable[str] | None = None,
     rules: Iterable[str] | None = None,
     packs: Iterable[str] | None = None,
+    waiver_horizon: int = waivers.DEFAULT_HORIZON,
 ) -> Report:
     """Judge every lab against every rule that applies to it.
 
@@ -61,7 +62,7 @@ def evaluate(
         with engine.compiled(judge.chain_rules()) as compiled:
             results = [judge.lab(lab, compiled) for lab in lab_ids]
     verdicts = [v for lab_verdicts, _ in results for v in lab_verdicts]
-    verdicts, issues = waivers.apply(verdicts, data.waivers, as_of, set(lab_ids), rule_ids)
+    verdicts, issues = waivers.apply(verdicts, data.waivers, as_of, set(lab_ids), rule_ids, waiver_horizon)
     rules_info = _rules_catalog(data, rule_ids)
     return Report(
         as_of=as_of,

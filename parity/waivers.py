@@ -1,5 +1,7 @@
 """Waivers: a pure pass over finished verdicts. An active waiver turns a shortfall into `waived` (keeping
-the status it covers); expired and unused waivers are reported, never silently dropped."""
+the status it covers); expired waivers, unused ones, and ones that expire beyond the horizon (default 365
+days after the evaluation date: an exception is reviewed at least yearly) are reported and the last are not
+applied, never silently dropped."""
 
 from __future__ import annotations
 
@@ -8,13 +10,22 @@ import datetime as dt
 from parity.loader import LoadedWaiver
 from parity.results import SHORTFALLS, Location, Verdict, WaiverIssue, WaiverNote
 
+DEFAULT_HORIZON = 365
+
 
 def apply(
-    verdicts: list[Verdict], waivers: list[LoadedWaiver], as_of: dt.date, labs: set[str], rules: set[str]
+    verdicts: list[Verdict],
+    waivers: list[LoadedWaiver],
+    as_of: dt.date,
+    labs: set[str],
+    rules: set[str],
+    horizon: int = DEFAULT_HORIZON,
 ) -> tuple[list[Verdict], list[WaiverIssue]]:
     """The verdicts with waivers applied, and the waivers (of labs and rules in scope) that did not apply."""
-    by_pair = {(w.waiver.rule, w.waiver.lab): w for w in waivers}
-    if not by_pair:
+    latest = as_of + dt.timedelta(days=horizon)
+    by_pair = {(w.waiver.rule, w.waiver.lab): w for w in waivers if w.waiver.expires <= latest}
+    too_far = [w for w in waivers if w.waiver.expires > latest]
+    if not waivers:
         return verdicts, []
     used: set[tuple[str, str]] = set()
     out = []
@@ -25,7 +36,7 @@ def apply(
             if verdict.waiver is not None:
                 used.add((verdict.rule, verdict.lab))
         out.append(verdict)
-    return out, _issues(waivers, used, as_of, labs, rules)
+    return out, _issues(waivers, used, as_of, labs, rules, too_far, horizon)
 
 
 def _waive(verdict: Verdict, found: LoadedWaiver, as_of: dt.date) -> Verdict:
@@ -37,14 +48,24 @@ def _waive(verdict: Verdict, found: LoadedWaiver, as_of: dt.date) -> Verdict:
 
 
 def _issues(
-    waivers: list[LoadedWaiver], used: set[tuple[str, str]], as_of: dt.date, labs: set[str], rules: set[str]
+    waivers: list[LoadedWaiver],
+    used: set[tuple[str, str]],
+    as_of: dt.date,
+    labs: set[str],
+    rules: set[str],
+    too_far: list[LoadedWaiver],
+    horizon: int,
 ) -> list[WaiverIssue]:
     issues = []
+    far = {id(w) for w in too_far}
     for found in sorted(waivers, key=lambda w: (w.file, w.line)):
         waiver = found.waiver
         if waiver.lab not in labs or waiver.rule not in rules:
             continue
-        if waiver.expires < as_of:
+        if id(found) in far:
+            days = (waiver.expires - as_of).days
+            problem = f"expires in {days} days, beyond the {horizon}-day horizon; not applied"
+        elif waiver.expires < as_of:
             problem = f"expired on {waiver.expires.isoformat()}"
         elif (waiver.rule, waiver.lab) not in used:
             problem = "matches no shortfall"

@@ -64,21 +64,32 @@ def test_sarif_has_one_result_per_unwaived_shortfall_with_stable_fingerprints(ru
 def test_junit_parses_back_with_a_case_per_lab_and_rule(run: Run) -> None:
     root = ET.fromstring(run("check", AS_OF, "--format=junit").out)
     report = json.loads(run("check", AS_OF, "--format=json").out)
-    cases = [(suite.get("name"), case.get("name"), case) for suite in root for case in suite]
+    cases = [
+        (suite.get("name"), case.get("name"), case)
+        for suite in root
+        for case in suite
+        if suite.get("name") != "waivers"
+    ]
+    waivers = [case.get("name") for suite in root if suite.get("name") == "waivers" for case in suite]
+    assert waivers == ["roadmap-best / beta", "security-floor / gamma", "risk-report-cadence-norm / beta"]
     assert sorted((lab, rule) for lab, rule, _ in cases) == sorted(
         (v["lab"], v["rule"]) for v in report["verdicts"]
     )
     failed = {(lab, rule) for lab, rule, case in cases if case.find("failure") is not None}
     assert failed == {(v["lab"], v["rule"]) for v in _shortfalls(run)}
-    assert root.get("failures") == str(len(failed))
-    assert int(root.get("tests") or 0) == len(report["verdicts"])
+    assert root.get("failures") == str(len(failed) + len(waivers))
+    assert int(root.get("tests") or 0) == len(report["verdicts"]) + len(waivers)
     assert "pledges 0.3.0" in (root.get("name") or "")
 
 
 def test_github_annotations_one_per_shortfall_then_a_notice(run: Run) -> None:
     lines = run("check", AS_OF, "--format=github").out.splitlines()
     shortfalls = _shortfalls(run)
-    assert len(lines) == len(shortfalls) + 1
+    assert len(lines) == len(shortfalls) + 3 + 1  # three waivers need attention at 2026-11-26
+    assert (
+        lines[-2]
+        == "::warning file=waivers.yaml,line=9,title=waiver::waiver for risk-report-cadence-norm / beta matches no shortfall"
+    )
     assert lines[-1].startswith(
         "::notice title=parity::parity 0.2.0 as of 2026-11-26 (pledges 0.3.0, transparency 1.2.0)"
     )
@@ -165,3 +176,41 @@ def test_validate_reports_problems_as_annotations_and_json(run: Run, tree: Calla
         "waivers": 3,
         "problems": [],
     }
+
+
+def test_waivers_beyond_the_horizon_are_not_applied(run: Run, tree: Callable[..., Path]) -> None:
+    pack = (
+        "pack: p\nversion: '1'\nindicators:\n  x: {title: X, area: a, type: boolean}\n"
+        "rules:\n  - {id: r, indicator: x, bar: {threshold: true}, severity: high}\n"
+    )
+    root = tree(
+        {
+            "rules/p.yaml": pack,
+            "lab_profiles/a.yaml": "id: a\nname: A\npractices:\n  x: {value: false}\n",
+            "waivers.yaml": "- {rule: r, lab: a, reason: forever, expires: 2030-01-01}\n",
+        }
+    )
+    report = json.loads(run("check", AS_OF, "--format=json", cwd=root).out)
+    assert report["verdicts"][0]["status"] == "below"
+    assert report["waivers"][0]["problem"] == "expires in 1132 days, beyond the 365-day horizon; not applied"
+    longer = json.loads(run("check", AS_OF, "--format=json", "--max-waiver-days=2000", cwd=root).out)
+    assert longer["verdicts"][0]["status"] == "waived" and longer["waivers"] == []
+
+
+def test_strict_waivers_and_the_waivers_command(run: Run) -> None:
+    assert run("check", AS_OF).code == 0
+    assert run("check", AS_OF, "--strict-waivers").code == 1  # two unused waivers and one expired
+    listing = json.loads(run("waivers", AS_OF, "--format=json").out)
+    assert [(w["rule"], w["days_left"], w["status"]) for w in listing["waivers"]] == [
+        ("roadmap-best", 35, "matches no shortfall"),
+        ("security-floor", -149, "expired on 2026-06-30"),
+        ("risk-report-cadence-norm", 66, "matches no shortfall"),
+    ]
+    assert run("waivers", AS_OF, "--strict-waivers").code == 1
+
+
+def test_waived_verdicts_stay_visible_in_the_tables(run: Run) -> None:
+    table = run("check", "--as-of=2026-06-30", "--lab=gamma").out
+    assert "waived (below, until 2026-06-30)" in table
+    markdown = run("check", "--as-of=2026-06-30", "--lab=gamma", "--format=markdown").out
+    assert "waived (below, until 2026-06-30)" in markdown

@@ -95,6 +95,26 @@ def sarif(report: Report) -> Iterator[str]:
                     }
                 },
                 "results": results,
+                "invocations": [
+                    {
+                        "executionSuccessful": True,
+                        "toolExecutionNotifications": [
+                            {
+                                "level": "warning",
+                                "message": {"text": f"waiver for {w.rule} / {w.lab} {w.problem}"},
+                                "locations": [
+                                    {
+                                        "physicalLocation": {
+                                            "artifactLocation": {"uri": w.location.file},
+                                            "region": {"startLine": w.location.line},
+                                        }
+                                    }
+                                ],
+                            }
+                            for w in report.waiver_issues
+                        ],
+                    }
+                ],
                 "properties": {
                     "as_of": report.as_of.isoformat(),
                     "packs": [{"pack": p, "version": v} for p, v in report.packs],
@@ -138,6 +158,14 @@ def junit(report: Report) -> Iterator[str]:
         suite.set("failures", str(lab_failures))
         suite.set("skipped", str(lab_skipped))
         total, failures, skipped = total + len(verdicts), failures + lab_failures, skipped + lab_skipped
+    if report.waiver_issues:  # a waiver that needs attention fails, so it is seen
+        suite = ET.SubElement(root, "testsuite", name="waivers", tests=str(len(report.waiver_issues)))
+        suite.set("failures", str(len(report.waiver_issues)))
+        for w in report.waiver_issues:
+            case = ET.SubElement(suite, "testcase", name=_xml(f"{w.rule} / {w.lab}"), classname="waivers")
+            failure = ET.SubElement(case, "failure", message=_xml(w.problem), type="waiver")
+            failure.text = _xml(f"{w.location.file}:{w.location.line}")
+        total, failures = total + len(report.waiver_issues), failures + len(report.waiver_issues)
     root.set("tests", str(total))
     root.set("failures", str(failures))
     root.set("skipped", str(skipped))
@@ -164,6 +192,9 @@ def github(report: Report) -> Iterator[str]:
         title = property_escape(f"{v.rule} ({v.severity})")
         props = f"file={property_escape(v.location.file)},line={v.location.line},title={title}"
         yield f"::{kind} {props}::{data_escape(message(v))}\n"
+    for w in report.waiver_issues:
+        where = f"file={property_escape(w.location.file)},line={w.location.line}"
+        yield f"::warning {where},title=waiver::{data_escape(f'waiver for {w.rule} / {w.lab} {w.problem}')}\n"
     packs = ", ".join(f"{p} {v}" for p, v in report.packs)
     summary = f"parity {_version()} as of {report.as_of.isoformat()} ({packs}): {len(findings)} shortfall(s)"
     yield f"::notice title=parity::{data_escape(summary)}\n"

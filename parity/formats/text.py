@@ -59,7 +59,7 @@ def _rows(verdicts: Iterable[Verdict], esc: Escape) -> list[list[str]]:
             v.severity,
             esc(v.area),
             esc(v.rule),
-            v.status,
+            _status_text(v),
             esc(_value_text(v)),
             esc(_bar_text(v)),
             esc(_setters(v)),
@@ -68,6 +68,13 @@ def _rows(verdicts: Iterable[Verdict], esc: Escape) -> list[list[str]]:
         ]
         for v in ordered
     ]
+
+
+def _status_text(v: Verdict) -> str:
+    """A waived verdict shows what it covers and until when: an accepted exception, still visible."""
+    if v.waiver is None:
+        return v.status
+    return f"waived ({v.waiver.underlying}, until {v.waiver.expires.isoformat()})"
 
 
 _HEADERS = ["severity", "area", "rule", "status", "value", "bar", "set by", "gap", "flags"]
@@ -97,9 +104,10 @@ def _summary(report: Report, lab: str, esc: Escape) -> list[str]:
 
 
 def _by_lab(report: Report) -> dict[str, list[Verdict]]:
+    """Each lab's shortfalls, and its waived ones: an accepted exception stays visible."""
     grouped: dict[str, list[Verdict]] = {lab: [] for lab in report.labs}
     for v in report.verdicts:
-        if v.status in SHORTFALLS:
+        if v.status in SHORTFALLS or v.waiver is not None:
             grouped[v.lab].append(v)
     return grouped
 
@@ -130,7 +138,7 @@ def check_table(report: Report) -> str:
             rows = _rows(shortfalls, terminal)
             out.append(tabulate(rows, headers=_HEADERS, tablefmt="simple", disable_numparse=True))
         out.append("")
-    total = sum(len(s) for s in grouped.values())
+    total = sum(1 for s in grouped.values() for v in s if v.status in SHORTFALLS)
     out.append(
         f"{total} shortfall(s) across {len(report.labs)} lab(s); scores count every pack listed above."
     )
