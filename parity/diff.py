@@ -16,7 +16,7 @@ from typing import Any
 from parity.catalog import show
 from parity.errors import LoadError, Problem, UsageError
 from parity.models import SEVERITIES
-from parity.results import SHORTFALLS, Report, Verdict
+from parity.results import SHORTFALLS, Location, Report, Verdict
 
 SCHEMA = "parity/diff/v1"
 CHANGE_KINDS = ("new", "resolved", "changed", "added", "removed")
@@ -44,6 +44,8 @@ class Change:
     after: dict[str, Any] | None
     moved_by: tuple[str, ...] = ()
     pack_version_changed: bool = False
+    location: Location | None = None  # the practice's place on the side that still has the verdict
+    title: str = ""
 
 
 @dataclass(frozen=True)
@@ -158,9 +160,8 @@ def _one(
         present = a or b
         assert present is not None
         kind = "added" if b is None else "removed"
-        return Change(
-            lab, rule, kind, "rule", present.severity, _brief(b) if b else None, _brief(a) if a else None
-        )
+        before, after = _brief(b) if b else None, _brief(a) if a else None
+        return Change(lab, rule, kind, "rule", present.severity, before, after, (), False, present.location)
     if (b.status, _json(b.value), _json(b.bar.value), b.waiver) == (
         a.status,
         _json(a.value),
@@ -171,7 +172,9 @@ def _one(
     was, now = b.status in SHORTFALLS, a.status in SHORTFALLS
     kind = "new" if now and not was else "resolved" if was and not now else "changed"
     cause, moved_by = _cause(b, a, base, head, moved)
-    return Change(lab, rule, kind, cause, a.severity, _brief(b), _brief(a), moved_by)
+    return Change(
+        lab, rule, kind, cause, a.severity, _brief(b), _brief(a), moved_by, False, a.location, a.title
+    )
 
 
 def _cause(

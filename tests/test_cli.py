@@ -418,9 +418,9 @@ def test_formats_say_which_commands_they_render() -> None:
         "table": ("check", "diff", "explain", "rules"),
         "markdown": ("check", "diff", "explain", "rules"),
         "json": ("check", "diff", "explain", "rules"),
-        "sarif": ("check",),
-        "junit": ("check",),
-        "github": ("check",),
+        "sarif": ("check", "diff"),
+        "junit": ("check", "diff"),
+        "github": ("check", "diff"),
     }
     only_check = formats.Format("check-only", "a format that renders reports only", check=lambda r: ["x"])
     formats.FORMATS["check-only"] = only_check

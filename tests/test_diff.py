@@ -140,10 +140,43 @@ def test_no_change_is_exit_0_and_says_so(run: Run, repo: Path) -> None:
     ("args", "message"),
     [
         (["no-such-ref"], "is not a saved report (*.json), a folder, or a revision"),
-        (["main", "--format=sarif"], "invalid choice"),
+        (["main", "--format=xml"], "invalid choice"),
     ],
 )
 def test_diff_usage_errors(run: Run, repo: Path, args: list[str], message: str) -> None:
     result = run("diff", *args, cwd=repo)
     assert result.code == 2
     assert message in result.err
+
+
+def test_every_format_renders_a_diff(run: Run, repo: Path) -> None:
+    import xml.etree.ElementTree as ET
+
+    import jsonschema
+
+    _edit(repo / "lab_profiles/beta.yaml", "value: 3\n", "value: 9\n")
+    sarif = json.loads(run("diff", "main", AS_OF, "--format=sarif", cwd=repo).out)
+    schema = json.loads(
+        (Path(__file__).parent / "fixtures/sarif-schema-2.1.0.json").read_text(encoding="utf-8")
+    )
+    jsonschema.Draft4Validator(schema).validate(sarif)
+    states = {(r["properties"]["lab"], r["ruleId"]): r["baselineState"] for r in sarif["runs"][0]["results"]}
+    assert states == {
+        ("beta", "risk-report-cadence-parity"): "new",
+        ("alpha", "risk-report-cadence-parity"): "absent",
+    }
+    junit = ET.fromstring(run("diff", "main", AS_OF, "--format=junit", cwd=repo).out)
+    assert junit.get("failures") == "1" and junit.get("tests") == "5"
+    github = run("diff", "main", AS_OF, "--format=github", cwd=repo).out.splitlines()
+    assert github[0].startswith(
+        "::notice file=lab_profiles/alpha.yaml,line=6,title=resolved%3A risk-report-cadence-parity"
+    )
+    assert github[1].startswith(
+        "::error file=lab_profiles/beta.yaml,line=5,title=new%3A risk-report-cadence-parity (high)::"
+    )
+    assert (
+        github[-1]
+        == "::notice title=parity diff::parity diff main -> worktree as of 2026-11-26: 1 new, 1 resolved, 3 changed"
+    )
+    markdown = run("diff", "main", AS_OF, "--format=markdown", cwd=repo).out
+    assert markdown.startswith("# parity diff\n") and "| resolved" in markdown

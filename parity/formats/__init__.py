@@ -68,9 +68,9 @@ FORMATS: dict[str, Format] = {
             explain=json_format.explain,
             rules=json_format.rules,
         ),
-        Format("sarif", "SARIF 2.1.0, for code scanning (one result per unwaived shortfall)", check=ci.sarif),
-        Format("junit", "JUnit XML: a test case per lab and rule, shortfalls fail", check=ci.junit),
-        Format("github", "GitHub workflow commands: an annotation per unwaived shortfall", check=ci.github),
+        Format("sarif", "SARIF 2.1.0, for code scanning", check=ci.sarif, diff=ci.diff_sarif),
+        Format("junit", "JUnit XML: shortfalls and new shortfalls fail", check=ci.junit, diff=ci.diff_junit),
+        Format("github", "GitHub workflow commands: annotations", check=ci.github, diff=ci.diff_github),
     )
 }
 

@@ -8,10 +8,14 @@ import hashlib
 import json
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from parity.catalog import show
 from parity.formats.escape import terminal
 from parity.results import SHORTFALLS, Report, RuleInfo, Verdict
+
+if TYPE_CHECKING:
+    from parity.diff import Change, Diff
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 # Severity to SARIF level and GitHub annotation: a critical or high shortfall is an error.
@@ -198,3 +202,99 @@ def github(report: Report) -> Iterator[str]:
     packs = ", ".join(f"{p} {v}" for p, v in report.packs)
     summary = f"parity {_version()} as of {report.as_of.isoformat()} ({packs}): {len(findings)} shortfall(s)"
     yield f"::notice title=parity::{data_escape(summary)}\n"
+
+
+# --- diffs ------------------------------------------------------------------------------------------------
+
+
+def _change_text(c: Change) -> str:
+    b, a = c.before or {}, c.after or {}
+    moved = f" (moved by {', '.join(c.moved_by)})" if c.moved_by else ""
+    flag = "; pack version changed" if c.pack_version_changed else ""
+    statuses = f"{b.get('status', '-')} -> {a.get('status', '-')}"
+    return f"{c.lab}: {c.change} on {c.rule}: {statuses}; cause {c.cause}{moved}{flag}"
+
+
+def _fingerprint(lab: str, rule: str) -> str:
+    return hashlib.sha256(f"{lab}\0{rule}".encode()).hexdigest()[:32]
+
+
+def diff_github(result: Diff) -> str:
+    """An annotation per new shortfall (by severity) and a notice per resolved one, at the practice."""
+    from parity.diff import summary_line
+
+    lines = []
+    for c in result.changes:
+        if c.change not in ("new", "resolved"):
+            continue
+        kind = _GITHUB[_LEVEL[c.severity]] if c.change == "new" else "notice"
+        where = f"file={property_escape(c.location.file)},line={c.location.line}," if c.location else ""
+        title = property_escape(f"{c.change}: {c.rule} ({c.severity})")
+        lines.append(f"::{kind} {where}title={title}::{data_escape(_change_text(c))}")
+    lines.append(f"::notice title=parity diff::{data_escape(summary_line(result))}")
+    return "\n".join(lines) + "\n"
+
+
+def _location(c: Change) -> list[dict[str, object]]:
+    if c.location is None:
+        return []
+    region = {"artifactLocation": {"uri": c.location.file}, "region": {"startLine": c.location.line}}
+    return [{"physicalLocation": region}]
+
+
+def diff_sarif(result: Diff) -> str:
+    """New shortfalls as results (baselineState new), resolved ones as absent, for code scanning."""
+    catalog = {**result.base.report.rules, **result.head.report.rules}
+    shown = [c for c in result.changes if c.change in ("new", "resolved") and c.rule in catalog]
+    rule_ids = sorted({c.rule for c in shown})
+    index = {r: i for i, r in enumerate(rule_ids)}
+    results = [
+        {
+            "ruleId": c.rule,
+            "ruleIndex": index[c.rule],
+            "level": _LEVEL[c.severity] if c.change == "new" else "none",
+            "baselineState": "new" if c.change == "new" else "absent",
+            "message": {"text": _change_text(c)},
+            "locations": _location(c),
+            "partialFingerprints": {"parity/lab-rule/v1": _fingerprint(c.lab, c.rule)},
+            "properties": {"lab": c.lab, "cause": c.cause, "severity": c.severity},
+        }
+        for c in shown
+    ]
+    driver = {
+        "name": "parity",
+        "version": _version(),
+        "rules": [_sarif_rule(r, catalog[r]) for r in rule_ids],
+    }
+    run = {
+        "tool": {"driver": driver},
+        "results": results,
+        "properties": {
+            "base": result.base.ref,
+            "head": result.head.ref,
+            "as_of": result.head.report.as_of.isoformat(),
+        },
+    }
+    return (
+        json.dumps({"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}, indent=2, ensure_ascii=False)
+        + "\n"
+    )
+
+
+def diff_junit(result: Diff) -> str:
+    """A test case per change: a new shortfall fails."""
+    root = ET.Element(
+        "testsuites", name=_xml(f"parity {_version()} diff {result.base.ref} -> {result.head.ref}")
+    )
+    suite = ET.SubElement(root, "testsuite", name="changes", tests=str(len(result.changes)))
+    failures = 0
+    for c in result.changes:
+        case = ET.SubElement(suite, "testcase", name=_xml(f"{c.lab} / {c.rule}"), classname=_xml(c.change))
+        if c.change == "new":
+            failures += 1
+            ET.SubElement(case, "failure", message=_xml(_change_text(c)), type=c.cause)
+    suite.set("failures", str(failures))
+    root.set("tests", str(len(result.changes)))
+    root.set("failures", str(failures))
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
