@@ -228,6 +228,13 @@ def parser() -> argparse.ArgumentParser:
         "schema", help="print JSON Schemas for profiles, rule packs, waivers and the report"
     )
     schema.add_argument("which", nargs="?", choices=sorted(SCHEMAS))
+    schema.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="write each schema to DIR/<name>.schema.json instead",
+    )
     return top
 
 
@@ -406,9 +413,22 @@ def _rules(args: argparse.Namespace) -> int:
 
 
 def _schema(args: argparse.Namespace) -> int:
+    if args.out is not None:
+        if not args.out.is_dir():
+            raise OutputError(f"{args.out}: not a directory")
+        names = [args.which] if args.which else sorted(SCHEMAS)
+        for name in names:
+            text = json.dumps(SCHEMAS[name](), indent=2, sort_keys=True) + "\n"
+            _write_file(args.out / f"{name}.schema.json", functools.partial(_write_text, text))
+        listing = "".join(f"{args.out / f'{name}.schema.json'}\n" for name in names)
+        return _emit(EXIT_OK, lambda out: out.write(listing))
     chosen = SCHEMAS[args.which]() if args.which else {name: make() for name, make in sorted(SCHEMAS.items())}
     text = json.dumps(chosen, indent=2, sort_keys=True) + "\n"
     return _emit(EXIT_OK, lambda out: out.write(text))
+
+
+def _write_text(text: str, out: IO[str]) -> None:
+    out.write(text)
 
 
 class OutputError(Exception):

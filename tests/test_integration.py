@@ -1,0 +1,83 @@
+"""What a data repository wires in: the GitHub Action, the pre-commit hooks and `schema --out`."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from collections.abc import Callable
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+from parity.cli import parser
+from tests.conftest import Result
+
+ROOT = Path(__file__).resolve().parent.parent
+Run = Callable[..., Result]
+
+
+def _parity_commands(script: str) -> list[list[str]]:
+    """Every `parity ...` command line in a shell script, with `"$VAR"` placeholders filled in."""
+    commands = []
+    for line in script.splitlines():
+        line = line.strip()
+        if line.startswith("parity "):
+            line = re.sub(r"\s*>>?\s*\S+$", "", line)  # drop the redirection
+            line = line.replace('"origin/$BASE"', "origin/main").replace('"$FAIL_ON_NEW"', "high")
+            commands.append(shlex.split(line)[1:])
+    return commands
+
+
+def test_every_command_in_the_action_parses() -> None:
+    action = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
+    assert action["runs"]["using"] == "composite"
+    commands = [argv for step in action["runs"]["steps"] for argv in _parity_commands(step.get("run", ""))]
+    assert [argv[0] for argv in commands] == ["validate", "diff", "diff", "diff"]
+    for argv in commands:
+        args = parser().parse_args(argv)  # an unknown option would exit 2 here
+        assert "$" not in " ".join(argv), argv
+    assert args.fail_on_new == "high"
+    assert action["inputs"]["fail-on-new"]["default"] in {
+        "never",
+        "info",
+        "low",
+        "medium",
+        "high",
+        "critical",
+    }
+
+
+def test_pre_commit_hooks_parse_and_pass_on_the_shipped_data(run: Run) -> None:
+    hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    assert {hook["id"] for hook in hooks} == {"parity-validate", "parity-waivers"}
+    for hook in hooks:
+        argv = shlex.split(hook["entry"])
+        assert argv[0] == "parity" and hook["pass_filenames"] is False
+        parser().parse_args(argv[1:])
+        assert re.search(hook["files"], "lab_profiles/anthropic.yaml")
+        assert re.search(hook["files"], "rules/pledges.yaml")
+        assert not re.search(hook["files"], "README.md")
+        result = run(*argv[1:], "--as-of=2026-12-01", cwd=ROOT)
+        assert result.code == 0, result.out + result.err
+
+
+def test_schema_out_writes_one_file_per_schema(run: Run, tmp_path: Path) -> None:
+    result = run("schema", "--out", str(tmp_path))
+    assert result.code == 0, result.err
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == [f"{n}.schema.json" for n in ("profile", "report", "rule-pack", "waivers")]
+    assert result.out.splitlines() == [str(tmp_path / name) for name in names]
+    for name in names:
+        schema = json.loads((tmp_path / name).read_text(encoding="utf-8"))
+        jsonschema.Draft202012Validator.check_schema(schema)
+        assert schema == json.loads(run("schema", name.removesuffix(".schema.json")).out)
+
+
+def test_schema_out_one_schema_and_a_missing_folder(run: Run, tmp_path: Path) -> None:
+    assert run("schema", "profile", "--out", str(tmp_path)).code == 0
+    assert [p.name for p in tmp_path.iterdir()] == ["profile.schema.json"]
+    missing = run("schema", "--out", str(tmp_path / "nowhere"))
+    assert missing.code == 2
+    assert "not a directory" in missing.err and "Traceback" not in missing.err
