@@ -22,7 +22,7 @@ import json
 import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -354,20 +354,25 @@ def run(args: argparse.Namespace, root: Path) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    if args.keep is not None and args.keep.exists():
-        print(f"error: {args.keep} already exists", file=sys.stderr)
+def in_workdir(run: Callable[[argparse.Namespace, Path], int], args: argparse.Namespace) -> int:
+    """Call run(args, folder) in --keep DIR or a temporary folder; a BenchError becomes its exit status."""
+    keep = getattr(args, "keep", None)
+    if keep is not None and keep.exists():
+        print(f"error: {keep} already exists", file=sys.stderr)
         return 2
     try:
-        if args.keep is not None:
-            args.keep.mkdir(parents=True)
-            return run(args, args.keep)
+        if keep is not None:
+            keep.mkdir(parents=True)
+            return run(args, keep)
         with tempfile.TemporaryDirectory(prefix="parity-bench-") as tmp:
             return run(args, Path(tmp))
     except BenchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.code
+
+
+def main(argv: list[str] | None = None) -> int:
+    return in_workdir(run, parse_args(argv))
 
 
 if __name__ == "__main__":

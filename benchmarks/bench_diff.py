@@ -23,10 +23,9 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
-from bench_check import BenchError, Run, best, find_parity, generate, mb, measure
+from bench_check import BenchError, Run, best, find_parity, generate, in_workdir, mb, measure
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -107,13 +106,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    try:
-        with tempfile.TemporaryDirectory(prefix="parity-bench-diff-") as tmp:
-            return run(args, Path(tmp))
-    except BenchError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.code
+    return in_workdir(run, parse_args(argv))
 
 
 if __name__ == "__main__":
