@@ -180,3 +180,23 @@ def test_every_format_renders_a_diff(run: Run, repo: Path) -> None:
     )
     markdown = run("diff", "main", AS_OF, "--format=markdown", cwd=repo).out
     assert markdown.startswith("# parity diff\n") and "| resolved" in markdown
+
+
+def test_bad_input_in_a_revision_is_exit_2_with_its_location(run: Run, repo: Path) -> None:
+    profile = repo / "lab_profiles" / "alpha.yaml"
+    good = profile.read_bytes()
+    _edit(profile, "value: 6\n", "value: six\n")
+    _edit(profile, "tags: [frontier, us]", "tags: [frontier, us]\nmotto: typo")
+    _git(repo, "commit", "-qam", "broken")
+    profile.write_bytes(good)  # the working tree is fine again; the revision is not
+    before = {p: p.read_bytes() for p in repo.rglob("*") if p.is_file() and ".git" not in p.parts}
+    result = run("diff", "HEAD", "main~1", AS_OF, cwd=repo)
+    assert result.code == 2, result.out + result.err
+    lines = result.err.splitlines()
+    assert any(line.startswith("HEAD:lab_profiles/alpha.yaml:4:1: motto:") for line in lines), result.err
+    assert any(
+        "HEAD:lab_profiles/alpha.yaml:" in line and "risk_report_cadence_months" in line for line in lines
+    ), result.err
+    assert "Traceback" not in result.err
+    after = {p: p.read_bytes() for p in repo.rglob("*") if p.is_file() and ".git" not in p.parts}
+    assert after == before
