@@ -1,7 +1,9 @@
-"""Shared fixtures: a CLI runner, a tree writer, golden-file comparison."""
+"""Shared fixtures: a CLI runner, a tree writer, golden-file comparison, a git repository of the world."""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,6 +15,22 @@ from parity.cli import main
 
 WORLD = Path(__file__).parent / "data" / "world"
 GOLDEN = Path(__file__).parent / "golden"
+# git with a fixed identity and no user or system configuration, so the tests run the same anywhere.
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "t",
+    "GIT_AUTHOR_EMAIL": "t@example.org",
+    "GIT_COMMITTER_NAME": "t",
+    "GIT_COMMITTER_EMAIL": "t@example.org",
+    "GIT_CONFIG_GLOBAL": "/dev/null",
+    "GIT_CONFIG_SYSTEM": "/dev/null",
+    "PATH": "/usr/bin:/bin:/usr/local/bin",
+}
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-C", str(repo), *args], capture_output=True, text=True, check=True, env=GIT_ENV
+    ).stdout
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -69,3 +87,14 @@ def golden(request: pytest.FixtureRequest) -> Callable[[str, str], None]:
         assert text == path.read_text(encoding="utf-8"), f"output differs from {path}"
 
     return compare
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """A git repository holding a copy of the world, committed on `main`."""
+    root = tmp_path / "watchdog"
+    shutil.copytree(WORLD, root)
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "base")
+    return root

@@ -5,41 +5,15 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import WORLD, Result
+from tests.conftest import Result, git
 
 AS_OF = "--as-of=2026-11-26"
 Run = Callable[..., Result]
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "t",
-    "GIT_AUTHOR_EMAIL": "t@example.org",
-    "GIT_COMMITTER_NAME": "t",
-    "GIT_COMMITTER_EMAIL": "t@example.org",
-    "GIT_CONFIG_GLOBAL": "/dev/null",
-    "GIT_CONFIG_SYSTEM": "/dev/null",
-    "PATH": "/usr/bin:/bin:/usr/local/bin",
-}
-
-
-def _git(repo: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-C", str(repo), *args], capture_output=True, text=True, check=True, env=GIT_ENV
-    ).stdout
-
-
-@pytest.fixture
-def repo(tmp_path: Path) -> Path:
-    root = tmp_path / "watchdog"
-    shutil.copytree(WORLD, root)
-    _git(root, "init", "-q", "-b", "main")
-    _git(root, "add", "-A")
-    _git(root, "commit", "-q", "-m", "base")
-    return root
 
 
 def _edit(path: Path, old: str, new: str) -> None:
@@ -66,14 +40,14 @@ def test_one_labs_edit_moves_another_labs_verdict(run: Run, repo: Path) -> None:
     assert alpha["after"]["status"] == "surpasses"
     beta = changes["beta", "risk-report-cadence-parity"]
     assert (beta["change"], beta["cause"]) == ("new", "own")
-    assert _git(repo, "status", "--porcelain").strip() == "M lab_profiles/beta.yaml"  # nothing else touched
+    assert git(repo, "status", "--porcelain").strip() == "M lab_profiles/beta.yaml"  # nothing else touched
 
 
 def test_two_revisions_and_a_saved_report_agree(run: Run, repo: Path, tmp_path: Path) -> None:
     saved = tmp_path / "base.json"
     saved.write_text(run("check", AS_OF, "--format=json", cwd=repo).out, encoding="utf-8")
     _edit(repo / "lab_profiles/beta.yaml", "value: 3\n", "value: 9\n")
-    _git(repo, "commit", "-q", "-am", "beta reports less often")
+    git(repo, "commit", "-q", "-am", "beta reports less often")
     by_revision = _changes(run, repo, "HEAD~1", "HEAD")
     by_report = _changes(run, repo, str(saved), "HEAD")
     assert by_report == by_revision
@@ -187,7 +161,7 @@ def test_bad_input_in_a_revision_is_exit_2_with_its_location(run: Run, repo: Pat
     good = profile.read_bytes()
     _edit(profile, "value: 6\n", "value: six\n")
     _edit(profile, "tags: [frontier, us]", "tags: [frontier, us]\nmotto: typo")
-    _git(repo, "commit", "-qam", "broken")
+    git(repo, "commit", "-qam", "broken")
     profile.write_bytes(good)  # the working tree is fine again; the revision is not
     before = {p: p.read_bytes() for p in repo.rglob("*") if p.is_file() and ".git" not in p.parts}
     result = run("diff", "HEAD", "main~1", AS_OF, cwd=repo)

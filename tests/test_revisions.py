@@ -3,41 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
 import parity
-from tests.conftest import WORLD
+from tests.conftest import git
 
 AS_OF = dt.date(2026, 11, 26)
-
-
-def _git(repo: Path, *args: str) -> str:
-    env = {
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@example.org",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@example.org",
-        "GIT_CONFIG_GLOBAL": "/dev/null",
-        "GIT_CONFIG_SYSTEM": "/dev/null",
-        "PATH": "/usr/bin:/bin:/usr/local/bin",
-    }
-    return subprocess.run(
-        ["git", "-C", str(repo), *args], capture_output=True, text=True, check=True, env=env
-    ).stdout
-
-
-@pytest.fixture
-def repo(tmp_path: Path) -> Path:
-    root = tmp_path / "watchdog"
-    shutil.copytree(WORLD, root)
-    _git(root, "init", "-q", "-b", "main")
-    _git(root, "add", "-A")
-    _git(root, "commit", "-q", "-m", "data")
-    return root
 
 
 def _json(data: parity.Dataset) -> str:
@@ -55,17 +28,17 @@ def test_reading_a_revision_never_touches_the_working_tree(repo: Path) -> None:
     committed = profile.read_text(encoding="utf-8")
     profile.write_text(committed.replace("Alpha AI", "Edited Alpha"), encoding="utf-8")
     (repo / "lab_profiles/new.yaml").write_text("not: a profile\n", encoding="utf-8")
-    before = _git(repo, "status", "--porcelain")
+    before = git(repo, "status", "--porcelain")
     data = parity.load_revision(repo, "HEAD")
     assert data.labs["alpha"].profile.name == "Alpha AI"  # what was committed, not what is on disk
     assert "new" not in data.labs
-    assert _git(repo, "status", "--porcelain") == before
+    assert git(repo, "status", "--porcelain") == before
     assert profile.read_text(encoding="utf-8") != committed  # the edit is still there
 
 
 def test_a_broken_revision_names_its_files_rev_colon_path(repo: Path) -> None:
     (repo / "lab_profiles/alpha.yaml").write_text("id: alpha\nname: A\nname: B\n", encoding="utf-8")
-    _git(repo, "commit", "-q", "-am", "break alpha")
+    git(repo, "commit", "-q", "-am", "break alpha")
     with pytest.raises(parity.LoadError) as caught:
         parity.load_revision(repo, "HEAD")
     assert "HEAD:lab_profiles/alpha.yaml:3:1: name: duplicate key 'name' (first at line 2)" in str(
@@ -79,7 +52,7 @@ def test_blob_ids_are_kept(repo: Path) -> None:
 
     tree = GitRevision(repo, "HEAD")
     files = tree.list_yaml(Path("lab_profiles"), "lab profiles", Path("."))
-    expected = _git(repo, "rev-parse", "HEAD:lab_profiles/alpha.yaml").strip()
+    expected = git(repo, "rev-parse", "HEAD:lab_profiles/alpha.yaml").strip()
     assert {f.relative: f.blob for f in files}["lab_profiles/alpha.yaml"] == expected
 
 
@@ -94,8 +67,8 @@ def test_an_unknown_revision_is_an_input_error(repo: Path, rev: str, message: st
 
 def test_a_symlink_in_a_revision_is_not_followed(repo: Path) -> None:
     (repo / "lab_profiles/link.yaml").symlink_to("/etc/passwd")
-    _git(repo, "add", "-A")
-    _git(repo, "commit", "-q", "-m", "link")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "link")
     with pytest.raises(parity.LoadError, match=r"HEAD:lab_profiles/link\.yaml:1:1: is a symlink"):
         parity.load_revision(repo, "HEAD")
 
