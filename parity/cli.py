@@ -68,9 +68,16 @@ _INPUTS = (
 )
 
 
+def _input(p: argparse.ArgumentParser, flag: str) -> None:
+    """One of the input options, as every command that takes it spells it."""
+    for name, default, metavar, text in _INPUTS:
+        if name == flag:
+            p.add_argument(flag, type=Path, default=default, metavar=metavar, help=text)
+
+
 def _inputs(p: argparse.ArgumentParser, strict: bool = False) -> None:
-    for flag, default, metavar, text in _INPUTS:
-        p.add_argument(flag, type=Path, default=default, metavar=metavar, help=text)
+    for flag, *_ in _INPUTS:
+        _input(p, flag)
     p.add_argument(
         "--as-of",
         type=_date,
@@ -192,13 +199,7 @@ def parser() -> argparse.ArgumentParser:
         default=Path("tests/rule_cases"),
         help="folder of case files (default: ./tests/rule_cases)",
     )
-    test.add_argument(
-        "--rules",
-        type=Path,
-        default=Path("rules"),
-        metavar="DIR",
-        help="directory of rule packs (default: ./rules)",
-    )
+    _input(test, "--rules")
     waivers = sub.add_parser("waivers", help="list the waivers: what each covers, its status and days left")
     _inputs(waivers)
     waivers.add_argument("--format", choices=("json", "markdown", "table"), default="table")
@@ -216,13 +217,7 @@ def parser() -> argparse.ArgumentParser:
     _inputs(explain)
     explain.add_argument("--format", choices=names("explain"), default="table")
     rules = sub.add_parser("rules", help="list rules (id, pack, kind, area, what it checks, severity)")
-    rules.add_argument(
-        "--rules",
-        type=Path,
-        default=Path("rules"),
-        metavar="DIR",
-        help="directory of rule packs (default: ./rules)",
-    )
+    _input(rules, "--rules")
     rules.add_argument("--format", choices=names("rules"), default="table")
     schema = sub.add_parser(
         "schema", help="print JSON Schemas for profiles, rule packs, waivers and the report"
