@@ -13,11 +13,11 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 from parity.models import UNKNOWN, Bar, Evidence, Indicator, Peers, Practice
-from parity.results import Truth
+from parity.results import State, Truth
 
 # Practice states, ordered so that "has a value" is `state >= UNEVIDENCED`; the engine uses these codes.
 NOT_APPLICABLE, UNASSESSED, UNDISCLOSED, UNEVIDENCED, DISCLOSED = 0, 1, 2, 3, 4
-STATE_NAMES = {
+STATE_NAMES: dict[int, State] = {
     NOT_APPLICABLE: "not_applicable",
     UNASSESSED: "unassessed",
     UNDISCLOSED: "undisclosed",

@@ -20,8 +20,18 @@ from parity.conditions import commitment_status, condition, fold
 from parity.errors import EngineError, UsageError
 from parity.gcpause import paused_gc
 from parity.loader import Dataset, LoadedRule
-from parity.models import Bar, Condition, Indicator, Peers, Rule, suggest
-from parity.results import BarResult, IndicatorInfo, Location, Report, RuleInfo, Truth, Verdict
+from parity.models import Bar, Condition, Indicator, Peers, Rule, Severity, suggest
+from parity.results import (
+    STATUS_OF,
+    BarResult,
+    IndicatorInfo,
+    Location,
+    Report,
+    RuleInfo,
+    Status,
+    Truth,
+    Verdict,
+)
 
 SETTER_EVIDENCE = 3  # a shortfall cites the evidence of this many of the labs that set its bar
 TRUTH_CODE: dict[Truth, int] = {False: 0, "undisclosed": 1, True: 2, "unassessed": 3}
@@ -148,7 +158,7 @@ class _Plan:
     cells: dict[str, Cell]
     applies_to: frozenset[str] | None  # the labs the rule judges; None: every lab
     area: str
-    severity: str
+    severity: Severity
     stale_before: dt.date | None
 
 
@@ -259,7 +269,7 @@ class _Judge:
     def lab(self, lab_id: str, compiled: Any) -> tuple[list[Verdict], dict[str, Truth]]:
         """Every verdict of one lab, sorted by rule id, and its derived values."""
 
-        pending: dict[int, Callable[[str], Verdict]] = {}
+        pending: dict[int, Callable[[Status], Verdict]] = {}
         facts = []
         lines = self.lines(lab_id)
         for plan in self.plans:
@@ -281,7 +291,7 @@ class _Judge:
                 f"lab {lab_id!r}: {len(self.derived_names) - len(values)} derived value(s) missing"
             )
         verdicts = sorted(
-            (pending[ref](engine_status) for ref, engine_status in statuses.items()), key=_by_rule
+            (pending[ref](STATUS_OF[engine_status]) for ref, engine_status in statuses.items()), key=_by_rule
         )
         return verdicts, values
 
@@ -294,7 +304,7 @@ class _Judge:
 
     def bar_fact(
         self, ref: int, lab_id: str, plan: _Plan, lines: dict[str, Location]
-    ) -> tuple[engine.VerdictFact, Callable[[str], Verdict]]:
+    ) -> tuple[engine.VerdictFact, Callable[[Status], Verdict]]:
         cell = plan.cells[lab_id]
         if plan.absolute is None:
             bv = plan.ranking.bar(lab_id, plan.bar)
@@ -312,7 +322,7 @@ class _Judge:
         gap = bars.gap(plan.indicator, cell.value, bv.value) if has_value and bv.binds else None
         location = lines[plan.name]
 
-        def finish(status: str) -> Verdict:
+        def finish(status: Status) -> Verdict:
             return self.verdict(lab_id, plan, cell, status, result, gap, location)
 
         return fact, finish
@@ -322,7 +332,7 @@ class _Judge:
         lab_id: str,
         plan: _Plan,
         cell: Cell,
-        status: str,
+        status: Status,
         bar: BarResult,
         gap: int | float | None,
         location: Location,
@@ -398,7 +408,7 @@ class _ChainFire:
         self,
         judge: _Judge,
         lab_id: str,
-        pending: dict[int, Callable[[str], Verdict]],
+        pending: dict[int, Callable[[Status], Verdict]],
         lines: dict[str, Location],
     ) -> None:
         self.judge, self.lab_id, self.pending, self.lines = judge, lab_id, pending, lines
@@ -450,7 +460,7 @@ class _ChainFire:
         plan = judge.chain_plans[loaded.rule.id]
         location = self.lines[name]
 
-        def finish(engine_status: str) -> Verdict:
+        def finish(engine_status: Status) -> Verdict:
             return judge.verdict(lab_id, plan, cell, engine_status, result, gap, location)
 
         self.pending[ref] = finish

@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
-from parity.models import SEVERITIES, Evidence
+from parity.models import SEVERITIES, Evidence, Severity
 
 Status = Literal[
     "surpasses", "meets", "below", "undisclosed", "unassessed", "not_applicable", "no_bar", "waived"
@@ -26,9 +26,12 @@ STATUSES: tuple[Status, ...] = (
     "no_bar",
     "waived",
 )
-SHORTFALLS: tuple[Status, ...] = ("below", "undisclosed")
+Shortfall = Literal["below", "undisclosed"]
+SHORTFALLS: tuple[Shortfall, ...] = ("below", "undisclosed")
 SCORED: tuple[Status, ...] = ("surpasses", "meets", "below", "undisclosed")
 State = Literal["disclosed", "unevidenced", "undisclosed", "unassessed", "not_applicable", "derived"]
+# Every status by its name: how a status that arrives as text (from the engine) becomes a `Status`.
+STATUS_OF: dict[str, Status] = {status: status for status in STATUSES}
 # A derived indicator's value for one lab (and a condition's): four-valued.
 Truth = bool | Literal["undisclosed", "unassessed"]
 
@@ -58,7 +61,7 @@ class Location(NamedTuple):
 class WaiverNote(NamedTuple):
     """The waiver that turned a shortfall into `waived`; `underlying` is the status it covers."""
 
-    underlying: str
+    underlying: Shortfall
     reason: str
     expires: dt.date
     location: Location
@@ -73,9 +76,9 @@ class Verdict(NamedTuple):
     pack: str
     indicator: str
     area: str
-    severity: str
-    status: str
-    state: str
+    severity: Severity
+    status: Status
+    state: State
     value: Any
     bar: BarResult
     gap: int | float | None

@@ -11,11 +11,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from parity.models import LabProfile, RulePack, Waiver
-from parity.results import STATUSES
+from parity.models import LabProfile, RulePack, Severity, Waiver
+from parity.results import Shortfall, State, Status, Truth
 
-_Status = Literal[STATUSES]  # type: ignore[valid-type]
-_State = Literal["disclosed", "unevidenced", "undisclosed", "unassessed", "not_applicable", "derived"]
 _Scalar = bool | int | float | str | None
 _Share = float | None
 
@@ -51,7 +49,7 @@ class BarDoc(_Doc):
 
 
 class WaiverNoteDoc(_Doc):
-    underlying: Literal["below", "undisclosed"]
+    underlying: Shortfall
     reason: str
     expires: str
     location: LocationDoc
@@ -64,9 +62,9 @@ class VerdictDoc(_Doc):
     pack: str
     indicator: str
     area: str
-    severity: Literal["info", "low", "medium", "high", "critical"]
-    status: _Status
-    state: _State
+    severity: Severity
+    status: Status
+    state: State
     value: _Scalar
     bar: BarDoc
     gap: int | float | None
@@ -84,7 +82,7 @@ class LabDoc(_Doc):
     packs: dict[str, _Share]
     pack_coverage: dict[str, _Share]
     unassessed: list[str]
-    counts: dict[_Status, int]
+    counts: dict[Status, int]
 
 
 class WaiverIssueDoc(_Doc):
@@ -100,7 +98,7 @@ class RuleInfoDoc(_Doc):
     pack: str
     kind: Literal["bar", "commitment", "derive"]
     area: str
-    severity: Literal["info", "low", "medium", "high", "critical"] | None
+    severity: Severity | None
     indicator: str | None
     checks: str = Field(description="What the rule checks, in one short phrase.")
     rationale: str | None
@@ -130,7 +128,7 @@ class ReportDoc(_Doc):
     packs: list[PackDoc]
     verdicts: list[VerdictDoc]
     labs: dict[str, LabDoc]
-    derived: dict[str, dict[str, bool | Literal["undisclosed", "unassessed"]]]
+    derived: dict[str, dict[str, Truth]]
     waivers: list[WaiverIssueDoc]
     rules: dict[str, RuleInfoDoc] = Field(description="The rules in scope: the report's own catalog.")
     indicators: dict[str, IndicatorInfoDoc] = Field(description="The indicators those rules read.")

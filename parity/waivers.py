@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 from parity.loader import LoadedWaiver
-from parity.results import SHORTFALLS, Location, Verdict, WaiverIssue, WaiverNote
+from parity.results import Location, Verdict, WaiverIssue, WaiverNote
 
 DEFAULT_HORIZON = 365
 
@@ -31,7 +31,7 @@ def apply(
     out = []
     for verdict in verdicts:
         found = by_pair.get((verdict.rule, verdict.lab))
-        if found is not None and verdict.status in SHORTFALLS:
+        if found is not None:
             verdict = _waive(verdict, found, as_of)
             if verdict.waiver is not None:
                 used.add((verdict.rule, verdict.lab))
@@ -40,10 +40,14 @@ def apply(
 
 
 def _waive(verdict: Verdict, found: LoadedWaiver, as_of: dt.date) -> Verdict:
+    """The verdict as `found` leaves it: waived, flagged `waiver_expired`, or (not a shortfall) as it was."""
+    underlying = verdict.status
+    if underlying != "below" and underlying != "undisclosed":  # the SHORTFALLS; spelled out so it narrows
+        return verdict
     waiver = found.waiver
     if waiver.expires < as_of:
         return verdict._replace(flags=tuple(sorted((*verdict.flags, "waiver_expired"))))
-    note = WaiverNote(verdict.status, waiver.reason, waiver.expires, Location(found.file, found.line))
+    note = WaiverNote(underlying, waiver.reason, waiver.expires, Location(found.file, found.line))
     return verdict._replace(status="waived", waiver=note)
 
 
