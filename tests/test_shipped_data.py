@@ -56,19 +56,17 @@ def test_shipped_data_passes_strict_validation(run: Callable[..., Result]) -> No
     assert result.code == 0, result.err
 
 
+def _check_json(*args: str, cwd: Path, env: dict[str, str] | None = None) -> str:
+    """`python -m parity check --as-of=2026-11-26 --format=json ARGS` in a fresh process; its stdout."""
+    argv = [sys.executable, "-m", "parity", "check", "--as-of=2026-11-26", "--format=json", *args]
+    return subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, check=True).stdout
+
+
 def test_output_does_not_depend_on_hash_seeds() -> None:
-    outputs = set()
-    for seed in ("0", "1", "12345"):
-        env = {**os.environ, "PYTHONHASHSEED": seed}
-        done = subprocess.run(
-            [sys.executable, "-m", "parity", "check", "--as-of=2026-11-26", "--format=json"],
-            cwd=ROOT / "tests/data/world",
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        outputs.add(done.stdout)
+    outputs = {
+        _check_json(cwd=ROOT / "tests/data/world", env={**os.environ, "PYTHONHASHSEED": seed})
+        for seed in ("0", "1", "12345")
+    }
     assert len(outputs) == 1
 
 
@@ -110,24 +108,13 @@ def test_no_tracked_file_refers_outside_the_repository() -> None:
 
 def test_report_locations_do_not_depend_on_where_parity_runs(tmp_path: Path) -> None:
     world = ROOT / "tests/data/world"
-    outputs = set()
-    for cwd, prefix in ((world, "."), (ROOT, "tests/data/world"), (tmp_path, str(world))):
-        done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "parity",
-                "check",
-                "--as-of=2026-11-26",
-                "--format=json",
-                f"--profiles={prefix}/lab_profiles",
-                f"--rules={prefix}/rules",
-                f"--waivers={prefix}/waivers.yaml",
-            ],
+    outputs = {
+        _check_json(
+            f"--profiles={prefix}/lab_profiles",
+            f"--rules={prefix}/rules",
+            f"--waivers={prefix}/waivers.yaml",
             cwd=cwd,
-            capture_output=True,
-            text=True,
-            check=True,
         )
-        outputs.add(done.stdout)
+        for cwd, prefix in ((world, "."), (ROOT, "tests/data/world"), (tmp_path, str(world)))
+    }
     assert len(outputs) == 1
