@@ -126,21 +126,7 @@ def parser() -> argparse.ArgumentParser:
     sub = top.add_subparsers(dest="command", required=True, parser_class=_Parser)
     check = sub.add_parser("check", help="evaluate and list shortfalls (all verdicts in json)")
     _inputs(check, strict=True)
-    check.add_argument(
-        "--format",
-        choices=names("check"),
-        default=None,
-        help="what to print (default: table; github when GITHUB_ACTIONS=true)",
-    )
-    check.add_argument(
-        "-o",
-        "--output",
-        action="append",
-        type=_output,
-        default=[],
-        metavar="FORMAT:PATH",
-        help="also write this format to this file (repeatable; each file is replaced whole, atomically)",
-    )
+    _formats(check, "check")
     check.add_argument("--lab", action="append", metavar="ID", help="only this lab (repeatable)")
     check.add_argument(
         "--rule", action="append", metavar="ID", help="only rules matching this id or glob (repeatable)"
@@ -183,7 +169,7 @@ def parser() -> argparse.ArgumentParser:
         metavar="YYYY-MM-DD",
         help="evaluation date of both sides that are evaluated (default: today, UTC)",
     )
-    diff.add_argument("--format", choices=names("diff"), default="table")
+    _formats(diff, "diff")
     diff.add_argument(
         "--fail-on-new",
         choices=FAIL_ON,
@@ -252,12 +238,31 @@ def _today() -> dt.date:
     return dt.datetime.now(dt.UTC).date()
 
 
-def _output(text: str) -> tuple[str, Path]:
+def _formats(p: argparse.ArgumentParser, command: str) -> None:
+    """`--format` and the repeatable `-o FORMAT:PATH` of a command that renders a report or a diff."""
+    p.add_argument(
+        "--format",
+        choices=names(command),
+        default=None,
+        help="what to print (default: table; github when GITHUB_ACTIONS=true)",
+    )
+    p.add_argument(
+        "-o",
+        "--output",
+        action="append",
+        type=functools.partial(_output, command),
+        default=[],
+        metavar="FORMAT:PATH",
+        help="also write this format to this file (repeatable; each file is replaced whole, atomically)",
+    )
+
+
+def _output(command: str, text: str) -> tuple[str, Path]:
     fmt, sep, path = text.partition(":")
     if not sep or not path:
         raise argparse.ArgumentTypeError(f"expected FORMAT:PATH, got {text!r}")
-    if fmt not in names("check"):
-        raise argparse.ArgumentTypeError(f"unknown format {fmt!r}; one of {', '.join(names('check'))}")
+    if fmt not in names(command):
+        raise argparse.ArgumentTypeError(f"unknown format {fmt!r}; one of {', '.join(names(command))}")
     return fmt, Path(path)
 
 
@@ -467,8 +472,10 @@ def _diff(args: argparse.Namespace) -> int:
         head = type(head)("worktree", head.kind, head.report, head.commit)
     result = compare(base, head)
     failing = args.fail_on_new != "never" and result.new(args.fail_on_new)
-    text = render_diff(result, args.format)
-    return _emit(EXIT_SHORTFALLS if failing else EXIT_OK, lambda out: out.write(text))
+    for fmt, path in args.output:
+        _write_file(path, functools.partial(_write_text, render_diff(result, fmt)))
+    text = render_diff(result, args.format or _default_format())
+    return _emit(EXIT_SHORTFALLS if failing else EXIT_OK, functools.partial(_write_text, text))
 
 
 def _test(args: argparse.Namespace) -> int:

@@ -174,3 +174,28 @@ def test_bad_input_in_a_revision_is_exit_2_with_its_location(run: Run, repo: Pat
     assert "Traceback" not in result.err
     after = {p: p.read_bytes() for p in repo.rglob("*") if p.is_file() and ".git" not in p.parts}
     assert after == before
+
+
+def test_one_diff_writes_several_formats(run: Run, repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _edit(repo / "lab_profiles/beta.yaml", "value: 3\n", "value: 9\n")
+    expected = {
+        fmt: run("diff", "main", AS_OF, f"--format={fmt}", cwd=repo).out for fmt in ("sarif", "markdown")
+    }
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    result = run(
+        "diff",
+        "main",
+        AS_OF,
+        "--fail-on-new=high",
+        "-o",
+        "sarif:out.sarif",
+        "-o",
+        "markdown:sum.md",
+        cwd=repo,
+    )
+    assert result.code == 1  # the new high shortfall fails the gate, and the files are written all the same
+    assert result.out.startswith("::notice file=lab_profiles/alpha.yaml")  # github under GITHUB_ACTIONS
+    assert (repo / "out.sarif").read_text(encoding="utf-8") == expected["sarif"]
+    assert (repo / "sum.md").read_text(encoding="utf-8") == expected["markdown"]
+    bad = run("diff", "main", "-o", "sarif", cwd=repo)
+    assert bad.code == 2 and "expected FORMAT:PATH" in bad.err

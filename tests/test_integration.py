@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,10 +15,16 @@ import jsonschema
 import yaml
 
 from parity.cli import parser
-from tests.conftest import Result
+from tests.conftest import Result, git
 
 ROOT = Path(__file__).resolve().parent.parent
 Run = Callable[..., Result]
+PLACEHOLDERS = {
+    '"origin/$BASE"': "origin/main",
+    '"$FAIL_ON_NEW"': "high",
+    '"sarif:$SARIF"': "sarif:parity.sarif",
+    '"markdown:$RUNNER_TEMP/parity-summary.md"': "markdown:/tmp/parity-summary.md",
+}
 
 
 def _parity_commands(script: str) -> list[list[str]]:
@@ -24,8 +33,9 @@ def _parity_commands(script: str) -> list[list[str]]:
     for line in script.splitlines():
         line = line.strip()
         if line.startswith("parity "):
-            line = re.sub(r"\s*>>?\s*\S+$", "", line)  # drop the redirection
-            line = line.replace('"origin/$BASE"', "origin/main").replace('"$FAIL_ON_NEW"', "high")
+            line = re.sub(r"\s*(>>?\s*\S+|\|\| status=\$\?)$", "", line)  # drop a redirection or ||
+            for placeholder, value in PLACEHOLDERS.items():
+                line = line.replace(placeholder, value)
             commands.append(shlex.split(line)[1:])
     return commands
 
@@ -34,11 +44,12 @@ def test_every_command_in_the_action_parses() -> None:
     action = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
     assert action["runs"]["using"] == "composite"
     commands = [argv for step in action["runs"]["steps"] for argv in _parity_commands(step.get("run", ""))]
-    assert [argv[0] for argv in commands] == ["validate", "diff", "diff", "diff"]
+    assert [argv[0] for argv in commands] == ["validate", "diff"]
     for argv in commands:
         args = parser().parse_args(argv)  # an unknown option would exit 2 here
         assert "$" not in " ".join(argv), argv
-    assert args.fail_on_new == "high"
+    assert args.fail_on_new == "high" and args.format == "github"
+    assert args.output == [("sarif", Path("parity.sarif")), ("markdown", Path("/tmp/parity-summary.md"))]
     assert action["inputs"]["fail-on-new"]["default"] in {
         "never",
         "info",
@@ -81,3 +92,33 @@ def test_schema_out_one_schema_and_a_missing_folder(run: Run, tmp_path: Path) ->
     missing = run("schema", "--out", str(tmp_path / "nowhere"))
     assert missing.code == 2
     assert "not a directory" in missing.err and "Traceback" not in missing.err
+
+
+def test_the_actions_compare_step_runs_as_github_would(repo: Path, tmp_path: Path) -> None:
+    """The step's own script, under GitHub's `bash -e -o pipefail`, on a pull request adding a shortfall."""
+    action = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
+    (step,) = [s for s in action["runs"]["steps"] if s.get("name") == "Compare with the base"]
+    git(repo, "update-ref", "refs/remotes/origin/main", "main")  # what the fetch step leaves
+    profile = repo / "lab_profiles/beta.yaml"
+    profile.write_text(
+        profile.read_text(encoding="utf-8").replace("value: 3\n", "value: 9\n", 1), encoding="utf-8"
+    )
+    summary = tmp_path / "summary.md"
+    summary.write_text("earlier step\n", encoding="utf-8")
+    env = {
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "BASE": "main",
+        "FAIL_ON_NEW": "high",
+        "SARIF": "parity.sarif",
+        "RUNNER_TEMP": str(tmp_path),
+        "GITHUB_STEP_SUMMARY": str(summary),
+        "GITHUB_ACTIONS": "true",
+    }
+    done = subprocess.run(
+        ["bash", "-e", "-o", "pipefail", "-c", step["run"]], cwd=repo, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 1, done.stderr  # the new high shortfall fails the job
+    assert "::error file=lab_profiles/beta.yaml" in done.stdout
+    assert json.loads((repo / "parity.sarif").read_text(encoding="utf-8"))["version"] == "2.1.0"
+    text = summary.read_text(encoding="utf-8")
+    assert text.startswith("earlier step\n") and "risk-report-cadence-parity" in text
