@@ -20,7 +20,7 @@ from typing import IO, Any
 
 from parity import __version__
 from parity.errors import EngineError, LoadError, Problem, UsageError
-from parity.formats import names, render_diff, render_explain, render_rules, terminal, write
+from parity.formats import names, render_diff, render_explain, render_history, render_rules, terminal, write
 from parity.gcpause import paused_gc
 from parity.loader import DEFAULT_MAX_REVIEW_AGE, MAX_DAYS, Dataset, Strict, load
 from parity.models import SEVERITIES, suggest
@@ -176,6 +176,7 @@ def parser() -> argparse.ArgumentParser:
         default="never",
         help="exit 1 when a new shortfall of this severity or higher appears (default: never)",
     )
+    _history_parser(sub)
     test = sub.add_parser("test", help="run rule-pack test cases: the status expected per lab and rule")
     test.add_argument(
         "cases",
@@ -217,6 +218,54 @@ def parser() -> argparse.ArgumentParser:
         help="write each schema to DIR/<name>.schema.json instead",
     )
     return top
+
+
+def _history_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "history", help="evaluate every revision: scores over time, regressions, erosion alarms, bar declines"
+    )
+    p.add_argument(
+        "snapshots",
+        metavar="SNAPSHOT",
+        nargs="*",
+        type=Path,
+        help="snapshot folders (each holding lab_profiles/ and rules/, named by date) instead of revisions",
+    )
+    p.add_argument(
+        "--repo", type=Path, default=Path("."), metavar="DIR", help="the git repository (default: .)"
+    )
+    p.add_argument("--since", metavar="DATE|REV", help="from this date (inclusive) or after this revision")
+    p.add_argument(
+        "--until", metavar="DATE|REV", help="up to this date or revision (inclusive; default: HEAD)"
+    )
+    p.add_argument("--first-parent", action="store_true", help="follow only the first parent of merges")
+    p.add_argument(
+        "--profiles", default="lab_profiles", metavar="DIR", help="profiles' folder in each revision"
+    )
+    p.add_argument("--rules", default="rules", metavar="DIR", help="rule packs' folder in each revision")
+    p.add_argument(
+        "--waivers", default="waivers.yaml", metavar="FILE", help="waivers file in each revision, if present"
+    )
+    p.add_argument(
+        "--as-of",
+        type=_date,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="evaluate every revision at this date (default: each at its commit date)",
+    )
+    p.add_argument(
+        "--alarms",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="alarm thresholds and weights (default: alarms.yaml in the repository's top, if any)",
+    )
+    p.add_argument("--window", type=_days, default=None, metavar="DAYS", help="erosion window (default: 365)")
+    _formats(p, "history")
+    p.add_argument(
+        "--charts", type=Path, default=None, metavar="DIR", help="write DIR/<lab>.svg, score over time"
+    )
+    p.add_argument("--fail-on-alarm", action="store_true", help="exit 1 when any alarm is raised")
 
 
 def _load(args: argparse.Namespace) -> Dataset:
@@ -275,12 +324,30 @@ def _check(args: argparse.Namespace) -> int:
 
     data = _load(args)
     rules = select_rules(data, args.rule, args.skip_rule, args.pack, args.area, args.min_severity)
-    report = evaluate(data, as_of=args.as_of, labs=args.lab, rules=rules, waiver_horizon=args.max_waiver_days)
+    held = _held(data, args)
+    report = evaluate(
+        data, as_of=args.as_of, labs=args.lab, rules=rules, waiver_horizon=args.max_waiver_days, held=held
+    )
     failing = fails(report, args.fail_on) or (args.strict_waivers and bool(report.waiver_issues))
     code = EXIT_SHORTFALLS if failing else EXIT_OK
     for fmt, path in args.output:
         _write_file(path, functools.partial(write, report, fmt))
     return _emit(code, functools.partial(write, report, args.format or _default_format()))
+
+
+def _held(data: Dataset, args: argparse.Namespace) -> Any:
+    """For ratcheted bars, what the repository's history holds; said on stderr when there is none."""
+    if not any(r.rule.ratchet for r in data.rules.values()):
+        return None
+    from parity.history import held_for
+
+    held = held_for(data, args.profiles, args.rules, args.as_of)
+    if not held.complete:
+        _say(
+            "parity: note: ratcheted bars rank present values only, flagged no_history: the profiles are "
+            "not in a git repository with its full history (a shallow clone? fetch it whole)"
+        )
+    return held
 
 
 def _write_file(path: Path, produce: Callable[[IO[str]], object]) -> None:
@@ -478,6 +545,42 @@ def _diff(args: argparse.Namespace) -> int:
     return _emit(EXIT_SHORTFALLS if failing else EXIT_OK, functools.partial(_write_text, text))
 
 
+def _history(args: argparse.Namespace) -> int:
+    from parity.history import run
+
+    result = run(
+        repo=args.repo,
+        snapshots=args.snapshots,
+        since=args.since,
+        until=args.until,
+        first_parent=args.first_parent,
+        profiles=args.profiles,
+        rules=args.rules,
+        waivers=args.waivers,
+        as_of=args.as_of,
+        alarms=args.alarms,
+        window=args.window,
+    )
+    if args.charts is not None:
+        _write_charts(result, args.charts)
+    for fmt, path in args.output:
+        _write_file(path, functools.partial(_write_text, render_history(result, fmt)))
+    text = render_history(result, args.format or "table")
+    code = EXIT_SHORTFALLS if args.fail_on_alarm and result.failing() else EXIT_OK
+    return _emit(code, functools.partial(_write_text, text))
+
+
+def _write_charts(result: Any, folder: Path) -> None:
+    from parity.formats.history import chart
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise OutputError(f"{folder}: {e.strerror}") from None
+    for lab in sorted(result.points):
+        _write_file(folder / f"{lab}.svg", functools.partial(_write_text, chart(result, lab)))
+
+
 def _test(args: argparse.Namespace) -> int:
     from parity.casetest import read_cases, run_cases
 
@@ -494,6 +597,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "waivers": _waivers,
     "check": _check,
     "diff": _diff,
+    "history": _history,
     "validate": _validate,
     "explain": _explain,
     "rules": _rules,

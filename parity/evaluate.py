@@ -21,6 +21,7 @@ from parity.errors import EngineError, UsageError
 from parity.gcpause import paused_gc
 from parity.loader import Dataset, LoadedRule
 from parity.models import Bar, Condition, Indicator, Peers, Rule, Severity, suggest
+from parity.ratchet import Held
 from parity.results import (
     STATUS_OF,
     BarResult,
@@ -54,12 +55,15 @@ def evaluate(
     rules: Iterable[str] | None = None,
     packs: Iterable[str] | None = None,
     waiver_horizon: int = waivers.DEFAULT_HORIZON,
+    held: Held | None = None,
 ) -> Report:
     """Judge every lab against every rule that applies to it.
 
     `labs`, `rules` and `packs` narrow the verdicts reported (and the scores and coverage computed from
     them); bars always see every lab. `as_of` (default: today, UTC) is the one date all time-dependent
-    logic uses.
+    logic uses. `held`: what peers disclosed in the past, for ratcheted bars (`parity.ratchet`); without
+    it (or with an incomplete one) a ratcheted bar ranks present values and its verdicts are flagged
+    `no_history`.
     """
     as_of = as_of or dt.datetime.now(dt.UTC).date()
     lab_ids = select(labs, data.labs, "lab")
@@ -68,7 +72,7 @@ def evaluate(
         chosen = set(select(packs, dict(data.packs), "pack"))
         rule_ids &= {r for r, loaded in data.rules.items() if loaded.pack in chosen}
     with paused_gc():
-        judge = _Judge(data, as_of, rule_ids)
+        judge = _Judge(data, as_of, rule_ids, held)
         with engine.compiled(judge.chain_rules()) as compiled:
             results = [judge.lab(lab, compiled) for lab in lab_ids]
     verdicts = [v for lab_verdicts, _ in results for v in lab_verdicts]
@@ -113,7 +117,9 @@ def _digest(rule: Rule, loaded: LoadedRule) -> str:
     """A short fingerprint of everything that decides a rule's verdicts (its definition, when in force)."""
     import hashlib
 
-    text = rule.model_dump_json(exclude={"title", "description", "rationale"}) + f"|{loaded.in_force}"
+    words = {"title", "description", "rationale"}
+    unset = {"ratchet"} if rule.ratchet is None else set()  # newer fields, left out while unset: digests stay
+    text = rule.model_dump_json(exclude=words | unset) + f"|{loaded.in_force}"
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -160,20 +166,26 @@ class _Plan:
     area: str
     severity: Severity
     stale_before: dt.date | None
+    # Ratcheted bars: the held cells the bar ranks (setters' evidence comes from them), the ranking of
+    # present values (a verdict whose bar the ratchet holds higher is flagged `held`), and `no_history`.
+    setter_cells: dict[str, Cell] | None = None
+    present: Ranking | None = None
+    ratchet_flag: str | None = None
 
 
 class _Judge:
     """Per-evaluation tables: cells, rankings and ranks, computed once and shared by every lab."""
 
-    def __init__(self, data: Dataset, as_of: dt.date, selected: set[str]) -> None:
+    def __init__(self, data: Dataset, as_of: dt.date, selected: set[str], held: Held | None = None) -> None:
         self.data, self.as_of = data, as_of
+        self.held = held if held is not None and held.complete else None
         self.cells = {
             name: {lab_id: bars.cell_of(lab.profile.practices.get(name)) for lab_id, lab in data.labs.items()}
             for name in data.indicators
         }
         self.keys = {name: bars.key_function(ind) for name, ind in data.indicators.items()}
         self.tags = {lab_id: frozenset(lab.profile.tags) for lab_id, lab in data.labs.items()}
-        self._rankings: dict[tuple[str, str], Ranking] = {}
+        self._rankings: dict[tuple[str, str, int | None], Ranking] = {}
         in_force = {
             r for r, loaded in data.rules.items() if loaded.in_force is None or loaded.in_force <= as_of
         }
@@ -206,13 +218,21 @@ class _Judge:
             for r in self.chain
         ]
 
-    def ranking(self, indicator: str, peers: Peers | None) -> Ranking:
-        key = (indicator, peers.model_dump_json() if peers else "")
+    def ranking(self, indicator: str, peers: Peers | None, ratchet: int | None = None) -> Ranking:
+        key = (indicator, peers.model_dump_json() if peers else "", ratchet)
         found = self._rankings.get(key)
         if found is None:
             members = bars.select_peers(self.tags, peers)
-            found = self._rankings[key] = Ranking(members, self.cells[indicator], self.keys[indicator])
+            found = self._rankings[key] = Ranking(
+                members, self.ranked_cells(indicator, ratchet), self.keys[indicator]
+            )
         return found
+
+    def ranked_cells(self, indicator: str, ratchet: int | None) -> dict[str, Cell]:
+        """The cells a bar ranks: present ones, or for a ratcheted bar each lab's best held in the window."""
+        if ratchet is None or self.held is None:
+            return self.cells[indicator]
+        return self.held.best(indicator, ratchet, self.as_of, self.cells[indicator], self.keys[indicator])
 
     def prepare(self, indicator: str, bar: Bar, peers: Peers | None) -> tuple[Ranking, BarValue | None]:
         """The ranking of a bar's peers and, for an absolute bar, its value (the same for every lab)."""
@@ -229,6 +249,11 @@ class _Judge:
         for name, cells in self.cells.items():
             key = self.keys[name]
             keys[name].update(key(c.value) for c in cells.values() if c.state >= bars.UNEVIDENCED)
+        for loaded in self.bar_rules:  # a ratcheted bar may be a value nobody holds now
+            name, days = loaded.rule.indicator or "", loaded.rule.ratchet
+            if days is not None and self.held is not None:
+                held = self.ranked_cells(name, days).values()
+                keys[name].update(self.keys[name](c.value) for c in held if c.state == bars.DISCLOSED)
         for loaded in self.bar_rules:
             rule = loaded.rule
             assert rule.indicator and rule.bar
@@ -247,7 +272,18 @@ class _Judge:
         rule = loaded.rule
         indicator = self.data.indicators[name]
         max_age = rule.max_age_days or indicator.max_age_days
-        ranking, absolute = self.prepare(name, bar, rule.peers) if bar else (self.ranking(name, None), None)
+        ratchet: dict[str, Any] = {}
+        if bar is None:
+            ranking, absolute = self.ranking(name, None), None
+        elif rule.ratchet is not None:
+            ranking, absolute = self.ranking(name, rule.peers, rule.ratchet), None
+            if self.held is None:
+                ratchet["ratchet_flag"] = "no_history"
+            else:
+                ratchet["setter_cells"] = self.ranked_cells(name, rule.ratchet)
+                ratchet["present"] = self.ranking(name, rule.peers)
+        else:
+            ranking, absolute = self.prepare(name, bar, rule.peers)
         return _Plan(
             rule_id=rule.id,
             title=rule.title or indicator.title,
@@ -264,6 +300,7 @@ class _Judge:
             area=rule.area or indicator.area,
             severity=rule.severity or "info",
             stale_before=self.as_of - dt.timedelta(days=max_age) if max_age else None,
+            **ratchet,
         )
 
     def lab(self, lab_id: str, compiled: Any) -> tuple[list[Verdict], dict[str, Truth]]:
@@ -321,9 +358,12 @@ class _Judge:
         result = _bar_result(plan.bar.kind, bv)
         gap = bars.gap(plan.indicator, cell.value, bv.value) if has_value and bv.binds else None
         location = lines[plan.name]
+        extra = (plan.ratchet_flag,) if plan.ratchet_flag else ()
+        if plan.present is not None and plan.present.bar(lab_id, plan.bar).value != bv.value:
+            extra = ("held",)
 
         def finish(status: Status) -> Verdict:
-            return self.verdict(lab_id, plan, cell, status, result, gap, location)
+            return self.verdict(lab_id, plan, cell, status, result, gap, location, extra)
 
         return fact, finish
 
@@ -336,9 +376,10 @@ class _Judge:
         bar: BarResult,
         gap: int | float | None,
         location: Location,
+        extra: tuple[str, ...] = (),
     ) -> Verdict:
         if status in ("below", "undisclosed") and bar.set_by:
-            cells = plan.cells
+            cells = plan.setter_cells or plan.cells
             setters = tuple([(peer, cells[peer].evidence) for peer in bar.set_by[:SETTER_EVIDENCE]])
             bar = bar._replace(evidence=setters)
         return Verdict(
@@ -354,7 +395,7 @@ class _Judge:
             cell.value,
             bar,
             gap if status in ("surpasses", "meets", "below") else None,
-            _flags(plan.stale_before, cell),
+            _flags(plan.stale_before, cell) + extra,
             cell.evidence,
             location,
         )

@@ -23,6 +23,7 @@ from parity.inputs import Folder, GitRevision, InputFile, InputProblem
 from parity.models import (
     MAX_DAYS,
     UNKNOWN,
+    Alarms,
     Bar,
     Condition,
     Evidence,
@@ -288,7 +289,7 @@ def _validate(
 _FIELD_NAMES = sorted(
     {
         name
-        for m in (LabProfile, Practice, Evidence, RulePack, Indicator, Rule, Condition, Peers, Waiver)
+        for m in (LabProfile, Practice, Evidence, RulePack, Indicator, Rule, Condition, Peers, Waiver, Alarms)
         for name in m.model_fields
     }
     | {"all", "any"}
@@ -737,3 +738,23 @@ def _waivers(
 
 
 __all__ = ["MAX_DAYS", "Dataset", "Lab", "LoadedRule", "LoadedWaiver", "Strict", "load", "load_revision"]
+
+
+def load_alarms(path: str | Path) -> Alarms:
+    """`history`'s alarm settings from a YAML file (docs/history.md); raise LoadError with every problem."""
+    problems = _Problems()
+    folder = Folder()
+    try:
+        file = folder.file(Path(path), None)
+        doc = source.parse(folder.read(file), file.name)
+    except InputProblem as e:
+        raise LoadError([e.problem]) from None
+    problems.items.extend(doc.problems)
+    found = None
+    if not isinstance(doc.data, dict):
+        problems.at(doc, (), f"the alarms file must be a mapping of settings, not {shown(doc.data)}")
+    else:
+        found = _validate(doc, Alarms, doc.data, (), problems)
+    if problems.items or found is None:
+        raise LoadError(problems.items)
+    return found

@@ -13,7 +13,7 @@ import functools
 import math
 import re
 from collections.abc import Iterable
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     BaseModel,
@@ -381,6 +381,11 @@ class Rule(_Model):
     )
     max_age_days: Days | None = None
     in_force: Date | None = Field(None, description="Before this date the rule gives no verdict.")
+    ratchet: Days | None = Field(
+        None,
+        description="Relative bars only: the bar is the best value any peer disclosed within this many "
+        "days (read from the repository's history), so competitors slipping together cannot lower it.",
+    )
     when: When | None = None
     require: Condition | None = None
     derive: Id | None = None
@@ -399,6 +404,7 @@ class Rule(_Model):
                     "applies_to",
                     "max_age_days",
                     "in_force",
+                    "ratchet",
                 )
                 if getattr(self, f) is not None
             ]
@@ -407,7 +413,7 @@ class Rule(_Model):
             if self.when is None:
                 raise ValueError("a derive rule needs 'when'")
         elif self.require is not None:
-            extra = [f for f in ("indicator", "bar", "peers") if getattr(self, f) is not None]
+            extra = [f for f in ("indicator", "bar", "peers", "ratchet") if getattr(self, f) is not None]
             if extra:
                 raise ValueError(f"a commitment (require) takes no {', '.join(extra)}")
         elif self.indicator is not None or self.bar is not None:
@@ -415,6 +421,8 @@ class Rule(_Model):
                 raise ValueError("a bar rule needs both 'indicator' and 'bar'")
             if self.when is not None:
                 raise ValueError("'when' goes with 'require' (a commitment) or 'derive'")
+            if self.ratchet is not None and self.bar.kind not in ("best", "quorum", "median", "all"):
+                raise ValueError("'ratchet' holds a relative bar only (best, quorum, median, all)")
         else:
             raise ValueError("a rule needs 'indicator' + 'bar', 'require', or 'derive'")
         if self.derive is None and self.severity is None:
@@ -481,3 +489,73 @@ class Waiver(_Model):
     lab: Id
     reason: Text
     expires: Date
+
+
+RegressionKind = Literal[
+    "worse",
+    "level_lowered",
+    "undisclosed",
+    "not_applicable",
+    "commitment_removed",
+    "commitment_weakened",
+    "coverage_lost",
+]
+REGRESSION_KINDS: tuple[str, ...] = get_args(RegressionKind)
+Weight = Annotated[float, Field(ge=0, le=1_000_000)]
+Threshold = Annotated[float, Field(gt=0, le=1_000_000)]
+
+
+def _lenient_numbers(v: Any) -> Any:
+    """Whole numbers are fine where a weight is asked for (strict mode would refuse `2` for a float)."""
+    return float(v) if isinstance(v, int) and not isinstance(v, bool) else v
+
+
+class Alarms(_Model):
+    """`history`'s alarms (docs/history.md): what a regression weighs, and when losses raise an alarm."""
+
+    window_days: Days = Field(365, description="Erosion: losses are added up over this many days.")
+    step_threshold: Annotated[Threshold, BeforeValidator(_lenient_numbers)] = Field(
+        3.0, description="A single revision whose loss for a lab reaches this is a sudden regression."
+    )
+    window_threshold: Annotated[Threshold, BeforeValidator(_lenient_numbers)] = Field(
+        4.0,
+        description="Losses within the window that reach this, no single step reaching the step "
+        "threshold, are an erosion alarm.",
+    )
+    weights: dict[RegressionKind, Annotated[Weight, BeforeValidator(_lenient_numbers)]] = Field(
+        default_factory=lambda: dict(DEFAULT_WEIGHTS),
+        description="The loss of each kind of regression (multiplied by the severity weight; a level "
+        "lowered counts once per level).",
+    )
+    severity_weights: dict[Severity, Annotated[Weight, BeforeValidator(_lenient_numbers)]] = Field(
+        default_factory=lambda: dict(DEFAULT_SEVERITY_WEIGHTS),
+        description="Multiplies a regression's loss by the highest severity of the rules that read it.",
+    )
+
+    @field_validator("weights", mode="after")
+    @classmethod
+    def _all_weights(cls, v: dict[RegressionKind, float]) -> dict[RegressionKind, float]:
+        return {**DEFAULT_WEIGHTS, **v}
+
+    @field_validator("severity_weights", mode="after")
+    @classmethod
+    def _all_severities(cls, v: dict[Severity, float]) -> dict[Severity, float]:
+        return {**DEFAULT_SEVERITY_WEIGHTS, **v}
+
+
+DEFAULT_WEIGHTS: dict[RegressionKind, float] = {
+    "worse": 1.0,
+    "level_lowered": 1.0,
+    "undisclosed": 2.0,
+    "not_applicable": 1.0,
+    "commitment_removed": 2.0,
+    "commitment_weakened": 1.0,
+    "coverage_lost": 0.0,  # missing research is never read as the lab's silence
+}
+DEFAULT_SEVERITY_WEIGHTS: dict[Severity, float] = {
+    "info": 0.25,
+    "low": 0.5,
+    "medium": 1.0,
+    "high": 2.0,
+    "critical": 3.0,
+}

@@ -11,7 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from parity.models import LabProfile, RulePack, Severity, Waiver
+from parity.historydoc import HistoryDoc
+from parity.models import Alarms, LabProfile, RulePack, Severity, Waiver
 from parity.results import Shortfall, State, Status, Truth
 
 _Scalar = bool | int | float | str | None
@@ -68,7 +69,7 @@ class VerdictDoc(_Doc):
     value: _Scalar
     bar: BarDoc
     gap: int | float | None
-    flags: list[Literal["stale", "unevidenced", "waiver_expired"]]
+    flags: list[Literal["stale", "unevidenced", "waiver_expired", "held", "no_history"]]
     evidence: list[EvidenceDoc]
     location: LocationDoc
     waiver: WaiverNoteDoc | None = None
@@ -139,4 +140,6 @@ SCHEMAS: dict[str, Callable[[], dict[str, Any]]] = {
     "rule-pack": RulePack.model_json_schema,
     "waivers": TypeAdapter(list[Waiver]).json_schema,
     "report": lambda: ReportDoc.model_json_schema(by_alias=True),
+    "history": lambda: HistoryDoc.model_json_schema(by_alias=True),
+    "alarms": Alarms.model_json_schema,
 }

@@ -212,7 +212,7 @@ def test_rules_json(run: Run) -> None:
 
 def test_schema_prints_valid_json_schemas(run: Run) -> None:
     schemas = json.loads(run("schema").out)
-    assert set(schemas) == {"profile", "rule-pack", "waivers", "report"}
+    assert set(schemas) == {"profile", "rule-pack", "waivers", "report", "history", "alarms"}
     assert schemas["profile"]["additionalProperties"] is False
     assert "practices" in schemas["profile"]["properties"]
     assert json.loads(run("schema", "waivers").out)["type"] == "array"
@@ -415,9 +415,9 @@ def test_formats_say_which_commands_they_render() -> None:
     from parity import formats
 
     assert {name: f.commands for name, f in formats.FORMATS.items()} == {
-        "table": ("check", "diff", "explain", "rules"),
-        "markdown": ("check", "diff", "explain", "rules"),
-        "json": ("check", "diff", "explain", "rules"),
+        "table": ("check", "diff", "explain", "rules", "history"),
+        "markdown": ("check", "diff", "explain", "rules", "history"),
+        "json": ("check", "diff", "explain", "rules", "history"),
         "sarif": ("check", "diff"),
         "junit": ("check", "diff"),
         "github": ("check", "diff"),

@@ -13,6 +13,7 @@ from typing import IO, TYPE_CHECKING
 
 from parity.errors import UsageError
 from parity.formats import ci, text
+from parity.formats import history as history_text
 from parity.formats import json as json_format
 from parity.formats.escape import markdown, show, terminal
 from parity.gcpause import paused_gc
@@ -21,8 +22,9 @@ from parity.results import Report
 
 if TYPE_CHECKING:
     from parity.diff import Diff
+    from parity.history import History
 
-COMMANDS = ("check", "diff", "explain", "rules")
+COMMANDS = ("check", "diff", "explain", "rules", "history")
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,7 @@ class Format:
     diff: Callable[[Diff], str] | None = None
     explain: Callable[[Dataset, str, Report], str] | None = None
     rules: Callable[[Dataset], str] | None = None
+    history: Callable[[History], str] | None = None
 
     @property
     def commands(self) -> tuple[str, ...]:
@@ -51,6 +54,7 @@ FORMATS: dict[str, Format] = {
             diff=text.diff_table,
             explain=text.explain_table,
             rules=text.rules_table,
+            history=history_text.table,
         ),
         Format(
             "markdown",
@@ -59,6 +63,7 @@ FORMATS: dict[str, Format] = {
             diff=text.diff_markdown,
             explain=text.explain_markdown,
             rules=text.rules_markdown,
+            history=history_text.markdown_text,
         ),
         Format(
             "json",
@@ -67,6 +72,7 @@ FORMATS: dict[str, Format] = {
             diff=json_format.diff,
             explain=json_format.explain,
             rules=json_format.rules,
+            history=json_format.history,
         ),
         Format("sarif", "SARIF 2.1.0, for code scanning", check=ci.sarif, diff=ci.diff_sarif),
         Format("junit", "JUnit XML: shortfalls and new shortfalls fail", check=ci.junit, diff=ci.diff_junit),
@@ -118,6 +124,13 @@ def render_explain(data: Dataset, rule_id: str, report: Report, fmt: str) -> str
     return explain(data, rule_id, report)
 
 
+def render_history(history: History, fmt: str) -> str:
+    """Scores over time, regressions, alarms and bars that fell."""
+    render = get(fmt, "history").history
+    assert render is not None
+    return render(history)
+
+
 def render_rules(data: Dataset, fmt: str) -> str:
     """The rule list: id, pack, kind, area, what it checks, severity, who it applies to, when in force."""
     rules = get(fmt, "rules").rules
@@ -134,6 +147,7 @@ __all__ = [
     "render",
     "render_diff",
     "render_explain",
+    "render_history",
     "render_rules",
     "show",
     "terminal",

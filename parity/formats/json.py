@@ -16,8 +16,9 @@ from parity.results import Report, Verdict
 
 if TYPE_CHECKING:
     from parity.diff import Diff
+    from parity.history import History
 
-__all__ = ["SCHEMA", "diff", "explain", "iter_json", "rules", "verdict_json"]
+__all__ = ["SCHEMA", "diff", "explain", "history", "iter_json", "rules", "verdict_json"]
 
 
 def _evidence_json(evidence: Iterable[Evidence]) -> list[dict[str, Any]]:
@@ -138,4 +139,9 @@ def rules(data: Dataset) -> str:
 
 def diff(result: Diff) -> str:
     """The diff as data (`parity/diff/v1`, docs/cli.md)."""
+    return json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+
+def history(result: History) -> str:
+    """The history as data (`parity/history/v1`, docs/history.md)."""
     return json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n"
