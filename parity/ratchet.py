@@ -40,6 +40,7 @@ class Held:
         if last is not None and last.end is None:
             same = cell.state == DISCLOSED and cell.value == last.cell.value
             if same and type(cell.value) is type(last.cell.value):
+                last.cell = cell  # the same value, its latest evidence
                 return
             last.end = date
         if cell.state == DISCLOSED:
@@ -65,14 +66,15 @@ class Held:
         start = as_of - dt.timedelta(days=days)
         out = {}
         for lab, cell in now.items():
-            best = cell
+            held: Cell | None = None
             if cell.state != NOT_APPLICABLE:
                 for span in self.spans.get((indicator, lab), ()):
                     if span.start > as_of or (span.end is not None and span.end <= start):
                         continue
-                    if best.state != DISCLOSED or key(span.cell.value) > key(best.value):
-                        best = span.cell
-            out[lab] = best
+                    if held is None or key(span.cell.value) >= key(held.value):  # ties: the latest
+                        held = span.cell
+            present_wins = held is None or (cell.state == DISCLOSED and key(cell.value) >= key(held.value))
+            out[lab] = cell if present_wins else held
         return out
 
 

@@ -111,8 +111,12 @@ class Reference:
         waivers: list[dict] | None = None,
         profile_texts: dict[str, str] | None = None,
         waivers_text: str | None = None,
+        past: list[tuple[date, list[dict]]] | None = None,
     ) -> None:
         self.as_of = as_of
+        # Ratchet (docs/history.md): earlier snapshots of the profiles, oldest first, each dated; a value in
+        # one stood until the next snapshot's date (the present profiles come last, at as_of).
+        self.past = [(d, {p["id"]: p for p in ps}) for d, ps in (past or [])]
         self.indicators: dict[str, dict] = {}
         self.rules: list[dict] = []
         self.pack_of: dict[str, str] = {}
@@ -211,13 +215,39 @@ class Reference:
             return False
         return "labs" not in peers or lab in peers["labs"]
 
-    def bar(self, lab: str, ind: str, bar: str | dict, peers: dict | None) -> Bar:
+    def held(self, lab: str, ind: str, days: int) -> tuple[tuple[str, Value], list[dict]]:
+        """Ratchet: the lab's best disclosed value in the window (the latest snapshot of equals; its present
+        value when that is as good), with the evidence it was disclosed with."""
+        now = self.state(lab, ind), self.evidence(lab, ind)
+        start = self.as_of - timedelta(days=days)
+        ends = [d for d, _ in self.past[1:]] + [self.as_of]
+        best: tuple[Value, list[dict]] | None = None
+        for (when, profiles), until in zip(self.past, ends, strict=True):
+            practice = ((profiles.get(lab) or {}).get("practices") or {}).get(ind)
+            if when > self.as_of or until <= start or practice is None or not practice.get("evidence"):
+                continue
+            if "not_applicable" in practice or practice.get("value", "unknown") == "unknown":
+                continue
+            value = practice["value"]
+            if self.indicators[ind]["type"] == "date" and isinstance(value, str):
+                value = date.fromisoformat(value)
+            if best is None or self.compare(ind, value, best[0]) >= 0:
+                best = (value, list(practice["evidence"]))
+        (state, value), _ = now
+        if best is None or (state == "disclosed" and self.compare(ind, value, best[0]) >= 0):
+            return now
+        return ("disclosed", best[0]), best[1]
+
+    def bar(self, lab: str, ind: str, bar: str | dict, peers: dict | None, ratchet: int | None = None) -> Bar:
         group = [
             other
             for other in self.labs
             if other != lab and self.selected(other, peers) and self.state(other, ind)[0] != "not_applicable"
         ]
-        states = {other: self.state(other, ind) for other in group}
+        if ratchet is not None:
+            states = {other: self.held(other, ind, ratchet)[0] for other in group}
+        else:
+            states = {other: self.state(other, ind) for other in group}
         disclosed = [(o, value) for o, (state, value) in states.items() if state == "disclosed"]
         n = len(disclosed)
         kind, arg = bar_kind(bar)
@@ -317,7 +347,7 @@ class Reference:
         practices_line, lines = self._lines[lab]
         return {"file": f"lab_profiles/{lab}.yaml", "line": lines.get(ind, practices_line)}
 
-    def bar_json(self, bar: Bar, ind: str, status: str) -> dict:
+    def bar_json(self, bar: Bar, ind: str, status: str, ratchet: int | None = None) -> dict:
         out: dict[str, Any] = {
             "kind": bar.kind,
             "value": jsonable(bar.value) if bar.binds else None,
@@ -330,7 +360,10 @@ class Reference:
             out["blocked_by_count"] = len(bar.blocked)
         if status in SHORTFALLS:
             listed = bar.setters[:LIST_LIMIT][:SETTER_EVIDENCE]
-            out["evidence"] = {s: jsonable(self.evidence(s, ind)) for s in listed}
+            if ratchet is not None:  # the setters' evidence is that of the values they held
+                out["evidence"] = {s: jsonable(self.held(s, ind, ratchet)[1]) for s in listed}
+            else:
+                out["evidence"] = {s: jsonable(self.evidence(s, ind)) for s in listed}
         return out
 
     def verdict(self, lab: str, rule: dict) -> dict:
@@ -338,12 +371,19 @@ class Reference:
         commitment = "require" in rule
         ind = rule["require"]["indicator"] if commitment else rule["indicator"]
         state, value = self.state(lab, ind)
+        held_flag: list[str] = []
         if commitment:
             status, bar, gap = self.commitment_status(lab, rule)
         else:
-            judged = self.bar(lab, ind, rule["bar"], rule.get("peers"))
+            ratchet = rule.get("ratchet")
+            judged = self.bar(lab, ind, rule["bar"], rule.get("peers"), ratchet)
             status = self.bar_status(lab, ind, judged)
-            bar = self.bar_json(judged, ind, status)
+            bar = self.bar_json(judged, ind, status, ratchet)
+            if (
+                ratchet is not None
+                and judged.value != self.bar(lab, ind, rule["bar"], rule.get("peers")).value
+            ):
+                held_flag = ["held"]
             gap = self.gap(ind, value, judged.value) if status in ("surpasses", "meets", "below") else None
         spec = self.indicators[ind]
         return {
@@ -359,7 +399,7 @@ class Reference:
             "value": jsonable(value),
             "bar": bar,
             "gap": gap,
-            "flags": self.flags(lab, ind, rule),
+            "flags": self.flags(lab, ind, rule) + held_flag,
             "evidence": jsonable(self.evidence(lab, ind)),
             "location": self.location(lab, ind),
         }
@@ -536,9 +576,10 @@ def report(
     as_of: date,
     profile_texts: dict[str, str] | None = None,
     waivers_text: str | None = None,
+    past: list[tuple[date, list[dict]]] | None = None,
 ) -> dict[str, Any]:
     """The whole report: `verdicts` keyed by (lab, rule id), `labs`, `derived`, unused `waivers`."""
-    return Reference(packs, profiles, as_of, waivers, profile_texts, waivers_text).report()
+    return Reference(packs, profiles, as_of, waivers, profile_texts, waivers_text, past).report()
 
 
 def evaluate(
