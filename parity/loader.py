@@ -189,7 +189,7 @@ class _Load:
         checker = _LabChecker(indicators, declared, tags if packs_clean else None, self.strict, self.problems)
         if self.cache is not None and packs_clean and all(p.doc.blob for p in packs):
             # A checked profile depends on its own file and on every pack: reuse it while neither changed.
-            checker.memo = (self.cache, (tuple((p.doc.path, p.doc.blob) for p in packs), self.strict))
+            checker.memo = (self.cache, (tuple((p.doc.relative, p.doc.blob) for p in packs), self.strict))
         labs = checker.check_all(labs_read)
         waiver_doc, waiver_list = self.read_waivers()
         lab_map = labs if self.profiles is not None and "lab profiles" not in self.unread else None
@@ -513,11 +513,12 @@ class _LabChecker:
 
     def checked(self, doc: source.Located, profile: LabProfile) -> Lab:
         """`check`, or the Lab it gave before for the same file at the same place against the same packs
-        (only while no problem was found: then every message is produced afresh)."""
+        (only while no problem was found: then every message is produced afresh). The place is the path
+        relative to the data root, so one profile in every revision of a history is one Lab."""
         if self.memo is None or not doc.blob or self.problems.items:
             return self.check(doc, profile)
         cache, context = self.memo
-        key = (doc.path, doc.relative, context)
+        key = (doc.relative, context)
         found = cache.recall(doc.blob, "Lab", key)
         if found is None:
             found = self.check(doc, profile)
