@@ -9,6 +9,7 @@ commitments. Verdicts then get what a reader needs to check them (values, setter
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -348,14 +349,17 @@ class _Judge:
             plan.ranks[plan.key(cell.value)] if has_value else 0,
             plan.ranks[bv.key] if bv.key is not None else 0,
         )
+        return fact, functools.partial(self.bar_verdict, lab_id, plan, lines, bv)
+
+    def bar_verdict(
+        self, lab_id: str, plan: _Plan, lines: dict[str, Location], bv: BarValue, status: Status
+    ) -> Verdict:
+        """The verdict of one (lab, bar rule) pair, judged against `bv`, of the status the engine gave."""
+        cell = plan.cells[lab_id]
+        has_value = cell.state >= bars.UNEVIDENCED
         result = _bar_result(plan.bar.kind, bv)
         gap = bars.gap(plan.indicator, cell.value, bv.value) if has_value and bv.binds else None
-        location = lines[plan.name]
-
-        def finish(status: Status) -> Verdict:
-            return self.verdict(lab_id, plan, cell, status, result, gap, location)
-
-        return fact, finish
+        return self.verdict(lab_id, plan, cell, status, result, gap, lines[plan.name])
 
     def verdict(
         self,

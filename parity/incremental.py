@@ -45,6 +45,7 @@ from parity.models import Bar
 from parity.results import SHORTFALLS, LabSummary, Location, Report, Truth, Verdict
 
 Pair = tuple[str, str]  # (lab, rule)
+Reached = tuple[_Plan, BarValue, BarValue]  # a bar rule's plan, the lab's bar before and now
 
 
 @dataclass
@@ -186,7 +187,7 @@ class _State:
         }
         judge.meets_bars = {}
         unchanged = [lab for lab in self.lab_ids if lab not in changed]
-        reached: dict[str, dict[str, BarValue]] = {}
+        reached: dict[str, dict[str, Reached]] = {}
         for new, before in zip(judge.plans, old_plans, strict=True):
             self.reach(new, before, unchanged, evidence, reached)
         rechain = self.rechain(old_meets, unchanged, evidence)
@@ -248,7 +249,7 @@ class _State:
         old: _Plan,
         unchanged: list[str],
         evidence: dict[str, set[str]],
-        reached: dict[str, dict[str, BarValue]],
+        reached: dict[str, dict[str, Reached]],
     ) -> None:
         """The unchanged labs whose verdict on this bar rule must be made again: their bar moved, or a lab
         whose evidence they cite changed. Each is recorded with the bar it was judged against before.
@@ -263,10 +264,10 @@ class _State:
         for lab in unchanged:
             if new.applies_to is not None and lab not in new.applies_to:
                 continue
-            before = lab_bar(old, lab)
+            before, now = lab_bar(old, lab), lab_bar(new, lab)
             cites = setters is not None and _cites(self.pre[lab][new.rule_id], setters)
-            if cites or (moved and not _same_bar(before, lab_bar(new, lab))):
-                reached.setdefault(lab, {})[new.rule_id] = before
+            if cites or (moved and not _same_bar(before, now)):
+                reached.setdefault(lab, {})[new.rule_id] = (new, before, now)
 
     def rechain(
         self,
@@ -314,7 +315,7 @@ class _State:
             if verdict is not None:
                 self.put(lab, verdict._replace(flags=flags(plan.stale_before, cells[lab])))
 
-    def rejudge(self, lab: str, compiled: Any, reached: dict[str, BarValue], chain: bool) -> int:
+    def rejudge(self, lab: str, compiled: Any, reached: dict[str, Reached], chain: bool) -> int:
         """Make the reached verdicts of an unchanged lab again (and, with `chain`, its commitments and
         derived values). A bar fact whose classification reads the same as before keeps its status; the
         others, and the chain, go to the engine. Returns the number of engine sessions run (0 or 1)."""
@@ -322,13 +323,10 @@ class _State:
         lines = self.lines.get(lab) or self.lines.setdefault(lab, judge.lines(lab))
         items: list[tuple[engine.VerdictFact, Any]] = []
         pre = self.pre[lab]
-        for plan in judge.plans:
-            if plan.rule_id not in reached:
-                continue
-            cell, bv = plan.cells[lab], lab_bar(plan, lab)
-            if _classified(cell, bv, plan.key) == _classified(cell, reached[plan.rule_id], plan.key):
-                _, finish = judge.bar_fact(-1, lab, plan, lines, bv)
-                self.put(lab, finish(pre[plan.rule_id].status))
+        for plan, before, bv in reached.values():
+            cell = plan.cells[lab]
+            if _classified(cell, bv, plan.key) == _classified(cell, before, plan.key):
+                self.put(lab, judge.bar_verdict(lab, plan, lines, bv, pre[plan.rule_id].status))
             else:
                 items.append(judge.bar_fact(len(items), lab, plan, lines, bv))
         if not items and not chain:
