@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -95,6 +96,8 @@ class Result:
     floor: Run
     check: Run | None
     verdicts: int | None
+    cold: Run | None = None  # --cache: check with an empty parse cache
+    warm: Run | None = None  # --cache: check with the cache the cold run filled
 
     @property
     def label(self) -> str:
@@ -136,7 +139,8 @@ def floor_cmd(data: Path) -> list[str]:
     return [sys.executable, "-c", FLOOR, str(data)]
 
 
-def check_cmd(parity: Path, data: Path, as_of: str) -> list[str]:
+def check_cmd(parity: Path, data: Path, as_of: str, cache: Path | None = None) -> list[str]:
+    """parity check of the data set; with no parse cache unless `cache` names its folder."""
     return [
         str(parity),
         "check",
@@ -148,6 +152,7 @@ def check_cmd(parity: Path, data: Path, as_of: str) -> list[str]:
         str(data / "lab_profiles"),
         "--rules",
         str(data / "rules"),
+        *(["--cache-dir", str(cache)] if cache else ["--no-cache"]),
     ]
 
 
@@ -199,6 +204,8 @@ def bench(args: argparse.Namespace, parity: Path | None, root: Path, labs: int) 
     generate(data, labs, args.indicators, args.rules, args.seed)
     floor_runs: list[Run] = []
     check_runs: list[Run] = []
+    cold_runs: list[Run] = []
+    warm_runs: list[Run] = []
     verdicts = None
     report = root / f"report-{labs}.json"
     if parity is not None and args.warmup:
@@ -210,6 +217,9 @@ def bench(args: argparse.Namespace, parity: Path | None, root: Path, labs: int) 
             cmd = check_cmd(parity, data, args.as_of)
             check_runs.append(measure(cmd, report, args.timeout, "parity check"))
             verdicts = count_verdicts(report)
+            if args.cache:
+                cold_runs.append(cached_check(args, parity, data, report, root / "cache", cold=True))
+                warm_runs.append(cached_check(args, parity, data, report, root / "cache", cold=False))
     return Result(
         labs,
         args.indicators,
@@ -217,7 +227,23 @@ def bench(args: argparse.Namespace, parity: Path | None, root: Path, labs: int) 
         best(floor_runs),
         best(check_runs) if check_runs else None,
         verdicts,
+        best(cold_runs) if cold_runs else None,
+        best(warm_runs) if warm_runs else None,
     )
+
+
+def cached_check(
+    args: argparse.Namespace, parity: Path, data: Path, report: Path, cache: Path, cold: bool
+) -> Run:
+    """parity check with the parse cache in `cache`: emptied first when `cold`; the report must hold the
+    same bytes as without a cache."""
+    if cold:
+        shutil.rmtree(cache, ignore_errors=True)
+    expected = report.read_bytes()
+    run = measure(check_cmd(parity, data, args.as_of, cache), report, args.timeout, "parity check (cache)")
+    if report.read_bytes() != expected:
+        raise BenchError("parity check with the parse cache printed another report than without it")
+    return run
 
 
 # --------------------------------------------------------------------------------------------------
@@ -271,6 +297,20 @@ def verdict(ok: bool) -> str:
     return "met" if ok else "MISSED"
 
 
+def cache_lines(results: list[Result]) -> list[str]:
+    """--cache: check with an empty and with a filled parse cache, against the floor."""
+    lines = []
+    for r in results:
+        if r.cold and r.warm and r.check:
+            lines.append(
+                f"{r.label}: check without cache {r.check.wall:.3f} s ({r.ratio:.2f}x floor), "
+                f"cold cache {r.cold.wall:.3f} s ({r.cold.wall / r.floor.wall:.2f}x), "
+                f"warm cache {r.warm.wall:.3f} s ({r.warm.wall / r.floor.wall:.2f}x); "
+                f"cpu warm/floor {r.warm.cpu / r.floor.cpu:.2f}x"
+            )
+    return lines
+
+
 def target_lines(results: list[Result]) -> list[str]:
     """How the run compares with the targets in README.md (which sizes the targets are set at)."""
     base = results[0]
@@ -310,6 +350,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--repeat", type=positive, default=3, help="runs of each command; the best counts (default 3)"
     )
     parser.add_argument("--double", action="store_true", help="also measure 2x labs and print the time ratio")
+    parser.add_argument(
+        "--cache", action="store_true", help="also time check with an empty and with a filled parse cache"
+    )
     parser.add_argument("--seed", type=int, default=0, help="data set seed (default 0)")
     parser.add_argument("--as-of", default="2026-11-26", help="evaluation date for parity check")
     parser.add_argument(
@@ -349,7 +392,7 @@ def run(args: argparse.Namespace, root: Path) -> int:
     sizes = [args.labs, 2 * args.labs] if args.double else [args.labs]
     results = [bench(args, parity, root, labs) for labs in sizes]
     print(table(results, args.repeat))
-    for line in target_lines(results):
+    for line in cache_lines(results) + target_lines(results):
         print(line)
     return 0
 

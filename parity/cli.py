@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from parity import __version__
+from parity.cache import ParseCache
 from parity.errors import EngineError, LoadError, Problem, UsageError
 from parity.formats import names, render_diff, render_explain, render_history, render_rules, terminal, write
 from parity.gcpause import paused_gc
@@ -119,6 +120,32 @@ def _waiver_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _cache_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="keep parsed files here (default: $PARITY_CACHE_DIR, else $XDG_CACHE_HOME/parity, "
+        "else ~/.cache/parity)",
+    )
+    p.add_argument("--no-cache", action="store_true", help="parse every file afresh; read and write no cache")
+
+
+def _cache(args: argparse.Namespace) -> ParseCache | None:
+    """The parse cache the options ask for (docs/cache.md); a folder that cannot be used is no error."""
+    if getattr(args, "no_cache", False):
+        if args.cache_dir is not None:
+            raise UsageError("--cache-dir and --no-cache exclude each other")
+        return None
+    directory = getattr(args, "cache_dir", None)
+    if directory is None:
+        return ParseCache.default() if hasattr(args, "no_cache") else None
+    if os.path.lexists(directory) and not directory.is_dir():
+        raise UsageError(f"--cache-dir {directory}: not a directory")
+    return ParseCache(directory)
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser (public so the docs test can check every command is documented)."""
     top = _Parser(prog="parity", description="Find where AI labs fall below the industry bar.")
@@ -150,6 +177,7 @@ def parser() -> argparse.ArgumentParser:
         help="exit 1 when an unwaived shortfall of this severity or higher remains (default: never)",
     )
     _waiver_options(check)
+    _cache_options(check)
     diff = sub.add_parser("diff", help="what changed between two evaluations (revisions, folders or reports)")
     diff.add_argument(
         "base",
@@ -176,6 +204,7 @@ def parser() -> argparse.ArgumentParser:
         default="never",
         help="exit 1 when a new shortfall of this severity or higher appears (default: never)",
     )
+    _cache_options(diff)
     _history_parser(sub)
     test = sub.add_parser("test", help="run rule-pack test cases: the status expected per lab and rule")
     test.add_argument(
@@ -199,6 +228,7 @@ def parser() -> argparse.ArgumentParser:
         default=None,
         help="how to report problems (default: table; github when GITHUB_ACTIONS=true)",
     )
+    _cache_options(validate)
     explain = sub.add_parser("explain", help="what a rule means, its bar, and which labs set it now")
     explain.add_argument("rule", metavar="RULE")
     _inputs(explain)
@@ -262,6 +292,7 @@ def _history_parser(sub: Any) -> None:
     )
     p.add_argument("--window", type=_days, default=None, metavar="DAYS", help="erosion window (default: 365)")
     _formats(p, "history")
+    _cache_options(p)
     p.add_argument(
         "--charts", type=Path, default=None, metavar="DIR", help="write DIR/<lab>.svg, score over time"
     )
@@ -280,7 +311,7 @@ def _load(args: argparse.Namespace) -> Dataset:
         strict = Strict(args.as_of, args.max_review_age or DEFAULT_MAX_REVIEW_AGE)
     elif getattr(args, "max_review_age", None) is not None:
         raise UsageError("--max-review-age goes with --strict")
-    return load(args.profiles, args.rules, waivers, strict=strict)
+    return load(args.profiles, args.rules, waivers, strict=strict, cache=_cache(args))
 
 
 def _today() -> dt.date:
@@ -341,7 +372,7 @@ def _held(data: Dataset, args: argparse.Namespace) -> Any:
         return None
     from parity.history import held_for
 
-    held = held_for(data, args.profiles, args.rules, args.as_of)
+    held = held_for(data, args.profiles, args.rules, args.as_of, _cache(args))
     if not held.complete:
         _say(
             "parity: note: ratcheted bars rank present values only, flagged no_history: the profiles are "
@@ -533,8 +564,9 @@ def _diff(args: argparse.Namespace) -> int:
     from parity.diff import compare, load_side
 
     as_of = args.as_of or _today()
-    base = load_side(args.base, args.repo, as_of)
-    head = load_side(args.head or ".", args.repo, as_of)
+    cache = _cache(args)
+    base = load_side(args.base, args.repo, as_of, cache)
+    head = load_side(args.head or ".", args.repo, as_of, cache)
     if args.head is None:
         head = type(head)("worktree", head.kind, head.report, head.commit)
     result = compare(base, head)
@@ -560,6 +592,7 @@ def _history(args: argparse.Namespace) -> int:
         as_of=args.as_of,
         alarms=args.alarms,
         window=args.window,
+        cache=_cache(args),
     )
     if args.charts is not None:
         _write_charts(result, args.charts)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from parity.cache import ParseCache
 from parity.catalog import show
 from parity.errors import LoadError, Problem, UsageError
 from parity.models import SEVERITIES
@@ -196,8 +197,9 @@ def _cause(
 # --- the sides ---------------------------------------------------------------------------------------------
 
 
-def load_side(spec: str, repo: Path, as_of: dt.date) -> Side:
-    """A saved JSON report, a folder of data, or a git revision of `repo`, evaluated at `as_of`."""
+def load_side(spec: str, repo: Path, as_of: dt.date, cache: ParseCache | None = None) -> Side:
+    """A saved JSON report, a folder of data, or a git revision of `repo`, evaluated at `as_of`; files are
+    parsed through `cache` when one is given."""
     from parity.evaluate import evaluate
     from parity.loader import load, load_revision
 
@@ -210,7 +212,7 @@ def load_side(spec: str, repo: Path, as_of: dt.date) -> Side:
             raise LoadError([Problem(spec, 1, 1, "", f"not a saved parity report: {e}")]) from None
     if path.is_dir():
         waivers = path / "waivers.yaml"
-        data = load(path / "lab_profiles", path / "rules", waivers if waivers.exists() else None)
+        data = load(path / "lab_profiles", path / "rules", waivers if waivers.exists() else None, cache=cache)
         return Side(spec, "folder", evaluate(data, as_of=as_of))
     from parity.inputs import GitRevision, InputProblem
 
@@ -220,7 +222,7 @@ def load_side(spec: str, repo: Path, as_of: dt.date) -> Side:
         message = "not a saved report (*.json), a folder, or a revision of the repository"
         raise UsageError(f"{spec!r} is {message} ({e.problem.message})") from None
     waivers_name = "waivers.yaml" if tree.exists("waivers.yaml") else None
-    data = load_revision(repo, spec, waivers=waivers_name)
+    data = load_revision(repo, spec, waivers=waivers_name, cache=cache)
     return Side(spec, "revision", evaluate(data, as_of=as_of), tree.commit)
 
 

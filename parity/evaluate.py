@@ -9,6 +9,7 @@ commitments. Verdicts then get what a reader needs to check them (values, setter
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -66,11 +67,7 @@ def evaluate(
     `no_history`.
     """
     as_of = as_of or dt.datetime.now(dt.UTC).date()
-    lab_ids = select(labs, data.labs, "lab")
-    rule_ids = set(select(rules, data.rules, "rule"))
-    if packs is not None:
-        chosen = set(select(packs, dict(data.packs), "pack"))
-        rule_ids &= {r for r, loaded in data.rules.items() if loaded.pack in chosen}
+    lab_ids, rule_ids = scope(data, labs, rules, packs)
     with paused_gc():
         judge = _Judge(data, as_of, rule_ids, held)
         with engine.compiled(judge.chain_rules()) as compiled:
@@ -88,6 +85,18 @@ def evaluate(
         rules=rules_info,
         indicators=_indicators_catalog(data, rules_info),
     )
+
+
+def scope(
+    data: Dataset, labs: Iterable[str] | None, rules: Iterable[str] | None, packs: Iterable[str] | None
+) -> tuple[list[str], set[str]]:
+    """The labs (in order) and the rules whose verdicts are reported; raises UsageError for unknown ids."""
+    lab_ids = select(labs, data.labs, "lab")
+    rule_ids = set(select(rules, data.rules, "rule"))
+    if packs is not None:
+        chosen = set(select(packs, dict(data.packs), "pack"))
+        rule_ids &= {r for r, loaded in data.rules.items() if loaded.pack in chosen}
+    return lab_ids, rule_ids
 
 
 def _rules_catalog(data: Dataset, rule_ids: set[str]) -> dict[str, RuleInfo]:
@@ -186,6 +195,7 @@ class _Judge:
         self.keys = {name: bars.key_function(ind) for name, ind in data.indicators.items()}
         self.tags = {lab_id: frozenset(lab.profile.tags) for lab_id, lab in data.labs.items()}
         self._rankings: dict[tuple[str, str, int | None], Ranking] = {}
+        self.peer_groups: dict[tuple[str, str, int | None], Peers | None] = {}
         in_force = {
             r for r, loaded in data.rules.items() if loaded.in_force is None or loaded.in_force <= as_of
         }
@@ -199,6 +209,9 @@ class _Judge:
             if r.rule.kind == "derive" or (r.rule.kind == "commitment" and r.rule.id in selected & in_force)
         ]
         self.derived_names = sorted(n for n, ind in data.indicators.items() if ind.derived)
+        self.bar_rules_on: dict[str, list[LoadedRule]] = {}
+        for loaded in self.bar_rules:
+            self.bar_rules_on.setdefault(loaded.rule.indicator or "", []).append(loaded)
         self.ranks = self._rank_tables()
         self.plans = [self.plan(r, r.rule.indicator or "", r.rule.bar) for r in self.bar_rules]
         self.chain_plans = {
@@ -222,11 +235,14 @@ class _Judge:
         key = (indicator, peers.model_dump_json() if peers else "", ratchet)
         found = self._rankings.get(key)
         if found is None:
-            members = bars.select_peers(self.tags, peers)
-            found = self._rankings[key] = Ranking(
-                members, self.ranked_cells(indicator, ratchet), self.keys[indicator]
-            )
+            found = self._rankings[key] = self.rank(indicator, peers, ratchet)
+            self.peer_groups[key] = peers
         return found
+
+    def rank(self, indicator: str, peers: Peers | None, ratchet: int | None = None) -> Ranking:
+        """A fresh ranking of the peer group on the indicator (`ranking` keeps one per group)."""
+        members = bars.select_peers(self.tags, peers)
+        return Ranking(members, self.ranked_cells(indicator, ratchet), self.keys[indicator])
 
     def ranked_cells(self, indicator: str, ratchet: int | None) -> dict[str, Cell]:
         """The cells a bar ranks: present ones, or for a ratcheted bar each lab's best held in the window."""
@@ -245,22 +261,20 @@ class _Judge:
 
     def _rank_tables(self) -> dict[str, dict[Key, int]]:
         """Dense integer ranks of every value and absolute bar, per indicator, for the engine's facts."""
-        keys: dict[str, set[Key]] = {name: set() for name in self.data.indicators}
-        for name, cells in self.cells.items():
-            key = self.keys[name]
-            keys[name].update(key(c.value) for c in cells.values() if c.state >= bars.UNEVIDENCED)
-        for loaded in self.bar_rules:  # a ratcheted bar may be a value nobody holds now
-            name, days = loaded.rule.indicator or "", loaded.rule.ratchet
-            if days is not None and self.held is not None:
-                held = self.ranked_cells(name, days).values()
-                keys[name].update(self.keys[name](c.value) for c in held if c.state == bars.DISCLOSED)
-        for loaded in self.bar_rules:
-            rule = loaded.rule
-            assert rule.indicator and rule.bar
-            absolute = self.prepare(rule.indicator, rule.bar, None)[1]
+        return {name: self.rank_table(name) for name in self.data.indicators}
+
+    def rank_table(self, name: str) -> dict[Key, int]:
+        key = self.keys[name]
+        found = {key(c.value) for c in self.cells[name].values() if c.state >= bars.UNEVIDENCED}
+        for loaded in self.bar_rules_on.get(name, ()):
+            assert loaded.rule.bar
+            if loaded.rule.ratchet is not None and self.held is not None:  # a held bar nobody holds now
+                held = self.ranked_cells(name, loaded.rule.ratchet).values()
+                found.update(key(c.value) for c in held if c.state == bars.DISCLOSED)
+            absolute = self.prepare(name, loaded.rule.bar, None)[1]
             if absolute is not None and absolute.key is not None:
-                keys[rule.indicator].add(absolute.key)
-        return {name: {k: i for i, k in enumerate(sorted(found))} for name, found in keys.items()}
+                found.add(absolute.key)
+        return {k: i for i, k in enumerate(sorted(found))}
 
     def judged(self, rule: Rule) -> frozenset[str] | None:
         """The labs a rule judges (`applies_to`), or None for every lab."""
@@ -305,32 +319,47 @@ class _Judge:
 
     def lab(self, lab_id: str, compiled: Any) -> tuple[list[Verdict], dict[str, Truth]]:
         """Every verdict of one lab, sorted by rule id, and its derived values."""
-
-        pending: dict[int, Callable[[Status], Verdict]] = {}
-        facts = []
         lines = self.lines(lab_id)
-        for plan in self.plans:
-            if plan.applies_to is None or lab_id in plan.applies_to:
-                fact, finish = self.bar_fact(len(pending), lab_id, plan, lines)
-                facts.append(fact)
-                pending[fact.ref] = finish
+        items = [self.bar_fact(ref, lab_id, plan, lines) for ref, plan in enumerate(self.applicable(lab_id))]
+        verdicts, values = self.classify(lab_id, compiled, items, lines, chain=True)
+        assert values is not None
+        return verdicts, values
+
+    def applicable(self, lab_id: str) -> list[_Plan]:
+        """The bar rules that judge this lab."""
+        return [plan for plan in self.plans if plan.applies_to is None or lab_id in plan.applies_to]
+
+    def classify(
+        self,
+        lab_id: str,
+        compiled: Any,
+        items: list[tuple[engine.VerdictFact, Callable[[Status], Verdict]]],
+        lines: dict[str, Location],
+        chain: bool,
+    ) -> tuple[list[Verdict], dict[str, Truth] | None]:
+        """One engine session for one lab: its bar facts `items` (refs 0, 1, ...) and, with `chain`, every
+        commitment and derive rule that applies to it. The verdicts sorted by rule id, and the derived
+        values (None without the chain)."""
+        pending = {fact.ref: finish for fact, finish in items}
+        facts = [fact for fact, _ in items]
         tags = self.tags[lab_id]
-        chain = [i for i, r in enumerate(self.chain) if r.rule.kind == "derive" or _applies(r, lab_id, tags)]
+        rules = self.chain if chain else []
+        numbers = [i for i, r in enumerate(rules) if r.rule.kind == "derive" or _applies(r, lab_id, tags)]
         fire = _ChainFire(self, lab_id, pending, lines)
-        statuses, derived = compiled.run(lab_id, facts, chain, fire)
-        commitments = sum(1 for i in chain if self.chain[i].rule.kind == "commitment")
+        statuses, derived = compiled.run(lab_id, facts, numbers, fire)
+        commitments = sum(1 for i in numbers if self.chain[i].rule.kind == "commitment")
         if statuses.keys() != pending.keys() or len(statuses) != len(facts) + commitments:
             missing = len(facts) + commitments - len(statuses)
             raise EngineError(f"lab {lab_id!r}: {missing} verdict(s) never produced by the engine")
         values = {name: CODE_TRUTH[derived[i]] for i, name in enumerate(self.derived_names) if i in derived}
-        if len(values) != len(self.derived_names):
+        if chain and len(values) != len(self.derived_names):
             raise EngineError(
                 f"lab {lab_id!r}: {len(self.derived_names) - len(values)} derived value(s) missing"
             )
         verdicts = sorted(
             (pending[ref](STATUS_OF[engine_status]) for ref, engine_status in statuses.items()), key=_by_rule
         )
-        return verdicts, values
+        return verdicts, values if chain else None
 
     def lines(self, lab_id: str) -> dict[str, Location]:
         """Where each practice of a lab stands, one Location shared by all its verdicts."""
@@ -340,13 +369,12 @@ class _Judge:
         }
 
     def bar_fact(
-        self, ref: int, lab_id: str, plan: _Plan, lines: dict[str, Location]
+        self, ref: int, lab_id: str, plan: _Plan, lines: dict[str, Location], bv: BarValue | None = None
     ) -> tuple[engine.VerdictFact, Callable[[Status], Verdict]]:
+        """The engine fact of one (lab, bar rule) pair, and what makes its verdict of the status the engine
+        gives it; `bv` is the lab's bar when the caller has it already."""
         cell = plan.cells[lab_id]
-        if plan.absolute is None:
-            bv = plan.ranking.bar(lab_id, plan.bar)
-        else:  # only the count of disclosed peers depends on the lab
-            bv = plan.absolute._replace(peers_disclosed=plan.ranking.peers_disclosed(lab_id))
+        bv = bv if bv is not None else lab_bar(plan, lab_id)
         has_value = cell.state >= bars.UNEVIDENCED
         fact = engine.VerdictFact(
             ref,
@@ -355,17 +383,20 @@ class _Judge:
             plan.ranks[plan.key(cell.value)] if has_value else 0,
             plan.ranks[bv.key] if bv.key is not None else 0,
         )
+        return fact, functools.partial(self.bar_verdict, lab_id, plan, lines, bv)
+
+    def bar_verdict(
+        self, lab_id: str, plan: _Plan, lines: dict[str, Location], bv: BarValue, status: Status
+    ) -> Verdict:
+        """The verdict of one (lab, bar rule) pair, judged against `bv`, of the status the engine gave."""
+        cell = plan.cells[lab_id]
+        has_value = cell.state >= bars.UNEVIDENCED
         result = _bar_result(plan.bar.kind, bv)
         gap = bars.gap(plan.indicator, cell.value, bv.value) if has_value and bv.binds else None
-        location = lines[plan.name]
         extra = (plan.ratchet_flag,) if plan.ratchet_flag else ()
         if plan.present is not None and plan.present.bar(lab_id, plan.bar).value != bv.value:
             extra = ("held",)
-
-        def finish(status: Status) -> Verdict:
-            return self.verdict(lab_id, plan, cell, status, result, gap, location, extra)
-
-        return fact, finish
+        return self.verdict(lab_id, plan, cell, status, result, gap, lines[plan.name], extra)
 
     def verdict(
         self,
@@ -395,7 +426,7 @@ class _Judge:
             cell.value,
             bar,
             gap if status in ("surpasses", "meets", "below") else None,
-            _flags(plan.stale_before, cell) + extra,
+            flags(plan.stale_before, cell) + extra,
             cell.evidence,
             location,
         )
@@ -414,10 +445,22 @@ class _Judge:
         key = id(cond)
         if key not in self.meets_bars:
             self.meets_bars[key] = self.prepare(cond.indicator, cond.operand, None)
-        ranking, absolute = self.meets_bars[key]
-        if absolute is not None:
-            return absolute._replace(peers_disclosed=ranking.peers_disclosed(lab_id))
-        return ranking.bar(lab_id, cond.operand)
+        return meets_value(self.meets_bars[key], lab_id, cond.operand)
+
+
+def lab_bar(plan: _Plan, lab_id: str) -> BarValue:
+    """The bar of a bar rule as one lab sees it."""
+    if plan.absolute is None:
+        return plan.ranking.bar(lab_id, plan.bar)
+    return plan.absolute._replace(peers_disclosed=plan.ranking.peers_disclosed(lab_id))  # only this varies
+
+
+def meets_value(prepared: tuple[Ranking, BarValue | None], lab_id: str, bar: Bar) -> BarValue:
+    """The bar of a `meets` condition as one lab sees it, from what `_Judge.prepare` gave for it."""
+    ranking, absolute = prepared
+    if absolute is not None:
+        return absolute._replace(peers_disclosed=ranking.peers_disclosed(lab_id))
+    return ranking.bar(lab_id, bar)
 
 
 def _bar_result(kind: str, bv: BarValue) -> BarResult:
@@ -430,7 +473,7 @@ def _by_rule(v: Verdict) -> str:
     return v.rule
 
 
-def _flags(stale_before: dt.date | None, cell: Cell) -> tuple[str, ...]:
+def flags(stale_before: dt.date | None, cell: Cell) -> tuple[str, ...]:
     if cell.state == bars.UNEVIDENCED:
         return ("unevidenced",)
     if stale_before and cell.newest and cell.newest < stale_before:  # evidence exists and is old

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from parity import bars, ratchet, timeline
+from parity.cache import ParseCache
 from parity.errors import LoadError, Problem, UsageError
 from parity.inputs import GitRevision
 from parity.loader import Dataset, load, load_alarms, load_revision
@@ -152,16 +153,18 @@ class Source:
     profiles: str = "lab_profiles"
     rules: str = "rules"
     waivers: str | None = "waivers.yaml"
+    cache: ParseCache | None = None  # one cache for the whole walk: unchanged files give the same objects
 
     def load(self, revision: Revision) -> Dataset:
         if revision.folder is not None:
             root = revision.folder
             file = root / self.waivers if self.waivers else None
-            return load(root / self.profiles, root / self.rules, file if file and file.exists() else None)
+            waivers_file = file if file and file.exists() else None
+            return load(root / self.profiles, root / self.rules, waivers_file, cache=self.cache)
         assert self.repo is not None and revision.commit is not None
         present = self.waivers and GitRevision(self.repo, revision.commit).exists(self.waivers)
         waivers = self.waivers if present else None  # a revision from before the waivers file existed
-        return load_revision(self.repo, revision.commit, self.profiles, self.rules, waivers)
+        return load_revision(self.repo, revision.commit, self.profiles, self.rules, waivers, cache=self.cache)
 
 
 def loaded(
@@ -243,29 +246,41 @@ def run(
     as_of: dt.date | None = None,
     alarms: Path | None = None,
     window: int | None = None,
+    cache: ParseCache | None = None,
 ) -> History:
     """`parity history`: the revisions of `repo` that touched the profiles or the rules (or the snapshot
     folders), each evaluated at its date (or at `as_of`), and what got worse."""
     from parity.evaluate import evaluate
+    from parity.incremental import Evaluator
 
+    cache = cache if cache is not None else ParseCache(None)  # at least in memory, for the whole walk
     if snapshots:
         if since or until or first_parent:
             raise UsageError("--since, --until and --first-parent select git revisions, not snapshot folders")
-        source = Source(None, profiles, rules, waivers)
+        source = Source(None, profiles, rules, waivers, cache)
         revisions = timeline.folders(snapshots, as_of)
         config_root = Path(".")
     else:
         top = timeline.top_level(repo)
-        source = Source(top, profiles, rules, waivers)
+        source = Source(top, profiles, rules, waivers, cache)
         revisions = timeline.commits(top, [profiles, rules], since, until, first_parent, as_of)
         config_root = top
     config = _config(alarms, config_root, window)
-    return walk(
-        source, revisions, lambda data, date, held: evaluate(data, as_of=date, held=held), config, as_of
-    )
+    incremental = Evaluator()
+
+    def judge(data: Dataset, date: dt.date, held: Held) -> Report:
+        # Incremental evaluation reuses the revision before; a ratcheted bar moves with the window of
+        # the past, which it does not follow, so data with a ratchet is evaluated whole.
+        if ratchet.ratcheted(data):
+            return evaluate(data, as_of=date, held=held)
+        return incremental.evaluate(data, as_of=date)
+
+    return walk(source, revisions, judge, config, as_of)
 
 
-def held_for(data: Dataset, profiles: Path, rules: Path, as_of: dt.date) -> Held:
+def held_for(
+    data: Dataset, profiles: Path, rules: Path, as_of: dt.date, cache: ParseCache | None = None
+) -> Held:
     """What `check` ranks ratcheted bars by: the values every lab disclosed in the repository's revisions
     within the longest ratchet window before `as_of` (and the one standing at its start), then the data
     being checked. Not in a git repository, or a shallow clone: an incomplete Held (verdicts `no_history`).
@@ -282,7 +297,7 @@ def held_for(data: Dataset, profiles: Path, rules: Path, as_of: dt.date) -> Held
         return held
     start = as_of - dt.timedelta(days=days)
     revisions = timeline.window(top, paths, start, as_of)
-    source = Source(top, paths[0], paths[1], None)
+    source = Source(top, paths[0], paths[1], None, cache)
     for revision, past, _ in loaded(source, revisions):
         if past is not None:
             ratchet.record(held, revision.committed or revision.date, past)

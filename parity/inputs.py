@@ -227,6 +227,11 @@ class GitRevision:
         return InputFile(Path(path), self._name(path), path, entry.blob)
 
     def read(self, file: InputFile) -> bytes:
+        entry = self.check(file)
+        return self._git("cat-file", "blob", entry.blob, name=file.name)
+
+    def check(self, file: InputFile) -> _Entry:
+        """The entry of a file that `read` would read, or the InputProblem it would raise."""
         entry = self.entries[file.path.as_posix()]
         if entry.kind == "tree":
             raise InputProblem(Problem(file.name, 1, 1, "", "is a directory, not a YAML file"))
@@ -238,4 +243,4 @@ class GitRevision:
         if entry.size > MAX_FILE_BYTES:
             message = f"file is {entry.size} bytes; parity reads at most {MAX_FILE_BYTES}"
             raise InputProblem(Problem(file.name, 1, 1, "", message))
-        return self._git("cat-file", "blob", entry.blob, name=file.name)
+        return entry

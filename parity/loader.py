@@ -9,6 +9,7 @@ name real pairs; and, with `strict`, that every value carries evidence and every
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from parity import source
+from parity.cache import ParseCache, blob_id
 from parity.errors import LoadError, Problem
 from parity.gcpause import paused_gc
 from parity.inputs import Folder, GitRevision, InputFile, InputProblem
@@ -121,14 +123,16 @@ def load(
     waivers: str | Path | None = None,
     *,
     strict: Strict | None = None,
+    cache: ParseCache | None = None,
 ) -> Dataset:
     """Load and cross-check profiles, rule packs and (optionally) waivers; raise LoadError.
 
     With `profiles=None` only the rule packs are read, and checks that need labs are skipped. Report
-    locations are relative to the folder that holds the profiles (or the rules).
+    locations are relative to the folder that holds the profiles (or the rules). With a `cache`, documents
+    parsed before (by content) are not parsed again; the result is the same (docs/cache.md).
     """
     with paused_gc():
-        return _Load(Folder(), profiles, rules, waivers, strict).run()
+        return _Load(Folder(), profiles, rules, waivers, strict, cache).run()
 
 
 def load_revision(
@@ -139,15 +143,17 @@ def load_revision(
     waivers: str | None = None,
     *,
     strict: Strict | None = None,
+    cache: ParseCache | None = None,
 ) -> Dataset:
     """Load the data as one git revision holds it (paths relative to the repository's top), through git's
-    object store: the working tree is neither read nor touched. Problems name files `REV:path`."""
+    object store: the working tree is neither read nor touched. Problems name files `REV:path`. With a
+    `cache`, a file whose blob was parsed before is not even read from git."""
     try:
         tree = GitRevision(Path(repo), rev)
     except InputProblem as e:
         raise LoadError([e.problem]) from None
     with paused_gc():
-        return _Load(tree, profiles, rules, waivers, strict).run()
+        return _Load(tree, profiles, rules, waivers, strict, cache).run()
 
 
 class _Load:
@@ -160,8 +166,10 @@ class _Load:
         rules: str | Path,
         waivers: str | Path | None,
         strict: Strict | None,
+        cache: ParseCache | None = None,
     ) -> None:
         self.tree = tree
+        self.cache = cache
         self.profiles = Path(profiles) if profiles is not None else None
         self.rules_dir = Path(rules)
         self.waivers_path = Path(waivers) if waivers is not None else None
@@ -180,6 +188,9 @@ class _Load:
         tags = _tags(packs)
         labs_read = self.read_dir(self.profiles, LabProfile, "lab profiles") if self.profiles else iter(())
         checker = _LabChecker(indicators, declared, tags if packs_clean else None, self.strict, self.problems)
+        if self.cache is not None and packs_clean and all(p.doc.blob for p in packs):
+            # A checked profile depends on its own file and on every pack: reuse it while neither changed.
+            checker.memo = (self.cache, (tuple((p.doc.relative, p.doc.blob) for p in packs), self.strict))
         labs = checker.check_all(labs_read)
         waiver_doc, waiver_list = self.read_waivers()
         lab_map = labs if self.profiles is not None and "lab profiles" not in self.unread else None
@@ -221,7 +232,11 @@ class _Load:
 
     def parse(self, file: InputFile, marks_depth: int | None = None) -> source.Located | None:
         try:
-            doc = source.parse(self.tree.read(file), file.name, marks_depth)
+            doc = (
+                self.parse_cached(file, marks_depth)
+                if self.cache
+                else source.parse(self.tree.read(file), file.name, marks_depth)
+            )
         except InputProblem as e:
             self.problems.add(e.problem)
             return None
@@ -232,11 +247,46 @@ class _Load:
         doc.relative = file.relative
         return doc
 
+    def parse_cached(self, file: InputFile, marks_depth: int | None) -> source.Located:
+        """`source.parse` through the cache: a document that parsed cleanly before is not parsed again
+        (nor, from a git revision, even read), one with problems is parsed again to report them."""
+        assert self.cache is not None
+        raw: bytes | None = None
+        if file.blob is not None and isinstance(self.tree, GitRevision):
+            self.tree.check(file)  # the problems `read` would report, before the blob is trusted
+            blob = file.blob
+        else:
+            raw = self.tree.read(file)
+            blob = blob_id(raw)
+        found = self.cache.parsed(blob, marks_depth)
+        if found is None:
+            doc = source.parse(raw if raw is not None else self.tree.read(file), file.name, marks_depth)
+            if not doc.problems:
+                self.cache.store(blob, marks_depth, doc.data, doc.marks)
+        else:
+            doc = source.Located(file.name, found[0], found[1])
+            if marks_depth is not None:  # as `source.parse` keeps them: for positions deeper than recorded
+                doc.raw = raw
+                doc.reread = functools.partial(self.reread, file) if raw is None else None
+        doc.blob = blob
+        return doc
+
+    def reread(self, file: InputFile) -> bytes | None:
+        try:
+            return self.tree.read(file)
+        except InputProblem:
+            return None
+
     def read_model(self, file: InputFile, model: type[M]) -> tuple[source.Located, M] | None:
         # Keys are located two levels deep up front (a practice, a rule); deeper only when a problem asks.
         doc = self.parse(file, marks_depth=2)
         if doc is None:
             return None
+        known = self.cache.recall(doc.blob, model.__name__) if self.cache and doc.blob else None
+        if known is not None:  # validated before: the same model object, for `is` comparisons
+            if model is LabProfile:
+                doc.data = None
+            return doc, known
         if not isinstance(doc.data, dict):
             self.problems.at(doc, (), f"the file must be a mapping of keys to values, not {shown(doc.data)}")
             return None
@@ -244,6 +294,8 @@ class _Load:
         if validated is None:
             # Keep the parts that are valid, so cross-file checks still report their problems too.
             return doc, _SALVAGE[model](doc.data)  # type: ignore[return-value]
+        if self.cache and doc.blob and not doc.problems:
+            self.cache.remember(doc.blob, model.__name__, validated)
         if model is LabProfile:
             doc.data = None  # the validated profile holds it all now: a large profile is not kept twice
         return doc, validated
@@ -444,6 +496,7 @@ class _LabChecker:
         self.strict, self.problems = strict, problems
         self.suggestions = _SUGGESTIONS  # "did you mean" costs a string match: only for the first many
         self.paths: dict[str, str] = {}  # lab id -> the file that first used it, as problems show paths
+        self.memo: tuple[ParseCache, Any] | None = None  # the cache, and what else a checked lab depends on
 
     def check_all(self, labs: Iterable[tuple[source.Located, LabProfile]]) -> dict[str, Lab]:
         out: dict[str, Lab] = {}
@@ -455,9 +508,24 @@ class _LabChecker:
                 message = f"lab id {profile.id!r} is also used by {self.paths[profile.id]}"
                 self.problems.at(doc, ("id",), message)
                 continue
-            out[profile.id] = self.check(doc, profile)
+            out[profile.id] = self.checked(doc, profile)
             self.paths[profile.id] = doc.path
         return out
+
+    def checked(self, doc: source.Located, profile: LabProfile) -> Lab:
+        """`check`, or the Lab it gave before for the same file at the same place against the same packs
+        (only while no problem was found: then every message is produced afresh). The place is the path
+        relative to the data root, so one profile in every revision of a history is one Lab."""
+        if self.memo is None or not doc.blob or self.problems.items:
+            return self.check(doc, profile)
+        cache, context = self.memo
+        key = (doc.relative, context)
+        found = cache.recall(doc.blob, "Lab", key)
+        if found is None:
+            found = self.check(doc, profile)
+            if not self.problems.items:
+                cache.remember(doc.blob, "Lab", found, key)
+        return found
 
     def check(self, doc: source.Located, profile: LabProfile) -> Lab:
         if self.tags is not None:

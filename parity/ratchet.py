@@ -73,8 +73,9 @@ class Held:
                         continue
                     if held is None or key(span.cell.value) >= key(held.value):  # ties: the latest
                         held = span.cell
-            present_wins = held is None or (cell.state == DISCLOSED and key(cell.value) >= key(held.value))
-            out[lab] = cell if present_wins else held
+            if held is None or (cell.state == DISCLOSED and key(cell.value) >= key(held.value)):
+                held = cell
+            out[lab] = held
         return out
 
 

@@ -52,12 +52,11 @@ def summaries(
     by_lab: dict[str, list[Verdict]] = {lab: [] for lab in lab_ids}
     for v in verdicts:
         by_lab[v.lab].append(v)
-    return {lab: _summary(data, lab, by_lab[lab], reads) for lab in lab_ids}
+    return {lab: summary(data, lab, by_lab[lab], reads) for lab in lab_ids}
 
 
-def _summary(
-    data: Dataset, lab: str, verdicts: list[Verdict], reads: dict[str, frozenset[str]]
-) -> LabSummary:
+def summary(data: Dataset, lab: str, verdicts: list[Verdict], reads: dict[str, frozenset[str]]) -> LabSummary:
+    """One lab's summary, from its verdicts alone (and its profile's recorded practices)."""
     counts: dict[str, int] = dict.fromkeys(STATUSES, 0)
     areas: dict[str, list[int]] = {}
     packs: dict[str, list[int]] = {}

@@ -17,6 +17,7 @@ builds the data itself:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +30,7 @@ try:  # the C parser is 5-10x faster; the pure-Python one gives the same events
     from yaml import CSafeLoader as _Loader
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+PARSER = _Loader.__name__  # part of the parse cache's fingerprint
 
 MAX_FILE_BYTES = 64 * 1024 * 1024  # 100,000 practices with quoted evidence fit
 MAX_NODES = 2_000_000  # after alias expansion: 100,000 practices with evidence is about 1,000,000
@@ -60,20 +62,24 @@ class Located:
     # Key paths whose scalar was refused here: later checks stay quiet about them (one problem per fault).
     refused: set[Loc] = field(default_factory=set, repr=False)
     relative: str = ""  # how reports name the file (set by the loader: relative to the data root)
+    blob: str = ""  # the git blob id of its bytes, when the loader has a parse cache
     # With `marks_depth`, only the keys that deep were recorded; deeper positions are found by parsing the
     # bytes again, once, when a problem first needs one (problems are rare; positions of every scalar of a
     # 100,000-practice profile cost more memory than its data).
     raw: bytes | None = field(default=None, repr=False)
     full: Marks | None = field(default=None, repr=False)
+    # A document from the parse cache may come without its bytes (a git blob not read): this reads them.
+    reread: Callable[[], bytes | None] | None = field(default=None, repr=False)
 
     def position(self, loc: Loc) -> tuple[int, int]:
         """(line, column) of the deepest key or item on `loc` that exists in the file."""
         if self.marks is None:
             return 1, 1
         line, column, depth = _walk(self.marks, loc)
-        if depth < len(loc) and self.raw is not None:  # maybe deeper than was recorded
+        if depth < len(loc) and (self.raw is not None or self.reread is not None):  # maybe deeper
             if self.full is None:
-                self.full = parse(self.raw, self.path).marks
+                raw = self.raw if self.raw is not None else self.reread() if self.reread else None
+                self.full = parse(raw, self.path).marks if raw is not None else self.marks
             if self.full is not None:
                 line, column, _ = _walk(self.full, loc)
         return line, column

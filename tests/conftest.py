@@ -33,6 +33,19 @@ def git(repo: Path, *args: str) -> str:
     ).stdout
 
 
+@pytest.fixture(scope="session")
+def shared_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("parity-cache")
+
+
+@pytest.fixture(autouse=True)
+def _cache_in_tmp(shared_cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test's parse cache lives in one temporary folder, never in the user's home: shared by the
+    whole session, so that most tests also run against entries other tests wrote (results must not
+    depend on it)."""
+    monkeypatch.setenv("PARITY_CACHE_DIR", str(shared_cache_dir))
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--update-golden", action="store_true", help="rewrite tests/golden/* from the output")
 

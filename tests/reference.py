@@ -220,7 +220,7 @@ class Reference:
         value when that is as good), with the evidence it was disclosed with."""
         now = self.state(lab, ind), self.evidence(lab, ind)
         start = self.as_of - timedelta(days=days)
-        ends = [d for d, _ in self.past[1:]] + [self.as_of]
+        ends = [d for d, _ in self.past[1:]] + ([self.as_of] if self.past else [])
         best: tuple[Value, list[dict]] | None = None
         for (when, profiles), until in zip(self.past, ends, strict=True):
             practice = ((profiles.get(lab) or {}).get("practices") or {}).get(ind)

@@ -114,6 +114,7 @@ def test_the_actions_compare_step_runs_as_github_would(repo: Path, tmp_path: Pat
         "RUNNER_TEMP": str(tmp_path),
         "GITHUB_STEP_SUMMARY": str(summary),
         "GITHUB_ACTIONS": "true",
+        "PARITY_CACHE_DIR": os.environ["PARITY_CACHE_DIR"],
     }
     done = subprocess.run(
         ["bash", "-e", "-o", "pipefail", "-c", step["run"]], cwd=repo, env=env, capture_output=True, text=True

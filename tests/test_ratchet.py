@@ -62,7 +62,7 @@ def _profiles(snapshot: dict[str, dict[str, Any]], day: int) -> list[dict[str, A
 
 
 snapshot = st.fixed_dictionaries(
-    {lab: st.fixed_dictionaries({ind: states for ind in INDICATORS}) for lab in LABS}
+    {lab: st.fixed_dictionaries(dict.fromkeys(INDICATORS, states)) for lab in LABS}
 )
 
 
@@ -86,7 +86,9 @@ def _load(root: Path, pack: dict[str, Any], profiles: list[dict]) -> parity.Data
     (root / "rules").mkdir()
     (root / "rules" / "p.yaml").write_text(yaml.safe_dump(pack), encoding="utf-8")
     for p in profiles:
-        (root / "lab_profiles" / f"{p['id']}.yaml").write_text(yaml.safe_dump(p, sort_keys=False), encoding="utf-8")
+        (root / "lab_profiles" / f"{p['id']}.yaml").write_text(
+            yaml.safe_dump(p, sort_keys=False), encoding="utf-8"
+        )
     return parity.load(root / "lab_profiles", root / "rules")
 
 
