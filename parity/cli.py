@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from parity import __version__
-from parity.errors import EngineError, LoadError, Problem, UsageError
+from parity.errors import EngineError, LoadError, OutputError, Problem, UsageError
 from parity.formats import names, render_diff, render_explain, render_rules, terminal, write
 from parity.gcpause import paused_gc
 from parity.loader import DEFAULT_MAX_REVIEW_AGE, MAX_DAYS, Dataset, Strict, load
@@ -103,7 +103,11 @@ def _inputs(p: argparse.ArgumentParser, strict: bool = False) -> None:
         )
 
 
-def _waiver_options(p: argparse.ArgumentParser) -> None:
+def _pack(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--pack", action="append", metavar="ID", help="only the rules of this pack (repeatable)")
+
+
+def _waiver_horizon(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--max-waiver-days",
         type=_days,
@@ -112,6 +116,10 @@ def _waiver_options(p: argparse.ArgumentParser) -> None:
         help="a waiver expiring more than DAYS after the evaluation date is not applied "
         f"(default: {DEFAULT_HORIZON})",
     )
+
+
+def _waiver_options(p: argparse.ArgumentParser) -> None:
+    _waiver_horizon(p)
     p.add_argument(
         "--strict-waivers",
         action="store_true",
@@ -134,9 +142,7 @@ def parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--skip-rule", action="append", metavar="ID", help="leave out rules matching this id or glob"
     )
-    check.add_argument(
-        "--pack", action="append", metavar="ID", help="only the rules of this pack (repeatable)"
-    )
+    _pack(check)
     check.add_argument(
         "--area", action="append", metavar="AREA", help="only the rules of this area (repeatable)"
     )
@@ -205,6 +211,20 @@ def parser() -> argparse.ArgumentParser:
     rules = sub.add_parser("rules", help="list rules (id, pack, kind, area, what it checks, severity)")
     _input(rules, "--rules")
     rules.add_argument("--format", choices=names("rules"), default="table")
+    scorecard = sub.add_parser(
+        "scorecard", help="write the public scorecard: a static site (pages, report.json, badges)"
+    )
+    scorecard.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        help="the folder to write: new, empty, or one parity wrote before (then replaced whole)",
+    )
+    _inputs(scorecard, strict=True)
+    _pack(scorecard)
+    _waiver_horizon(scorecard)
     schema = sub.add_parser(
         "schema", help="print JSON Schemas for profiles, rule packs, waivers and the report"
     )
@@ -427,12 +447,22 @@ def _schema(args: argparse.Namespace) -> int:
     return _emit(EXIT_OK, lambda out: out.write(text))
 
 
+def _scorecard(args: argparse.Namespace) -> int:
+    from parity.evaluate import evaluate
+    from parity.site import write_site
+
+    data = _load(args)
+    report = evaluate(data, as_of=args.as_of, packs=args.pack, waiver_horizon=args.max_waiver_days)
+    written = write_site(report, data, args.output)
+    text = (
+        f"{args.output}: the scorecard as of {report.as_of.isoformat()}, {len(written)} files; "
+        f"open {args.output / 'index.html'}\n"
+    )
+    return _emit(EXIT_OK, lambda out: out.write(text))
+
+
 def _write_text(text: str, out: IO[str]) -> None:
     out.write(text)
-
-
-class OutputError(Exception):
-    """The output could not be written (a full disk, an encoding the terminal cannot show)."""
 
 
 def _emit(code: int, produce: Callable[[IO[str]], Any]) -> int:
@@ -498,6 +528,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "explain": _explain,
     "rules": _rules,
     "schema": _schema,
+    "scorecard": _scorecard,
 }
 
 
