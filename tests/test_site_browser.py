@@ -55,19 +55,29 @@ class _Server:
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
 
-    def url(self, path: str = "") -> str:
-        return f"http://127.0.0.1:{self.port}{PREFIX}{path}"
+    def url(self, path: str = "", prefix: str = PREFIX) -> str:
+        return f"http://127.0.0.1:{self.port}{prefix}{path}"
 
     def close(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
 
 
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[_Server, Path]]:
-    server = _Server(tmp_path / "www")
-    yield server, tmp_path / "www" / PREFIX.strip("/")
+@pytest.fixture(scope="module")
+def www(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[_Server, Path]]:
+    """One server for the module, serving the folder returned beside it."""
+    root = tmp_path_factory.mktemp("www")
+    server = _Server(root)
+    yield server, root
     server.close()
+
+
+@pytest.fixture(scope="module")
+def shipped_site(www: tuple[_Server, Path]) -> tuple[_Server, Path, parity.Report]:
+    """The shipped data's site, written once, served under PREFIX."""
+    server, root = www
+    out = root / PREFIX.strip("/")
+    return server, out, _write(out, ROOT, dt.date(2026, 12, 1))
 
 
 def _browser(chromium: str, tmp_path: Path, *args: str) -> str:
@@ -98,11 +108,10 @@ def _write(out: Path, world: Path, as_of: dt.date) -> parity.Report:
 
 
 def test_the_heat_map_shows_every_lab_and_area_in_a_browser(
-    served: tuple[_Server, Path], tmp_path: Path
+    shipped_site: tuple[_Server, Path, parity.Report], tmp_path: Path
 ) -> None:
     chromium = _chromium()
-    server, out = served
-    report = _write(out, ROOT, dt.date(2026, 12, 1))
+    server, _, report = shipped_site
     dom = Page(_browser(chromium, tmp_path, "--dump-dom", server.url("index.html")))
     assert dom.title == "Scorecard · parity scorecard"
     assert f"{PREFIX}style.css" in server.requests  # the browser really fetched the page's resources
@@ -120,10 +129,11 @@ def test_the_heat_map_shows_every_lab_and_area_in_a_browser(
         print(f"screenshot: {shot}")
 
 
-def test_every_link_between_pages_resolves(served: tuple[_Server, Path], tmp_path: Path) -> None:
+def test_every_link_between_pages_resolves(
+    shipped_site: tuple[_Server, Path, parity.Report], tmp_path: Path
+) -> None:
     chromium = _chromium()
-    server, out = served
-    _write(out, ROOT, dt.date(2026, 12, 1))
+    server, out, _ = shipped_site
     pages = {p.relative_to(out).as_posix(): Page(p.read_text(encoding="utf-8")) for p in out.rglob("*.html")}
     checked: set[str] = set()
     for name, page in sorted(pages.items()):
@@ -150,17 +160,21 @@ def test_every_link_between_pages_resolves(served: tuple[_Server, Path], tmp_pat
     assert dom.title == "Anthropic · parity scorecard"
 
 
-def test_a_hostile_profile_executes_nothing(served: tuple[_Server, Path], tmp_path: Path) -> None:
+def test_a_hostile_profile_executes_nothing(www: tuple[_Server, Path], tmp_path: Path) -> None:
     chromium = _chromium()
-    server, out = served
+    server, root = www
+    prefix = "/published/hostile/"
+    out = root / prefix.strip("/")
     world = hostile_world(tmp_path / "hostile", port=server.port)
     report = _write(out, world, dt.date(2026, 12, 1))
     evil = report.labs["evil"].name.translate({0x1B: "\\x1b", 0x07: "\\x07", 0x202E: "\\u202e"})
     titles = {"index.html": "Scorecard", "labs/evil.html": evil, "rules/bounty-best.html": "bounty-best"}
     for page, title in titles.items():
-        html = _browser(chromium, tmp_path, "--virtual-time-budget=3000", "--dump-dom", server.url(page))
+        html = _browser(
+            chromium, tmp_path, "--virtual-time-budget=3000", "--dump-dom", server.url(page, prefix)
+        )
         dom = Page(html)
         assert dom.title == f"{title} · parity scorecard", page  # as written: no script changed it
         assert not [tag for tag, _ in dom.tags if tag in ("script", "iframe", "object", "img")], page
-    assert f"{PREFIX}labs/evil.html" in server.requests and f"{PREFIX}style.css" in server.requests
+    assert f"{prefix}labs/evil.html" in server.requests and f"{prefix}style.css" in server.requests
     assert not [path for path in server.requests if "pwned" in path], server.requests

@@ -160,6 +160,14 @@ class Pages:
                 out.append({**self.lab_link(root, lab), "state": state, "why": _PEER_STATE.get(state, state)})
         return out
 
+    def gap(self, v: Verdict) -> str:
+        """The gap as a reader reads it: in days for dates, in steps for levels."""
+        if v.gap is None:
+            return ""
+        info = self.report.indicators.get(v.indicator)
+        unit = {"date": " day", "level": " step"}.get(info.type if info else "", "")
+        return show(v.gap) + unit + ("s" if unit and abs(v.gap) != 1 else "")
+
     def bar_kind(self, v: Verdict) -> str:
         loaded = self.data.rules.get(v.rule)
         if loaded is None:
@@ -181,6 +189,7 @@ class Pages:
             "rule": v.rule,
             "rule_href": self.rule_href(root, v.rule),
             "title": v.title,
+            "pack": v.pack,
             "lab": self.lab_link(root, v.lab),
             "severity": v.severity,
             "mark": mark(v.status),
@@ -191,7 +200,7 @@ class Pages:
             "setters": [self.lab_link(root, lab) for lab in self.setters(v)],
             "blocked": self.blockers(v, root) if v.bar.blocked_by else [],
             "peers_disclosed": v.bar.peers_disclosed,
-            "gap": "" if v.gap is None else show(v.gap),
+            "gap": self.gap(v),
             "flags": list(v.flags),
             "evidence": [evidence(e) for e in v.evidence],
             "setter_evidence": setter_evidence,
