@@ -4,9 +4,10 @@ explains a rule (explain, the rule list, and later SARIF help text and the score
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
-from parity.models import Bar, Rule
+from parity.models import Bar, Indicator, Rule
 
 
 def show(value: Any) -> str:
@@ -41,6 +42,18 @@ def applies_to_text(rule: Rule) -> str:
     return " among ".join(p for p in parts if p)
 
 
+def peers_text(rule: Rule) -> str:
+    """Whom a bar rule compares a lab with, in words."""
+    peers = rule.peers
+    if peers is None:
+        return "every other lab"
+    parts = (
+        f"labs tagged {', '.join(peers.tags)}" if peers.tags else "",
+        f"labs {', '.join(peers.labs)}" if peers.labs else "",
+    )
+    return " and ".join(x for x in parts if x)
+
+
 def rule_target(rule: Rule) -> str:
     """What a rule checks, in one short phrase."""
     if rule.kind == "bar" and rule.bar:
@@ -50,3 +63,28 @@ def rule_target(rule: Rule) -> str:
     assert rule.require
     when = f"if {rule.when.mode} of {len(rule.when.conditions)} condition(s), " if rule.when else ""
     return f"{when}require {rule.require.describe()}"
+
+
+def explain_facts(rule: Rule, indicators: Mapping[str, Indicator]) -> list[tuple[str, str]]:
+    """A rule in words, fact by fact (label, text): what `explain` prints, and a rule's page shows."""
+    facts = []
+    if rule.kind == "bar" and rule.bar and rule.indicator:
+        ind = indicators[rule.indicator]
+        order = {"date": "later is better", "level": "levels, worst first: " + ", ".join(ind.levels or [])}
+        better = order.get(ind.type, f"{ind.better or 'higher'} is better")
+        facts.append((f"indicator {rule.indicator}", f"{ind.title} ({ind.type}; {better})"))
+        facts.append(("bar", f"{rule.bar.describe()}: a lab must {bar_meaning(rule.bar)}"))
+        facts.append(("peers", f"{peers_text(rule)}; only disclosed values (with evidence) set the bar"))
+    else:
+        if rule.when:
+            joiner = " and " if rule.when.mode == "all" else " or "
+            facts.append(("when", joiner.join(c.describe() for c in rule.when.conditions)))
+        if rule.require:
+            facts.append(("require", rule.require.describe()))
+        if rule.derive:
+            facts.append(("derives", f"{rule.derive} (true, false, undisclosed or unassessed)"))
+    facts.append(("applies to", applies_to_text(rule)))
+    for label, text in (("rationale", rule.rationale), ("description", rule.description)):
+        if text:
+            facts.append((label, " ".join(text.split())))
+    return facts

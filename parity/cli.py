@@ -20,7 +20,7 @@ from typing import IO, Any
 
 from parity import __version__
 from parity.cache import ParseCache
-from parity.errors import EngineError, LoadError, Problem, UsageError
+from parity.errors import EngineError, LoadError, OutputError, Problem, UsageError
 from parity.formats import names, render_diff, render_explain, render_history, render_rules, terminal, write
 from parity.gcpause import paused_gc
 from parity.loader import DEFAULT_MAX_REVIEW_AGE, MAX_DAYS, Dataset, Strict, load
@@ -104,7 +104,11 @@ def _inputs(p: argparse.ArgumentParser, strict: bool = False) -> None:
         )
 
 
-def _waiver_options(p: argparse.ArgumentParser) -> None:
+def _pack(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--pack", action="append", metavar="ID", help="only the rules of this pack (repeatable)")
+
+
+def _waiver_horizon(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--max-waiver-days",
         type=_days,
@@ -113,6 +117,10 @@ def _waiver_options(p: argparse.ArgumentParser) -> None:
         help="a waiver expiring more than DAYS after the evaluation date is not applied "
         f"(default: {DEFAULT_HORIZON})",
     )
+
+
+def _waiver_options(p: argparse.ArgumentParser) -> None:
+    _waiver_horizon(p)
     p.add_argument(
         "--strict-waivers",
         action="store_true",
@@ -161,9 +169,7 @@ def parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--skip-rule", action="append", metavar="ID", help="leave out rules matching this id or glob"
     )
-    check.add_argument(
-        "--pack", action="append", metavar="ID", help="only the rules of this pack (repeatable)"
-    )
+    _pack(check)
     check.add_argument(
         "--area", action="append", metavar="AREA", help="only the rules of this area (repeatable)"
     )
@@ -236,6 +242,29 @@ def parser() -> argparse.ArgumentParser:
     rules = sub.add_parser("rules", help="list rules (id, pack, kind, area, what it checks, severity)")
     _input(rules, "--rules")
     rules.add_argument("--format", choices=names("rules"), default="table")
+    scorecard = sub.add_parser(
+        "scorecard", help="write the public scorecard: a static site (pages, report.json, badges)"
+    )
+    scorecard.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        help="the folder to write: new, empty, or one parity wrote before (then replaced whole)",
+    )
+    _inputs(scorecard, strict=True)
+    _pack(scorecard)
+    _waiver_horizon(scorecard)
+    scorecard.add_argument(
+        "--history",
+        action="store_true",
+        help="embed each lab's score over time, from every revision of the repository holding the data",
+    )
+    scorecard.add_argument(
+        "--since", metavar="DATE|REV", help="with --history: from this date or after this revision"
+    )
+    _cache_options(scorecard)
     schema = sub.add_parser(
         "schema", help="print JSON Schemas for profiles, rule packs, waivers and the report"
     )
@@ -525,12 +554,41 @@ def _schema(args: argparse.Namespace) -> int:
     return _emit(EXIT_OK, lambda out: out.write(text))
 
 
+def _scorecard(args: argparse.Namespace) -> int:
+    from parity.evaluate import evaluate
+    from parity.site import write_site
+
+    data = _load(args)
+    if args.since and not args.history:
+        raise UsageError("--since goes with --history")
+    held = _held(data, args)
+    report = evaluate(data, as_of=args.as_of, packs=args.pack, waiver_horizon=args.max_waiver_days, held=held)
+    charts = _charts(args, set(report.labs)) if args.history else None
+    written = write_site(report, data, args.output, charts=charts)
+    text = (
+        f"{args.output}: the scorecard as of {report.as_of.isoformat()}, {len(written)} files; "
+        f"open {args.output / 'index.html'}\n"
+    )
+    return _emit(EXIT_OK, lambda out: out.write(text))
+
+
+def _charts(args: argparse.Namespace, labs: set[str]) -> dict[str, str]:
+    """Each lab's score over time, from the history of the repository that holds the profiles."""
+    from parity.formats.history import chart
+    from parity.history import run
+    from parity.timeline import top_level
+
+    top = top_level(args.profiles if args.profiles.is_dir() else Path("."))
+    try:
+        paths = [p.resolve().relative_to(top).as_posix() for p in (args.profiles, args.rules)]
+    except ValueError:
+        raise UsageError("--history: the profiles and rules must be inside the git repository") from None
+    result = run(top, since=args.since, profiles=paths[0], rules=paths[1], cache=_cache(args))
+    return {lab: chart(result, lab) for lab in sorted(result.points) if lab in labs}
+
+
 def _write_text(text: str, out: IO[str]) -> None:
     out.write(text)
-
-
-class OutputError(Exception):
-    """The output could not be written (a full disk, an encoding the terminal cannot show)."""
 
 
 def _emit(code: int, produce: Callable[[IO[str]], Any]) -> int:
@@ -635,6 +693,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "explain": _explain,
     "rules": _rules,
     "schema": _schema,
+    "scorecard": _scorecard,
 }
 
 

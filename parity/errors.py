@@ -47,3 +47,7 @@ class UsageError(ParityError):
 
 class EngineError(ParityError):
     """The inference engine misbehaved: a bug in parity or durable_rules, never bad input."""
+
+
+class OutputError(ParityError):
+    """The output could not be written (a full disk, a folder that is not parity's to replace)."""

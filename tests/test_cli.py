@@ -418,6 +418,7 @@ def test_formats_say_which_commands_they_render() -> None:
         "table": ("check", "diff", "explain", "rules", "history"),
         "markdown": ("check", "diff", "explain", "rules", "history"),
         "json": ("check", "diff", "explain", "rules", "history"),
+        "scorecard": ("check",),
         "sarif": ("check", "diff"),
         "junit": ("check", "diff"),
         "github": ("check", "diff"),

@@ -74,6 +74,11 @@ FORMATS: dict[str, Format] = {
             rules=json_format.rules,
             history=json_format.history,
         ),
+        Format(
+            "scorecard",
+            "a Markdown scorecard for a README: the labs by score, beside coverage",
+            check=lambda report: [text.scorecard_markdown(report)],
+        ),
         Format("sarif", "SARIF 2.1.0, for code scanning", check=ci.sarif, diff=ci.diff_sarif),
         Format("junit", "JUnit XML: shortfalls and new shortfalls fail", check=ci.junit, diff=ci.diff_junit),
         Format("github", "GitHub workflow commands: annotations", check=ci.github, diff=ci.diff_github),

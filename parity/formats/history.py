@@ -172,15 +172,19 @@ def chart(history: History, lab: str) -> str:
     points = history.points.get(lab, [])
     dates = [p.revision.date for p in points] or [dt.date(2000, 1, 1)]
     first, last = min(dates), max(dates)
-    span = max((last - first).days, 1)
+    span = (last - first).days
+    # By date, so a window of days reads as one; when the revisions fall on a day or two, by revision.
+    order = {p.revision: i for i, p in enumerate(points)}
+    by_date = span >= 2
 
-    def x(d: dt.date) -> float:
-        return LEFT + (WIDTH - LEFT - RIGHT) * (d - first).days / span
+    def x(rev: Revision) -> float:
+        share = (rev.date - first).days / span if by_date else order.get(rev, 0) / max(len(points) - 1, 1)
+        return LEFT + (WIDTH - LEFT - RIGHT) * share
 
     def y(score: float) -> float:
         return TOP + (HEIGHT - TOP - BOTTOM) * (1 - score)
 
-    title = f"{lab}: score over time ({first} to {last})"
+    title = f"{lab}: score over time ({first} to {last}, {len(points)} revisions)"
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" '
         f'height="{HEIGHT}" role="img" aria-labelledby="t">',
@@ -205,12 +209,12 @@ def chart(history: History, lab: str) -> str:
     return "\n".join(out) + "\n"
 
 
-def _segments(points: list[Point], x: Callable[[dt.date], float], y: Callable[[float], float]) -> list[str]:
+def _segments(points: list[Point], x: Callable[[Revision], float], y: Callable[[float], float]) -> list[str]:
     out: list[str] = []
     segment: list[tuple[float, float]] = []
     for p in points:
         if p.methodology_changed:
-            px = x(p.revision.date)
+            px = x(p.revision)
             packs = ", ".join(p.methodology_changed)
             out.append(
                 f'<line x1="{px:.1f}" y1="{TOP}" x2="{px:.1f}" y2="{HEIGHT - BOTTOM}" stroke="#555555" '
@@ -220,7 +224,7 @@ def _segments(points: list[Point], x: Callable[[dt.date], float], y: Callable[[f
             out.append(_line(segment))
             segment = []
         if p.score is not None:
-            segment.append((x(p.revision.date), y(p.score)))
+            segment.append((x(p.revision), y(p.score)))
     out.append(_line(segment))
     return [line for line in out if line]
 
@@ -229,14 +233,15 @@ def _line(segment: list[tuple[float, float]]) -> str:
     if not segment:
         return ""
     coords = " ".join(f"{a:.1f},{b:.1f}" for a, b in segment)
-    return f'<polyline points="{coords}" fill="none" stroke="#0072b2" stroke-width="2"/>'
+    dots = "".join(f'<circle cx="{a:.1f}" cy="{b:.1f}" r="2.5" fill="#0072b2"/>' for a, b in segment)
+    return f'<polyline points="{coords}" fill="none" stroke="#0072b2" stroke-width="2"/>{dots}'
 
 
 def _markers(
     history: History,
     lab: str,
     points: list[Point],
-    x: Callable[[dt.date], float],
+    x: Callable[[Revision], float],
     y: Callable[[float], float],
 ) -> list[str]:
     score = {p.revision: p.score for p in points}
@@ -252,7 +257,7 @@ def _markers(
         value = score.get(rev)
         if value is None:
             continue
-        cx, cy = x(rev.date), y(value)
+        cx, cy = x(rev), y(value)
         colour = "#d55e00" if rev in alarmed else "#e69f00"
         said = terminal("; ".join(texts))
         out.append(

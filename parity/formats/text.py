@@ -3,17 +3,17 @@ layout, escaped for each medium."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from tabulate import tabulate
 
-from parity.catalog import applies_to_text, bar_meaning, rule_target
+from parity.catalog import explain_facts, rule_target
 from parity.formats.escape import markdown, show, terminal
 from parity.formats.rows import rule_row
 from parity.loader import Dataset
 from parity.models import SEVERITIES, Rule
-from parity.results import SHORTFALLS, STATUSES, Report, Verdict
+from parity.results import SHORTFALLS, STATUSES, LabSummary, Report, Verdict
 
 if TYPE_CHECKING:
     from parity.diff import Diff
@@ -195,7 +195,7 @@ def _explain(data: Dataset, rule_id: str, report: Report, fmt: str) -> str:
         + (f", severity {rule.severity}" if rule.severity else "")
         + (f", in force from {loaded.in_force.isoformat()}" if loaded.in_force else ""),
     ]
-    lines += _explain_body(rule, data)
+    lines += [f"  {label}: {text}" for label, text in explain_facts(rule, data.indicators)]
     if fmt == "markdown":  # escaped, each line its own line break
         lines = [markdown(line) + "  " for line in lines]
     else:
@@ -210,44 +210,6 @@ def explain_table(data: Dataset, rule_id: str, report: Report) -> str:
 
 def explain_markdown(data: Dataset, rule_id: str, report: Report) -> str:
     return _explain(data, rule_id, report, "markdown")
-
-
-def _explain_body(rule: Rule, data: Dataset) -> list[str]:
-    lines = []
-    if rule.kind == "bar" and rule.bar and rule.indicator:
-        ind = data.indicators[rule.indicator]
-        order = {"date": "later is better", "level": "levels, worst first: " + ", ".join(ind.levels or [])}
-        better = order.get(ind.type, f"{ind.better or 'higher'} is better")
-        lines.append(f"  indicator {rule.indicator}: {ind.title} ({ind.type}; {better})")
-        lines.append(f"  bar: {rule.bar.describe()}: a lab must {bar_meaning(rule.bar)}")
-        peers = rule.peers
-        who = (
-            "every other lab"
-            if peers is None
-            else " and ".join(
-                x
-                for x in (
-                    f"labs tagged {', '.join(peers.tags)}" if peers.tags else "",
-                    f"labs {', '.join(peers.labs)}" if peers.labs else "",
-                )
-                if x
-            )
-        )
-        lines.append(f"  peers: {who}; only disclosed values (with evidence) set the bar")
-    else:
-        if rule.when:
-            joiner = " and " if rule.when.mode == "all" else " or "
-            conds = joiner.join(c.describe() for c in rule.when.conditions)
-            lines.append(f"  when: {conds}")
-        if rule.require:
-            lines.append(f"  require: {rule.require.describe()}")
-        if rule.derive:
-            lines.append(f"  derives: {rule.derive} (true, false, undisclosed or unassessed)")
-    lines.append(f"  applies to: {applies_to_text(rule)}")
-    for label, text in (("rationale", rule.rationale), ("description", rule.description)):
-        if text:
-            lines.append(f"  {label}: {' '.join(text.split())}")
-    return lines
 
 
 def _explain_table(rule: Rule, report: Report, verdicts: list[Verdict], fmt: str) -> str:
@@ -289,3 +251,61 @@ def diff_table(result: Diff) -> str:
 
 def diff_markdown(result: Diff) -> str:
     return "# parity diff\n\n" + _diff(result, markdown, "github")
+
+
+def percent(value: float | None) -> str:
+    """A share as a person reads it on a scorecard: 89%, or n/a."""
+    return "n/a" if value is None else f"{value:.0%}"
+
+
+def by_score(labs: Mapping[str, LabSummary]) -> list[str]:
+    """The labs, best score first (then higher coverage, then id); labs with no score last."""
+
+    def key(lab: str) -> tuple[bool, float, float, str]:
+        s = labs[lab]
+        return (s.score is None, -(s.score or 0.0), -(s.coverage or 0.0), lab)
+
+    return sorted(labs, key=key)
+
+
+def shortfall_count(report: Report, lab: str) -> int:
+    counts = report.labs[lab].counts
+    return sum(counts.get(status, 0) for status in SHORTFALLS)
+
+
+def scorecard_markdown(report: Report) -> str:
+    """A scorecard for a README: the labs by score, each beside its coverage and its packs."""
+    lines = [
+        f"# parity scorecard, as of {report.as_of.isoformat()}",
+        "",
+        _header(report, markdown) + ".",
+        "",
+    ]
+    rows = []
+    for rank, lab in enumerate(by_score(report.labs), start=1):
+        s = report.labs[lab]
+        per_pack = "; ".join(
+            f"{markdown(p)} {percent(score)} (coverage {percent(s.pack_coverage.get(p))})"
+            for p, score in s.packs.items()
+        )
+        rows.append(
+            [
+                str(rank),
+                f"{markdown(s.name)} ({markdown(lab)})",
+                percent(s.score),
+                percent(s.coverage),
+                str(shortfall_count(report, lab)),
+                str(len(s.unassessed)),
+                per_pack,
+            ]
+        )
+    headers = ["rank", "lab", "score", "coverage", "shortfalls", "not assessed yet", "by pack"]
+    lines.append(tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True))
+    lines += [
+        "",
+        "Score: the share of the lab's judged verdicts that meet or surpass the bar (below and undisclosed "
+        "count against it). Coverage: the share of the practices its rules read that the watchdog has "
+        "recorded; practices not assessed yet are research still to do, never counted against the lab.",
+        "",
+    ]
+    return "\n".join(lines)

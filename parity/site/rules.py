@@ -1,0 +1,55 @@
+"""A rule's page and the methodology in words: what each bar asks and how it is computed, from the packs."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from parity.catalog import explain_facts
+from parity.loader import Dataset
+from parity.results import Report
+
+# How each kind of bar is computed, for a reader (docs/verdicts.md, "Bar rules").
+COMPUTED = {
+    "best": "the best disclosed value among the peers (rank 1, ties kept); no bar when no peer discloses",
+    "quorum": "the k-th best disclosed value among the peers (ties kept); no bar when fewer than k disclose",
+    "median": "the ceil(n/2)-th best of the n disclosed peer values; no bar when no peer discloses",
+    "all": "binds only when every peer discloses the practice, and then is the worst of their values; "
+    "while any peer is silent or not yet researched there is no bar, and those peers are named",
+    "threshold": "an absolute value written in the rule (from a pledge or a law); nobody sets it",
+    "within_days": "the evaluation date minus the given number of days; nobody sets it",
+    "require": "a commitment: if its condition holds, the required practice must hold (never surpassed)",
+}
+
+
+def rule_facts(data: Dataset, rule_id: str) -> list[dict[str, str]]:
+    """The rule's definition, fact by fact: indicator, bar, peers, conditions, who it applies to."""
+    loaded = data.rules.get(rule_id)
+    if loaded is None:  # a report evaluated from other data: its catalog still says what the rule checks
+        return []
+    rule = loaded.rule
+    facts = [
+        {"label": label, "text": text}
+        for label, text in explain_facts(rule, data.indicators)
+        if label not in ("rationale", "description")
+    ]
+    kind = rule.bar.kind if rule.bar else "require" if rule.require else None
+    if kind is not None:
+        facts.append({"label": "how it is computed", "text": COMPUTED[kind]})
+    if loaded.in_force is not None:
+        facts.append({"label": "in force from", "text": loaded.in_force.isoformat()})
+    facts.append({"label": "defined at", "text": f"{loaded.file}:{loaded.line}"})
+    return facts
+
+
+def bar_kinds(data: Dataset, report: Report) -> list[dict[str, object]]:
+    """Every kind of bar the packs in the report use, how often, and how it is computed."""
+    used: Counter[str] = Counter()
+    for rule_id in report.rules:
+        loaded = data.rules.get(rule_id)
+        if loaded is None or loaded.rule.kind == "derive":
+            continue
+        bar = loaded.rule.bar
+        used[bar.kind if bar else "require"] += 1
+    return [
+        {"kind": kind, "rules": used[kind], "computed": COMPUTED[kind]} for kind in COMPUTED if used[kind]
+    ]

@@ -1,0 +1,455 @@
+"""The scorecard's pages as plain data, so that the templates only loop and print.
+
+Every bar, status, gap, score and coverage comes from the Report: the evaluator computes them, never this
+module. What the Report does not carry comes from the Dataset it was computed from, and is named where it
+is taken: the area scores within one pack are `scores.summaries` over that pack's verdicts (what
+`parity check --pack P` reports); the setters and blockers beyond the twenty a verdict lists, and the
+state of each peer that keeps an `all` bar from binding, are read from the profiles.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Mapping
+from typing import Any
+
+from parity.bars import DISCLOSED, NOT_APPLICABLE, STATE_NAMES, Cell, cell_of, key_function, select_peers
+from parity.catalog import show
+from parity.formats.text import by_score, percent, shortfall_count
+from parity.loader import Dataset
+from parity.models import SEVERITIES, Evidence
+from parity.results import SHORTFALLS, LabSummary, Report, Verdict
+from parity.scores import base_reads, summaries
+
+View = dict[str, Any]
+
+# Every status has a symbol and a word, so that colour never carries meaning alone.
+STATUS_MARKS: dict[str, tuple[str, str, str]] = {
+    "below": ("✗", "below", "worse than the bar: a shortfall"),
+    "undisclosed": ("?", "undisclosed", "the watchdog looked and the lab does not say: a shortfall"),
+    "waived": ("⚑", "waived", "a shortfall the watchdog accepted for now, with a reason and an expiry"),
+    "meets": ("✓", "meets", "at the bar"),
+    "surpasses": ("▲", "surpasses", "better than the bar"),
+    "unassessed": ("—", "unassessed", "not researched yet: the watchdog's to-do, never held against the lab"),
+    "no_bar": ("∅", "no bar", "the bar does not bind (too few peers disclose): nothing to fall short of"),
+    "not_applicable": ("○", "not applicable", "the practice does not apply to this lab"),
+}
+_ORDER = {status: i for i, status in enumerate(STATUS_MARKS)}
+# The heat map's sequential scale: five bins of score, dark (low) to light (high), from cividis.
+BINS = ("0–19%", "20–39%", "40–59%", "60–79%", "80–100%")
+_PEER_STATE = {
+    "unassessed": "not researched yet",
+    "undisclosed": "silent: looked, not disclosed",
+    "unevidenced": "claims it without evidence",
+}
+_SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,199}")
+_HTTP = re.compile(r"https?://[^\s\x00-\x1f\x7f-\x9f\"'<>\\^`{|}]+", re.IGNORECASE)
+_URL_IN_TEXT = re.compile(r"https?://\S+", re.IGNORECASE)
+
+
+def slug(identifier: str) -> str:
+    """A lab or rule id as a file name; an id that could leave the folder is refused."""
+    if not _SLUG.fullmatch(identifier) or ".." in identifier:
+        raise ValueError(f"{identifier!r} cannot name a page: ids are letters, digits, '_', '.' and '-'")
+    return identifier
+
+
+def safe_url(url: str) -> str | None:
+    """The URL if it is http(s) and can be a link; None for anything else (javascript:, data:, ...)."""
+    return url if _HTTP.fullmatch(url) else None
+
+
+def linked(text: str | None) -> list[View]:
+    """Text cut into pieces, each http(s) URL in it a link (trailing punctuation stays text)."""
+    if not text:
+        return []
+    pieces: list[View] = []
+    at = 0
+    for m in _URL_IN_TEXT.finditer(text):
+        url = m.group().rstrip(".,;:)'\"")
+        pieces.append({"text": text[at : m.start()], "href": None})
+        pieces.append({"text": url, "href": safe_url(url)})
+        at = m.start() + len(url)
+    pieces.append({"text": text[at:], "href": None})
+    return [p for p in pieces if p["text"]]
+
+
+def mark(status: str) -> View:
+    symbol, word, meaning = STATUS_MARKS[status]
+    return {"status": status, "symbol": symbol, "word": word, "meaning": meaning}
+
+
+def heat_class(score: float | None) -> str:
+    return "ns" if score is None else f"s{min(round(score * 100) // 20, 4)}"
+
+
+class Pages:
+    """Builds the view of every page of one report."""
+
+    def __init__(self, report: Report, data: Dataset, charts: Mapping[str, str]) -> None:
+        self.report, self.data, self.charts = report, data, charts
+        for identifier in (*report.labs, *report.rules):
+            slug(identifier)
+        self.versions = dict(report.packs)
+        self.tags = {lab: frozenset(found.profile.tags) for lab, found in data.labs.items()}
+        self.reads = base_reads(data)
+        self._within: dict[str, dict[str, LabSummary]] = {}
+
+    # --- what every page shares ------------------------------------------------------------------------
+
+    def meta(self, root: str, title: str) -> View:
+        from parity import __version__
+
+        return {
+            "root": root,
+            "title": title,
+            "version": __version__,
+            "as_of": self.report.as_of.isoformat(),
+            "packs": [{"id": p, "version": v} for p, v in self.report.packs],
+        }
+
+    def lab_link(self, root: str, lab: str) -> View:
+        """A lab's name, linked to its page when it has one (a peer outside the report has none)."""
+        summary = self.report.labs.get(lab)
+        found = self.data.labs.get(lab)
+        name = summary.name if summary else found.profile.name if found else lab
+        return {"id": lab, "name": name, "href": f"{root}labs/{lab}.html" if summary else None}
+
+    def rule_href(self, root: str, rule: str) -> str:
+        return f"{root}rules/{rule}.html"
+
+    def unit(self, indicator: str) -> str:
+        info = self.report.indicators.get(indicator)
+        return f" {info.unit}" if info and info.unit else ""
+
+    def shown(self, value: Any, indicator: str) -> str:
+        return show(value) + self.unit(indicator)
+
+    # --- one verdict -----------------------------------------------------------------------------------
+
+    def peers(self, v: Verdict) -> list[tuple[str, Cell]]:
+        """The peers a verdict's bar compared the lab with, each with its practice (from the profiles)."""
+        loaded = self.data.rules.get(v.rule)
+        peers = loaded.rule.peers if loaded is not None and loaded.rule.kind == "bar" else None
+        out = []
+        for lab in sorted(select_peers(self.tags, peers)):
+            cell = cell_of(self.data.labs[lab].profile.practices.get(v.indicator))
+            if lab != v.lab and cell.state != NOT_APPLICABLE:
+                out.append((lab, cell))
+        return out
+
+    def setters(self, v: Verdict) -> list[str]:
+        """Every lab that sets the bar: the Report lists twenty at most; the rest are read from the
+        profiles (the disclosed peers whose value equals the bar)."""
+        if v.bar.set_by_count <= len(v.bar.set_by):
+            return list(v.bar.set_by)
+        key = key_function(self.data.indicators[v.indicator])
+        target = key(v.bar.value)
+        return [lab for lab, c in self.peers(v) if c.state == DISCLOSED and key(c.value) == target]
+
+    def blockers(self, v: Verdict, root: str) -> list[View]:
+        """Every peer that keeps an `all` bar from binding, with the state of its practice (the Report
+        lists twenty at most, without their states: both are read from the profiles)."""
+        listed = set(v.bar.blocked_by or ())
+        everyone = v.bar.blocked_by_count > len(listed)
+        out = []
+        for lab, cell in self.peers(v):
+            if cell.state != DISCLOSED and (everyone or lab in listed):
+                state = STATE_NAMES[cell.state]
+                out.append({**self.lab_link(root, lab), "state": state, "why": _PEER_STATE.get(state, state)})
+        return out
+
+    def gap(self, v: Verdict) -> str:
+        """The gap as a reader reads it: in days for dates, in steps for levels."""
+        if v.gap is None:
+            return ""
+        info = self.report.indicators.get(v.indicator)
+        unit = {"date": " day", "level": " step"}.get(info.type if info else "", "")
+        return show(v.gap) + unit + ("s" if unit and abs(v.gap) != 1 else "")
+
+    def bar_kind(self, v: Verdict) -> str:
+        loaded = self.data.rules.get(v.rule)
+        if loaded is None:
+            return v.bar.kind
+        rule = loaded.rule
+        if rule.bar is not None:
+            return rule.bar.describe()
+        return f"require {rule.require.describe()}" if rule.require is not None else v.bar.kind
+
+    def verdict(self, v: Verdict, root: str) -> View:
+        value = v.state.replace("_", " ") if v.value is None else self.shown(v.value, v.indicator)
+        binds = v.bar.value is not None or v.bar.kind == "require"
+        setter_evidence = [
+            {"lab": self.lab_link(root, lab), "evidence": [evidence(e) for e in items]}
+            for lab, items in v.bar.evidence
+        ]
+        waiver = v.waiver
+        return {
+            "rule": v.rule,
+            "rule_href": self.rule_href(root, v.rule),
+            "title": v.title,
+            "pack": v.pack,
+            "lab": self.lab_link(root, v.lab),
+            "severity": v.severity,
+            "mark": mark(v.status),
+            "value": value,
+            "binds": binds,
+            "bar": self.shown(v.bar.value, v.indicator) if binds else "no bar",
+            "bar_kind": self.bar_kind(v),
+            "setters": [self.lab_link(root, lab) for lab in self.setters(v)],
+            "blocked": self.blockers(v, root) if v.bar.blocked_by else [],
+            "peers_disclosed": v.bar.peers_disclosed,
+            "gap": self.gap(v),
+            "flags": list(v.flags),
+            "evidence": [evidence(e) for e in v.evidence],
+            "setter_evidence": setter_evidence,
+            "location": f"{v.location.file}:{v.location.line}",
+            "waiver": None
+            if waiver is None
+            else {
+                "underlying": waiver.underlying,
+                "reason": waiver.reason,
+                "expires": waiver.expires.isoformat(),
+            },
+        }
+
+    # --- the pages -------------------------------------------------------------------------------------
+
+    def overview(self) -> View:
+        report = self.report
+        ranked = [
+            {
+                "rank": rank,
+                "lab": self.lab_link("", lab),
+                **self.summary(report.labs[lab]),
+                "shortfalls": shortfall_count(report, lab),
+                "unassessed": len(report.labs[lab].unassessed),
+                "packs": [
+                    {"id": p, "score": percent(s), "coverage": percent(report.labs[lab].pack_coverage.get(p))}
+                    for p, s in report.labs[lab].packs.items()
+                ],
+            }
+            for rank, lab in enumerate(by_score(report.labs), start=1)
+        ]
+        readings = self.readings()
+        return {
+            "meta": self.meta("", "Scorecard"),
+            "ranked": ranked,
+            "heatmaps": self.heatmaps(),
+            "readings": readings,
+            "readings_binding": sum(1 for r in readings if r["literal"]["binds"]),
+            "bins": [{"class": f"s{i}", "range": r} for i, r in enumerate(BINS)],
+            "statuses": [mark(s) for s in STATUS_MARKS],
+            "counts": {"labs": len(report.labs), "rules": len(report.rules), "packs": len(report.packs)},
+        }
+
+    def summary(self, s: LabSummary) -> View:
+        return {
+            "score": percent(s.score),
+            "coverage": percent(s.coverage),
+            "heat": heat_class(s.score),
+        }
+
+    def within(self, pack: str) -> dict[str, LabSummary]:
+        """Each lab's summary within one pack (its area scores there): `scores.summaries` over the pack's
+        verdicts, as `parity check --pack` computes it. The Report's own area scores mix the packs."""
+        found = self._within.get(pack)
+        if found is None:
+            verdicts = [v for v in self.report.verdicts if v.pack == pack]
+            labs = sorted({v.lab for v in verdicts})
+            found = self._within[pack] = summaries(self.data, labs, verdicts, self.reads)
+        return found
+
+    def heatmaps(self) -> list[View]:
+        """Per pack, labs x areas: each cell the lab's score in that area of that pack."""
+        maps = []
+        for pack, version in self.report.packs:
+            verdicts = [v for v in self.report.verdicts if v.pack == pack]
+            if not verdicts:
+                continue
+            labs = sorted({v.lab for v in verdicts})
+            scored = self.within(pack)
+            tallies: dict[tuple[str, str], Counter[str]] = {}
+            for v in verdicts:
+                tallies.setdefault((v.lab, v.area), Counter())[v.status] += 1
+            areas = sorted({v.area for v in verdicts})
+            rows = []
+            for lab in by_score({lab: _pack_summary(scored[lab], pack) for lab in labs}):
+                summary = self.report.labs[lab]
+                rows.append(
+                    {
+                        "lab": self.lab_link("", lab),
+                        "score": percent(summary.packs.get(pack)),
+                        "coverage": percent(summary.pack_coverage.get(pack)),
+                        "heat": heat_class(summary.packs.get(pack)),
+                        "cells": [
+                            _cell(scored[lab].areas.get(area), tallies.get((lab, area))) for area in areas
+                        ],
+                    }
+                )
+            maps.append({"pack": pack, "version": version, "areas": areas, "rows": rows})
+        return maps
+
+    def readings(self) -> list[View]:
+        """The strict (`best`) and literal (`all`) readings of one pledge, side by side: each `all` verdict
+        beside the `best` verdict of the same lab, pack, practice and peers."""
+        peers_of = {r: loaded.rule.peers for r, loaded in self.data.rules.items()}
+
+        def key(v: Verdict) -> tuple[str, str, str, str]:
+            peers = peers_of.get(v.rule)
+            return (v.lab, v.pack, v.indicator, peers.model_dump_json() if peers else "")
+
+        strict = {key(v): v for v in self.report.verdicts if v.bar.kind == "best"}
+        rows = []
+        for v in self.report.verdicts:
+            if v.bar.kind != "all":
+                continue
+            best = strict.get(key(v))
+            info = self.report.indicators.get(v.indicator)
+            rows.append(
+                {
+                    "practice": info.title if info else v.indicator,
+                    "lab": self.lab_link("", v.lab),
+                    "strict": self.verdict(best, "") if best else None,
+                    "literal": self.verdict(v, ""),
+                    "blocked": self.blockers(v, ""),
+                }
+            )
+        return rows
+
+    def lab(self, lab: str) -> View:
+        report = self.report
+        s = report.labs[lab]
+        mine = sorted(
+            (v for v in report.verdicts if v.lab == lab),
+            key=lambda v: (v.pack, v.area, _ORDER[v.status], v.rule),
+        )
+        packs: list[View] = []
+        for v in mine:
+            if not packs or packs[-1]["pack"] != v.pack:
+                packs.append(
+                    {
+                        "pack": v.pack,
+                        "version": self.versions.get(v.pack, ""),
+                        "score": percent(s.packs.get(v.pack)),
+                        "coverage": percent(s.pack_coverage.get(v.pack)),
+                        "areas": [],
+                    }
+                )
+            areas = packs[-1]["areas"]
+            if not areas or areas[-1]["area"] != v.area:
+                score = self.within(v.pack)[lab].areas.get(v.area)
+                areas.append(
+                    {"area": v.area, "score": percent(score), "heat": heat_class(score), "verdicts": []}
+                )
+            areas[-1]["verdicts"].append(self.verdict(v, "../"))
+        shortfalls = sorted(
+            (v for v in mine if v.status in SHORTFALLS or v.waiver is not None),
+            key=lambda v: (-SEVERITIES.index(v.severity), v.pack, v.rule),
+        )
+        todo = [{"id": n, "title": self.indicator_title(n)} for n in s.unassessed]
+        counts = [
+            {**mark(status), "count": s.counts[status]} for status in STATUS_MARKS if s.counts.get(status)
+        ]
+        return {
+            "meta": self.meta("../", s.name),
+            "id": lab,
+            "name": s.name,
+            **self.summary(s),
+            "counts": counts,
+            "shortfalls": [self.verdict(v, "../") for v in shortfalls],
+            "packs": packs,
+            "todo": todo,
+            "chart": f"../history/{lab}.svg" if lab in self.charts else None,
+        }
+
+    def indicator_title(self, name: str) -> str:
+        info = self.report.indicators.get(name)
+        found = self.data.indicators.get(name)
+        return info.title if info else found.title if found else name
+
+    def rule(self, rule_id: str) -> View:
+        from parity.site.rules import rule_facts
+
+        info = self.report.rules[rule_id]
+        verdicts = sorted((v for v in self.report.verdicts if v.rule == rule_id), key=lambda v: v.lab)
+        derived = []
+        loaded = self.data.rules.get(rule_id)
+        if loaded is not None and loaded.rule.derive:
+            name = loaded.rule.derive
+            derived = [
+                {"lab": self.lab_link("../", lab), "value": show(values.get(name, "unassessed"))}
+                for lab, values in sorted(self.report.derived.items())
+            ]
+        return {
+            "meta": self.meta("../", rule_id),
+            "id": rule_id,
+            "title": info.title,
+            "pack": info.pack,
+            "version": self.versions.get(info.pack, ""),
+            "kind": info.kind,
+            "severity": info.severity,
+            "area": info.area,
+            "checks": info.checks,
+            "location": f"{info.location.file}:{info.location.line}",
+            "rationale": linked(info.rationale),
+            "facts": rule_facts(self.data, rule_id),
+            "description": linked(loaded.rule.description if loaded else None),
+            "verdicts": [self.verdict(v, "../") for v in verdicts],
+            "derived": derived,
+        }
+
+    def methodology(self) -> View:
+        from parity.site.rules import bar_kinds
+
+        packs = []
+        for pack, version in self.report.packs:
+            rules = [
+                {"id": r, "href": self.rule_href("", r), "title": info.title, "kind": info.kind}
+                for r, info in sorted(self.report.rules.items())
+                if info.pack == pack
+            ]
+            packs.append({"id": pack, "version": version, "rules": rules})
+        return {
+            "meta": self.meta("", "Methodology"),
+            "packs": packs,
+            "bars": bar_kinds(self.data, self.report),
+            "statuses": [mark(s) for s in STATUS_MARKS],
+            "bins": [{"class": f"s{i}", "range": r} for i, r in enumerate(BINS)],
+        }
+
+
+def evidence(e: Evidence) -> View:
+    href = safe_url(e.url)
+    label = e.title or (href.split("://", 1)[1] if href else e.url)
+    return {
+        "url": e.url,
+        "href": href,
+        "label": label if len(label) <= 70 else label[:69] + "…",
+        "date": e.date.isoformat(),
+        "title": e.title,
+        "quote": e.quote,
+        "note": e.note,
+    }
+
+
+def _pack_summary(s: LabSummary, pack: str) -> LabSummary:
+    """A lab's summary ranked by its score and coverage in one pack."""
+    return LabSummary(s.name, s.packs.get(pack), s.pack_coverage.get(pack), {}, {}, {}, (), {})
+
+
+_UNSCORED = ("waived", "unassessed", "no_bar", "not_applicable")
+
+
+def _cell(score: float | None, tally: Counter[str] | None) -> View:
+    """One heat-map cell: colour, and always words too."""
+    if not tally:
+        return {"class": "nj", "main": "·", "sub": "not judged"}
+    if score is not None:
+        good = tally["meets"] + tally["surpasses"]
+        judged = good + tally["below"] + tally["undisclosed"]
+        return {"class": heat_class(score), "main": percent(score), "sub": f"{good} of {judged} ✓"}
+    status = next(s for s in _UNSCORED if tally[s])
+    symbol, word, _ = STATUS_MARKS[status]
+    return {"class": "ns", "main": symbol, "sub": word}
