@@ -219,7 +219,26 @@ def main(argv: list[str] | None = None) -> int:
         start = time.perf_counter()
         revisions = fast_import(root / "repo", history(args, root / "world"))
         print(f"built in {time.perf_counter() - start:.1f} s", file=sys.stderr)
-        return measure(args, root / "repo", revisions)
+        code = measure(args, root / "repo", revisions)
+        return code or command(root / "repo", len(revisions))
+
+
+def command(repo: Path, revisions: int) -> int:
+    """`parity history` itself, end to end: the timeline, every load and evaluation, the regressions,
+    alarms and bars; the figure a user sees."""
+    from parity.history import run
+
+    start = time.perf_counter()
+    result = run(repo)
+    total = time.perf_counter() - start
+    if len(result.revisions) != revisions or result.skipped:
+        print(f"history walked {len(result.revisions)} of {revisions} revisions", file=sys.stderr)
+        return 1
+    print(
+        f"parity history: {revisions} revisions in {total:.1f} s, {1000 * total / revisions:.0f} ms per "
+        f"revision; {len(result.regressions)} regressions, {len(result.alarms)} alarms"
+    )
+    return 0
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ from parity.models import (
     Severity,
 )
 from parity.ratchet import Held
-from parity.results import Report
+from parity.results import Report, Verdict
 from parity.timeline import Revision
 
 SCHEMA = "parity/history/v1"
@@ -128,6 +128,7 @@ class History:
     as_of: dt.date | None = None  # --as-of, when it overrode the commit dates
     ratchets: dict[str, int] = field(default_factory=dict)  # rule -> its ratchet window, as last defined
     methodology: dict[Revision, tuple[tuple[str, str], ...]] = field(default_factory=dict)  # packs' versions
+    industry: _IndustryBars = field(default_factory=lambda: _IndustryBars(), repr=False)
     last: Report | None = None  # the newest revision's report
 
     def to_dict(self) -> dict[str, Any]:
@@ -335,7 +336,7 @@ class _Step:
         self.previous, self.old, self.old_report = before
         self.revision, self.new, self.new_report = after
         self.config = config
-        self.severity = _severities(self.new_report, self.new) | _severities(self.old_report, self.old)
+        self.severity = _Severities(self.new, self.revision.date, self.old, self.previous.date)
         old_packs, new_packs = dict(self.old.packs), dict(self.new.packs)
         self.repacked = {
             p for p in old_packs.keys() | new_packs.keys() if old_packs.get(p) != new_packs.get(p)
@@ -344,7 +345,7 @@ class _Step:
     def regression(
         self, lab: str, kind: RegressionKind, subject: str, before: Any, after: Any, **kw: Any
     ) -> Regression:
-        severity: Severity = kw.pop("severity", None) or self.severity.get((lab, subject), "info")
+        severity: Severity = kw.pop("severity", None) or self.severity.of(lab, subject)
         steps = kw.pop("steps", 1)
         loss = self.config.weights[kind] * self.config.severity_weights[severity] * steps
         return Regression(
@@ -417,16 +418,31 @@ def _shown(cell: bars.Cell) -> Any:
     return {"undisclosed": "unknown"}.get(name, name)
 
 
-def _severities(report: Report, data: Dataset) -> dict[tuple[str, str], Severity]:
-    """(lab, indicator) -> the highest severity of the rules judging the lab that read the indicator."""
-    out: dict[tuple[str, str], Severity] = {}
-    for v in report.verdicts:
-        loaded = data.rules.get(v.rule)
-        for name in loaded.rule.reads() if loaded else (v.indicator,):
-            seen = out.get((v.lab, name))
-            if seen is None or SEVERITIES.index(v.severity) > SEVERITIES.index(seen):
-                out[(v.lab, name)] = v.severity
-    return out
+class _Severities:
+    """The severity at which a lab's practice is read: the highest of the rules in force on either side of
+    the step that judge the lab and read the practice. Asked only for practices that regressed."""
+
+    def __init__(self, new: Dataset, new_date: dt.date, old: Dataset, old_date: dt.date) -> None:
+        self.sides = [(new, new_date), (old, old_date)]
+        self.readers: list[dict[str, list[Rule]]] = []
+        for data, date in self.sides:
+            readers: dict[str, list[Rule]] = {}
+            for loaded in data.rules.values():
+                if loaded.rule.kind != "derive" and (loaded.in_force is None or loaded.in_force <= date):
+                    for name in loaded.rule.reads():
+                        readers.setdefault(name, []).append(loaded.rule)
+            self.readers.append(readers)
+
+    def of(self, lab: str, indicator: str) -> Severity:
+        found: Severity = "info"
+        for (data, _), readers in zip(self.sides, self.readers, strict=True):
+            held = data.labs.get(lab)
+            tags = frozenset(held.profile.tags) if held else frozenset()
+            for rule in readers.get(indicator, ()):
+                severity = rule.severity or "info"
+                if SEVERITIES.index(severity) > SEVERITIES.index(found) and rule.selects(lab, tags):
+                    found = severity
+        return found
 
 
 def _bar_strength(bar: Bar) -> tuple[int, int]:
@@ -480,20 +496,79 @@ def _weaker_bar(old: Bar, new: Bar, indicator: Indicator | None) -> bool:
 # --- bars over time ----------------------------------------------------------------------------------------
 
 
+class _IndustryBars:
+    """Each relative rule's industry bar at each revision: the most demanding bar among its verdicts (for
+    `best`, the best competitor's value; for a quorum of k, the k-th best), so it is computed where every
+    bar is. Between revisions judged alike (the same labs and rules), only the rules with a verdict that is
+    not the very object of the revision before are looked at again: incremental evaluation keeps those."""
+
+    def __init__(self) -> None:
+        self.verdicts: list[Verdict] = []
+        self.scope: tuple[Any, ...] = ()
+        self.by_rule: dict[str, list[int]] = {}
+        self.best: dict[str, tuple[bars.Key, Any, tuple[str, ...], int]] = {}  # and the verdict's index
+        self.keys: dict[str, Callable[[Any], bars.Key]] = {}
+        self.dated: set[str] = set()
+
+    def update(self, data: Dataset, report: Report) -> dict[str, tuple[bars.Key, Any, tuple[str, ...]]]:
+        verdicts = report.verdicts
+        scope = (tuple(report.labs), tuple(report.rules), len(verdicts))
+        keys = {name: bars.key_function(ind) for name, ind in data.indicators.items()}
+        self.keys = keys
+        self.dated = {name for name, ind in data.indicators.items() if ind.type == "date"}
+        if scope != self.scope:
+            self.scope, self.by_rule, self.best = scope, {}, {}
+            for i, v in enumerate(verdicts):
+                self.by_rule.setdefault(v.rule, []).append(i)
+            self.verdicts = verdicts
+            for rule in self.by_rule:
+                self.rescan(rule)
+            return self.answer()
+        changed: dict[str, list[int]] = {}
+        for i, (v, was) in enumerate(zip(verdicts, self.verdicts, strict=True)):
+            if v is not was:
+                changed.setdefault(v.rule, []).append(i)
+        self.verdicts = verdicts
+        for rule, indices in changed.items():
+            held = self.best.get(rule)
+            if held is not None and held[3] in indices:
+                self.rescan(rule)  # the verdict that held the bar changed: look at them all again
+                continue
+            for i in indices:
+                self.consider(rule, i)
+        return self.answer()
+
+    def key(self, i: int) -> bars.Key | None:
+        v = self.verdicts[i]
+        if v.bar.value is None or v.bar.kind not in RELATIVE:
+            return None
+        value = v.bar.value
+        if v.indicator in self.dated and isinstance(value, str):  # a report read back from JSON
+            value = dt.date.fromisoformat(value)
+        return self.keys[v.indicator](value)
+
+    def consider(self, rule: str, i: int) -> None:
+        """The first verdict (in report order) with the highest bar holds it, as a full scan would find."""
+        key = self.key(i)
+        if key is None:
+            return
+        held = self.best.get(rule)
+        if held is None or key > held[0] or (key == held[0] and i < held[3]):
+            bar = self.verdicts[i].bar
+            self.best[rule] = (key, bar.value, bar.set_by, i)
+
+    def rescan(self, rule: str) -> None:
+        self.best.pop(rule, None)
+        for i in self.by_rule.get(rule, ()):
+            self.consider(rule, i)
+
+    def answer(self) -> dict[str, tuple[bars.Key, Any, tuple[str, ...]]]:
+        return {rule: held[:3] for rule, held in self.best.items()}
+
+
 def _bar_points(history: History, revision: Revision, data: Dataset, report: Report) -> None:
-    """Each relative rule's industry bar: the most demanding bar among its verdicts (for `best`, the best
-    competitor's value; for a quorum of k, the k-th best), so it is computed where every bar is."""
-    best: dict[str, tuple[bars.Key, Any, tuple[str, ...]]] = {}
-    for v in report.verdicts:
-        if v.bar.kind not in RELATIVE or v.bar.value is None:
-            continue
-        indicator = data.indicators.get(v.indicator)
-        if indicator is None:
-            continue
-        key = bars.key_function(indicator)(_value(v.bar.value, indicator))
-        seen = best.get(v.rule)
-        if seen is None or key > seen[0]:
-            best[v.rule] = (key, v.bar.value, v.bar.set_by)
+    """Each relative rule's industry bar at this revision, and why it is lower than before, if it is."""
+    best = history.industry.update(data, report)
     for rule_id, loaded in sorted(data.rules.items()):
         rule = loaded.rule
         if rule.bar is None or rule.bar.kind not in RELATIVE:
@@ -556,10 +631,6 @@ def _decline(rule: str, peak: BarPoint, steps: list[BarPoint], ratchet: int | No
     causes = {p.cause for p in steps}
     cause = "rule" if "rule" in causes else "peers" if "peers" in causes else "coverage"
     return Decline(rule, peak, steps[-1], tuple(steps), cause, ratchet)
-
-
-def _value(value: Any, indicator: Indicator) -> Any:
-    return dt.date.fromisoformat(value) if indicator.type == "date" and isinstance(value, str) else value
 
 
 # --- alarms ------------------------------------------------------------------------------------------------

@@ -348,3 +348,25 @@ def test_alarms_file_problems_are_all_reported_with_their_place(tmp_path: Path) 
     fields = [p.field for p in e.value.problems]
     assert fields == ["window_days", "weights.worse", "weights.wrose", "step_treshold"]
     assert all(p.file == str(path) and p.line > 0 for p in e.value.problems)
+
+
+def test_industry_bars_kept_between_revisions_equal_a_fresh_scan(
+    watchdog: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for i, date in enumerate(["2025-03-01", "2025-05-01", "2025-07-01", "2025-09-01"]):
+        watchdog.labs["beta"]["evals"] = 9 - 3 * i  # the best competitor slips, then others lead
+        watchdog.labs["gamma"]["evals"] = 8 - i
+        watchdog.labs["alpha"]["maturity"] = LEVELS[5 - i]
+        watchdog.commit(date, f"step {i}")
+    kept = history(watchdog.root).bars
+    import parity.history as module
+
+    fresh = module._IndustryBars.update
+
+    def rescan(self: module._IndustryBars, data: parity.Dataset, report: parity.Report) -> Any:
+        self.scope = ()  # forget the revision before: every rule scanned afresh
+        return fresh(self, data, report)
+
+    monkeypatch.setattr(module._IndustryBars, "update", rescan)
+    assert history(watchdog.root).bars == kept
+    assert [p.value for p in kept["evals-best"]] == [9, 7, 7, 7]  # delta's 7 holds it from step 1
