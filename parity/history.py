@@ -11,6 +11,7 @@ A revision that does not load is reported with its problems and skipped.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -156,6 +157,12 @@ class Source:
     waivers: str | None = "waivers.yaml"
     cache: ParseCache | None = None  # one cache for the whole walk: unchanged files give the same objects
 
+    @functools.cache  # noqa: B019 (one Source per walk)
+    def has_waivers(self) -> bool:
+        """Whether any commit ever held the waivers file: if none did, no revision is asked (two git calls
+        a revision saved)."""
+        return bool(self.waivers and self.repo and timeline.ever(self.repo, self.waivers))
+
     def load(self, revision: Revision) -> Dataset:
         if revision.folder is not None:
             root = revision.folder
@@ -163,7 +170,7 @@ class Source:
             waivers_file = file if file and file.exists() else None
             return load(root / self.profiles, root / self.rules, waivers_file, cache=self.cache)
         assert self.repo is not None and revision.commit is not None
-        present = self.waivers and GitRevision(self.repo, revision.commit).exists(self.waivers)
+        present = self.has_waivers() and GitRevision(self.repo, revision.commit).exists(self.waivers or "")
         waivers = self.waivers if present else None  # a revision from before the waivers file existed
         return load_revision(self.repo, revision.commit, self.profiles, self.rules, waivers, cache=self.cache)
 

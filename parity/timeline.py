@@ -150,3 +150,8 @@ def window(top: Path, paths: Sequence[str], start: dt.date, end: dt.date) -> lis
         date = dt.datetime.fromtimestamp(int(seconds), dt.UTC).date()
         inside.insert(0, Revision(before[:12], date, subject, before, None, date))
     return inside
+
+
+def ever(top: Path, path: str) -> bool:
+    """Whether any commit of the repository touched `path`."""
+    return bool(_git(top, "log", "--all", "--format=%H", "-1", "--", path).strip())

@@ -370,3 +370,39 @@ def test_industry_bars_kept_between_revisions_equal_a_fresh_scan(
     monkeypatch.setattr(module._IndustryBars, "update", rescan)
     assert history(watchdog.root).bars == kept
     assert [p.value for p in kept["evals-best"]] == [9, 7, 7, 7]  # delta's 7 holds it from step 1
+
+
+@pytest.mark.parametrize(
+    ("rule", "message"),
+    [
+        ({"bar": {"threshold": 5}, "ratchet": 30}, "'ratchet' holds a relative bar only"),
+        ({"bar": "best", "ratchet": 0}, "ratchet"),
+        ({"bar": "best", "ratchet": "a year"}, "ratchet"),
+    ],
+)
+def test_a_bad_ratchet_is_a_located_error(
+    watchdog: Repo, run: Callable[..., Result], rule: dict[str, Any], message: str
+) -> None:
+    watchdog.pack["rules"][2].update(rule)  # evals-best
+    watchdog.write()
+    result = run("validate", cwd=watchdog.root)
+    assert result.code == 2 and message in result.err and "rules/watch.yaml:" in result.err
+
+
+def test_snapshots_take_no_revision_range(watchdog: Repo, run: Callable[..., Result]) -> None:
+    result = run("history", str(watchdog.root), "--since", "2025-01-01", cwd=watchdog.root)
+    assert result.code == 2 and "select git revisions, not snapshot folders" in result.err
+
+
+def test_a_waivers_file_applies_from_the_revision_that_adds_it(watchdog: Repo) -> None:
+    watchdog.labs["gamma"]["report"] = "unknown"
+    watchdog.commit("2025-02-01", "gamma stops publishing")
+    waiver = "- rule: report-threshold\n  lab: gamma\n  reason: Report announced.\n  expires: 2025-06-30\n"
+    (watchdog.root / "waivers.yaml").write_text(waiver, encoding="utf-8")
+    watchdog.labs["delta"]["evals"] = 8
+    watchdog.commit("2025-03-01", "waive gamma's report; delta publishes more")
+    result = history(watchdog.root)
+    assert len(result.revisions) == 3 and not result.skipped
+    assert result.last is not None
+    gamma = next(v for v in result.last.verdicts if (v.lab, v.rule) == ("gamma", "report-threshold"))
+    assert gamma.status == "waived" and gamma.waiver is not None
