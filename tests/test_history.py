@@ -406,3 +406,9 @@ def test_a_waivers_file_applies_from_the_revision_that_adds_it(watchdog: Repo) -
     assert result.last is not None
     gamma = next(v for v in result.last.verdicts if (v.lab, v.rule) == ("gamma", "report-threshold"))
     assert gamma.status == "waived" and gamma.waiver is not None
+
+
+def test_charts_onto_a_file_is_exit_2(watchdog: Repo, run: Callable[..., Result]) -> None:
+    result = run("history", "--charts", "rules/watch.yaml", cwd=watchdog.root)
+    assert result.code == 2 and "cannot write the output: rules/watch.yaml" in result.err
+    assert (watchdog.root / "rules" / "watch.yaml").read_text(encoding="utf-8").startswith("indicators")
