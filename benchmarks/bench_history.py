@@ -231,12 +231,15 @@ def command(repo: Path, revisions: int) -> int:
     start = time.perf_counter()
     result = run(repo)
     total = time.perf_counter() - start
-    if len(result.revisions) != revisions or result.skipped:
-        print(f"history walked {len(result.revisions)} of {revisions} revisions", file=sys.stderr)
+    walked = len(result.revisions)
+    if result.skipped or not walked:
+        print(f"history skipped {len(result.skipped)} of {revisions} revisions", file=sys.stderr)
         return 1
+    # An edit that happens to change nothing makes a commit that touches no data: history leaves it out.
     print(
-        f"parity history: {revisions} revisions in {total:.1f} s, {1000 * total / revisions:.0f} ms per "
-        f"revision; {len(result.regressions)} regressions, {len(result.alarms)} alarms"
+        f"parity history: {walked} revisions that touched the data (of {revisions} commits), {total:.1f} s; "
+        f"{1000 * total / walked:.0f} ms per revision; {len(result.regressions)} regressions, "
+        f"{len(result.alarms)} alarms"
     )
     return 0
 
