@@ -110,6 +110,29 @@ def _same_ranking(a: Ranking, b: Ranking) -> bool:
     return a.raw.keys() == b.raw.keys() and all(_same(v, b.raw[k]) for k, v in a.raw.items())
 
 
+def _what_labs_see(ranking: Ranking, bar: Bar, absolute: bool) -> tuple[Any, ...] | None:
+    """All of a ranking that the bar any lab sees can depend on (bars.Ranking.bar), or None when that is
+    not worth working out (`all`, which reads every member). Equal for two rankings: no lab's bar moved.
+
+    A lab sees the k-th best value of the others (the k+1-th when it is among the first k itself), its
+    setters (the labs of that value, but itself), and how many others disclose: so the number disclosed,
+    the first k+1 values with their labs and raw values, settle it; for `median` k is at most n/2 + 1."""
+    n = len(ranking.keys)
+    if absolute:
+        return (n,)
+    if bar.kind == "all":
+        return None
+    k = 1 if bar.kind == "best" else (bar.k or 1) if bar.kind == "quorum" else -(-n // 2)
+    top = ranking.keys[: k + 1]
+    distinct = sorted(set(top), reverse=True)
+    return (
+        n,
+        tuple(top),
+        tuple(tuple(ranking.groups[key]) for key in distinct),
+        tuple((type(ranking.raw[key]), ranking.raw[key]) for key in distinct),
+    )
+
+
 def _classified(cell: Cell, bv: BarValue, key: Any) -> tuple[Any, ...]:
     """All the engine's classification of a bar fact reads: the state, whether the bar binds, and the
     order of value and bar (docs/engine.md, "What the engine sees")."""
@@ -259,6 +282,10 @@ class _State:
         below then finds the labs it reaches."""
         moved = new.ranking is not old.ranking or not _same_bar(new.absolute, old.absolute)
         setters = evidence.get(new.name)
+        if moved and _same_bar(new.absolute, old.absolute):
+            seen = _what_labs_see(new.ranking, new.bar, new.absolute is not None)
+            if seen is not None and seen == _what_labs_see(old.ranking, old.bar, old.absolute is not None):
+                moved = False  # the ranking moved below where any lab's bar is read (a value of the tail)
         if not moved and not setters:
             return
         for lab in unchanged:
