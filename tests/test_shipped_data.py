@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -118,3 +119,13 @@ def test_report_locations_do_not_depend_on_where_parity_runs(tmp_path: Path) -> 
         for cwd, prefix in ((world, "."), (ROOT, "tests/data/world"), (tmp_path, str(world)))
     }
     assert len(outputs) == 1
+
+
+def test_no_tracked_file_holds_a_merge_conflict() -> None:
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    marker = re.compile(r"^(<{7}|>{7}) ", re.M)
+    for name in tracked.splitlines():
+        path = ROOT / name
+        if path.is_file() and path.suffix not in (".png",):
+            text = path.read_text(encoding="utf-8", errors="replace")
+            assert not marker.search(text), f"{name} holds an unresolved merge conflict"
