@@ -576,13 +576,9 @@ def _charts(args: argparse.Namespace, labs: set[str]) -> dict[str, str]:
     """Each lab's score over time, from the history of the repository that holds the profiles."""
     from parity.formats.history import chart
     from parity.history import run
-    from parity.timeline import top_level
+    from parity.timeline import data_in
 
-    top = top_level(args.profiles if args.profiles.is_dir() else Path("."))
-    try:
-        paths = [p.resolve().relative_to(top).as_posix() for p in (args.profiles, args.rules)]
-    except ValueError:
-        raise UsageError("--history: the profiles and rules must be inside the git repository") from None
+    top, paths = data_in(args.profiles, args.rules)
     result = run(top, since=args.since, profiles=paths[0], rules=paths[1], cache=_cache(args))
     return {lab: chart(result, lab) for lab in sorted(result.points) if lab in labs}
 

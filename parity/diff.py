@@ -17,7 +17,8 @@ from parity.cache import ParseCache
 from parity.catalog import show
 from parity.errors import LoadError, Problem, UsageError
 from parity.models import SEVERITIES
-from parity.results import SHORTFALLS, Location, Report, Verdict
+from parity.reportdoc import plain
+from parity.results import SHORTFALLS, Location, Report, Verdict, changed_packs
 
 SCHEMA = "parity/diff/v1"
 CHANGE_KINDS = ("new", "resolved", "changed", "added", "removed")
@@ -93,26 +94,22 @@ def _change(c: Change) -> dict[str, Any]:
 def _brief(v: Verdict) -> dict[str, Any]:
     return {
         "status": v.status,
-        "value": _json(v.value),
-        "bar": _json(v.bar.value),
+        "value": plain(v.value),
+        "bar": plain(v.bar.value),
         "waiver": v.waiver.underlying if v.waiver else None,
     }
 
 
-def _json(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, dt.date) else value
-
-
 def _own(v: Verdict) -> tuple[Any, ...]:
     """What the judged lab's own profile says, as the verdict records it."""
-    return (v.state, _json(v.value), tuple((e.url, e.date, e.quote, e.note) for e in v.evidence))
+    return (v.state, plain(v.value), tuple((e.url, e.date, e.quote, e.note) for e in v.evidence))
 
 
 def _practices(report: Report) -> dict[tuple[str, str], tuple[str, Any]]:
     """Each lab's recorded (state, value) per indicator, as far as the report's verdicts show them."""
     out: dict[tuple[str, str], tuple[str, Any]] = {}
     for v in report.verdicts:
-        out.setdefault((v.lab, v.indicator), (v.state, _json(v.value)))
+        out.setdefault((v.lab, v.indicator), (v.state, plain(v.value)))
     return out
 
 
@@ -121,6 +118,7 @@ def compare(base: Side, head: Side) -> Diff:
     before = {(v.lab, v.rule): v for v in base.report.verdicts}
     after = {(v.lab, v.rule): v for v in head.report.verdicts}
     base_packs, head_packs = dict(base.report.packs), dict(head.report.packs)
+    repacked = set(changed_packs(base.report.packs, head.report.packs))
     moved = _moved(base.report, head.report)
     changes = []
     for key in sorted(before.keys() | after.keys()):
@@ -128,13 +126,10 @@ def compare(base: Side, head: Side) -> Diff:
         change = _one(key, b, a, base.report, head.report, moved)
         if change is not None:
             pack = (a or b).pack  # type: ignore[union-attr]
-            if base_packs.get(pack) != head_packs.get(pack):
+            if pack in repacked:
                 change = Change(**{**change.__dict__, "pack_version_changed": True})
             changes.append(change)
-    names = sorted(base_packs.keys() | head_packs.keys())
-    packs = [
-        (p, base_packs.get(p), head_packs.get(p)) for p in names if base_packs.get(p) != head_packs.get(p)
-    ]
+    packs = [(p, base_packs.get(p), head_packs.get(p)) for p in sorted(repacked)]
     return Diff(base, head, changes, packs)
 
 
@@ -163,10 +158,10 @@ def _one(
         kind = "added" if b is None else "removed"
         before, after = _brief(b) if b else None, _brief(a) if a else None
         return Change(lab, rule, kind, "rule", present.severity, before, after, (), False, present.location)
-    if (b.status, _json(b.value), _json(b.bar.value), b.waiver) == (
+    if (b.status, plain(b.value), plain(b.bar.value), b.waiver) == (
         a.status,
-        _json(a.value),
-        _json(a.bar.value),
+        plain(a.value),
+        plain(a.bar.value),
         a.waiver,
     ):
         return None

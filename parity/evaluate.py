@@ -195,6 +195,7 @@ class _Judge:
         self.keys = {name: bars.key_function(ind) for name, ind in data.indicators.items()}
         self.tags = {lab_id: frozenset(lab.profile.tags) for lab_id, lab in data.labs.items()}
         self._rankings: dict[tuple[str, str, int | None], Ranking] = {}
+        self._held_cells: dict[tuple[str, int], dict[str, Cell]] = {}
         self.peer_groups: dict[tuple[str, str, int | None], Peers | None] = {}
         in_force = {
             r for r, loaded in data.rules.items() if loaded.in_force is None or loaded.in_force <= as_of
@@ -248,7 +249,12 @@ class _Judge:
         """The cells a bar ranks: present ones, or for a ratcheted bar each lab's best held in the window."""
         if ratchet is None or self.held is None:
             return self.cells[indicator]
-        return self.held.best(indicator, ratchet, self.as_of, self.cells[indicator], self.keys[indicator])
+        key = (indicator, ratchet)  # asked by the ranking, the rank table and the setters' evidence
+        found = self._held_cells.get(key)
+        if found is None:
+            now, order = self.cells[indicator], self.keys[indicator]
+            found = self._held_cells[key] = self.held.best(indicator, ratchet, self.as_of, now, order)
+        return found
 
     def prepare(self, indicator: str, bar: Bar, peers: Peers | None) -> tuple[Ranking, BarValue | None]:
         """The ranking of a bar's peers and, for an absolute bar, its value (the same for every lab)."""

@@ -10,6 +10,7 @@ A revision that does not load is reported with its problems and skipped.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -24,6 +25,7 @@ from parity.inputs import GitRevision
 from parity.loader import Dataset, load, load_alarms, load_revision
 from parity.models import (
     REGRESSION_KINDS,
+    RELATIVE_BARS,
     SEVERITIES,
     Alarms,
     Bar,
@@ -33,11 +35,9 @@ from parity.models import (
     Severity,
 )
 from parity.ratchet import Held
-from parity.results import Report, Verdict
+from parity.results import Report, Verdict, changed_packs
 from parity.timeline import Revision
 
-SCHEMA = "parity/history/v1"
-RELATIVE = ("best", "quorum", "median", "all")
 HAS_VALUE = (bars.UNEVIDENCED, bars.DISCLOSED)
 
 
@@ -189,13 +189,7 @@ def loaded(
 def _named(problem: Problem, revision: Revision) -> Problem:
     """A problem of a commit names its file `SHORT:path`, as the revision is named in the output."""
     if revision.commit and problem.file.startswith(revision.commit + ":"):
-        return Problem(
-            revision.ref + problem.file[len(revision.commit) :],
-            problem.line,
-            problem.column,
-            problem.field,
-            problem.message,
-        )
+        return dataclasses.replace(problem, file=revision.ref + problem.file[len(revision.commit) :])
     return problem
 
 
@@ -219,8 +213,8 @@ def walk(
         ratchet.record(held, revision.committed or revision.date, data)
         report = evaluate(data, revision.date, held)
         history.revisions.append(revision)
-        history.methodology[revision] = tuple(sorted(report.packs))
-        _points(history, revision, report)
+        methodology = history.methodology[revision] = tuple(sorted(report.packs))
+        _points(history, revision, report, methodology)
         _bar_points(history, revision, data, report)
         if previous is not None:
             history.regressions.extend(changes(previous, (revision, data, report), history.config))
@@ -230,13 +224,12 @@ def walk(
     return history
 
 
-def _points(history: History, revision: Revision, report: Report) -> None:
-    methodology = tuple(sorted(report.packs))
+def _points(
+    history: History, revision: Revision, report: Report, methodology: tuple[tuple[str, str], ...]
+) -> None:
     for lab, summary in report.labs.items():
         series = history.points.setdefault(lab, [])
-        before = dict(series[-1].methodology) if series else dict(methodology)
-        now = dict(methodology)
-        changed = tuple(sorted(p for p in before.keys() | now.keys() if before.get(p) != now.get(p)))
+        changed = changed_packs(list(series[-1].methodology), list(methodology)) if series else ()
         series.append(
             Point(revision, summary.score, summary.coverage, dict(summary.packs), methodology, changed)
         )
@@ -296,11 +289,10 @@ def held_for(
     days = max((r.rule.ratchet or 0) for r in data.rules.values())
     held = Held()
     try:
-        top = timeline.top_level(profiles if profiles.is_dir() else Path("."))
+        top, paths = timeline.data_in(profiles, rules)
         if timeline.shallow(top):
             raise UsageError("a shallow clone")
-        paths = [str(p.resolve().relative_to(top)) for p in (profiles, rules)]
-    except (UsageError, ValueError, OSError):
+    except (UsageError, OSError):
         held.complete = False
         return held
     start = as_of - dt.timedelta(days=days)
@@ -344,10 +336,7 @@ class _Step:
         self.revision, self.new, self.new_report = after
         self.config = config
         self.severity = _Severities(self.new, self.revision.date, self.old, self.previous.date)
-        old_packs, new_packs = dict(self.old.packs), dict(self.new.packs)
-        self.repacked = {
-            p for p in old_packs.keys() | new_packs.keys() if old_packs.get(p) != new_packs.get(p)
-        }
+        self.repacked = set(changed_packs(self.old.packs, self.new.packs))
 
     def regression(
         self, lab: str, kind: RegressionKind, subject: str, before: Any, after: Any, **kw: Any
@@ -419,9 +408,10 @@ class _Step:
 
 
 def _shown(cell: bars.Cell) -> Any:
-    name = bars.STATE_NAMES[cell.state]
+    """A practice as a regression names it: its value, `unknown`, or its state."""
     if cell.state in HAS_VALUE:
-        return cell.value.isoformat() if isinstance(cell.value, dt.date) else cell.value
+        return cell.value
+    name = bars.STATE_NAMES[cell.state]
     return {"undisclosed": "unknown"}.get(name, name)
 
 
@@ -490,7 +480,7 @@ def _weakened(
 
 
 def _weaker_bar(old: Bar, new: Bar, indicator: Indicator | None) -> bool:
-    if old.kind in RELATIVE and new.kind in RELATIVE:
+    if old.kind in RELATIVE_BARS and new.kind in RELATIVE_BARS:
         return _bar_strength(new) > _bar_strength(old)
     if old.kind == new.kind == "within_days":
         return bool(new.value > old.value)
@@ -515,14 +505,11 @@ class _IndustryBars:
         self.by_rule: dict[str, list[int]] = {}
         self.best: dict[str, tuple[bars.Key, Any, tuple[str, ...], int]] = {}  # and the verdict's index
         self.keys: dict[str, Callable[[Any], bars.Key]] = {}
-        self.dated: set[str] = set()
 
     def update(self, data: Dataset, report: Report) -> dict[str, tuple[bars.Key, Any, tuple[str, ...]]]:
         verdicts = report.verdicts
         scope = (tuple(report.labs), tuple(report.rules), len(verdicts))
-        keys = {name: bars.key_function(ind) for name, ind in data.indicators.items()}
-        self.keys = keys
-        self.dated = {name for name, ind in data.indicators.items() if ind.type == "date"}
+        self.keys = {name: bars.key_function(ind) for name, ind in data.indicators.items()}
         if scope != self.scope:
             self.scope, self.by_rule, self.best = scope, {}, {}
             for i, v in enumerate(verdicts):
@@ -547,12 +534,9 @@ class _IndustryBars:
 
     def key(self, i: int) -> bars.Key | None:
         v = self.verdicts[i]
-        if v.bar.value is None or v.bar.kind not in RELATIVE:
+        if v.bar.value is None or v.bar.kind not in RELATIVE_BARS:
             return None
-        value = v.bar.value
-        if v.indicator in self.dated and isinstance(value, str):  # a report read back from JSON
-            value = dt.date.fromisoformat(value)
-        return self.keys[v.indicator](value)
+        return self.keys[v.indicator](v.bar.value)
 
     def consider(self, rule: str, i: int) -> None:
         """The first verdict (in report order) with the highest bar holds it, as a full scan would find."""
@@ -578,7 +562,7 @@ def _bar_points(history: History, revision: Revision, data: Dataset, report: Rep
     best = history.industry.update(data, report)
     for rule_id, loaded in sorted(data.rules.items()):
         rule = loaded.rule
-        if rule.bar is None or rule.bar.kind not in RELATIVE:
+        if rule.bar is None or rule.bar.kind not in RELATIVE_BARS:
             continue
         if rule.ratchet is not None:
             history.ratchets[rule_id] = rule.ratchet
@@ -607,6 +591,11 @@ def _why_lower(before: BarPoint, digest: str, data: Dataset, indicator: str) -> 
     return "coverage"
 
 
+def _window_start(date: dt.date, days: int) -> dt.date:
+    """The first day of the window of `days` days that ends on `date` (both counted)."""
+    return date - dt.timedelta(days=days - 1)
+
+
 def _k(key: bars.Key | None) -> float:
     return float("-inf") if key is None else float(key)
 
@@ -625,7 +614,7 @@ def _declines(rule: str, series: Sequence[BarPoint], window: int, ratchet: int |
                 if _k(point.key) < _k(steps[-1].key):
                     steps.append(point)
                 continue
-        start = point.revision.date - dt.timedelta(days=window - 1)
+        start = _window_start(point.revision.date, window)
         earlier = [p for p in series[:i] if p.revision.date >= start]
         top = max(earlier, key=lambda p: _k(p.key), default=None)  # max keeps the earliest of equals
         if top is not None and _k(point.key) < _k(top.key):
@@ -662,7 +651,7 @@ def erosion(history: History) -> list[Alarm]:
                 alarms.append(
                     Alarm("sudden", lab, revision, loss, ((revision, loss),), _sudden(lab, loss, config))
                 )
-            start = revision.date - dt.timedelta(days=config.window_days - 1)
+            start = _window_start(revision.date, config.window_days)
             window = tuple(s for s in lost[: i + 1] if s[0].date >= start)
             total = sum(s[1] for s in window)
             if total < config.window_threshold:

@@ -5,20 +5,19 @@ Everything is sorted and dated, so the same repository and options give byte-ide
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from parity.models import Alarms, RegressionKind, Severity
+from parity.reportdoc import plain
 
 if TYPE_CHECKING:
     from parity.history import Alarm, BarPoint, History, Point, Regression
     from parity.timeline import Revision
 
 
-def _json(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, dt.date) else value
+SCHEMA = "parity/history/v1"
 
 
 def revision(rev: Revision) -> dict[str, Any]:
@@ -48,8 +47,8 @@ def _regression(r: Regression) -> dict[str, Any]:
         "lab": r.lab,
         "kind": r.kind,
         "subject": r.subject,
-        "before": _json(r.before),
-        "after": _json(r.after),
+        "before": plain(r.before),
+        "after": plain(r.after),
         "severity": r.severity,
         "loss": r.loss,
         **revision(r.revision),
@@ -72,7 +71,7 @@ def _alarm(a: Alarm) -> dict[str, Any]:
 
 
 def _bar(p: BarPoint) -> dict[str, Any]:
-    out = {**revision(p.revision), "value": _json(p.value), "set_by": list(p.set_by)}
+    out = {**revision(p.revision), "value": plain(p.value), "set_by": list(p.set_by)}
     if p.cause:
         out["cause"] = p.cause
     return out
@@ -91,7 +90,7 @@ def _changes(points: list[BarPoint]) -> list[dict[str, Any]]:
 def history_to_dict(history: History, version: str) -> dict[str, Any]:
     packs = history.methodology
     return {
-        "schema": "parity/history/v1",
+        "schema": SCHEMA,
         "parity_version": version,
         "source": history.source,
         "as_of": history.as_of.isoformat() if history.as_of else None,

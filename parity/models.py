@@ -213,6 +213,9 @@ class LabProfile(_Model):
     practices: dict[str, Practice] = {}
 
 
+RELATIVE_BARS = ("best", "quorum", "median", "all")  # set by the peers' values, not by a fixed value
+
+
 class Bar(_Model):
     """The bar of a rule, normalised from its YAML forms (`best`, `{quorum: 3}`, ...)."""
 
@@ -421,7 +424,7 @@ class Rule(_Model):
                 raise ValueError("a bar rule needs both 'indicator' and 'bar'")
             if self.when is not None:
                 raise ValueError("'when' goes with 'require' (a commitment) or 'derive'")
-            if self.ratchet is not None and self.bar.kind not in ("best", "quorum", "median", "all"):
+            if self.ratchet is not None and self.bar.kind not in RELATIVE_BARS:
                 raise ValueError("'ratchet' holds a relative bar only (best, quorum, median, all)")
         else:
             raise ValueError("a rule needs 'indicator' + 'bar', 'require', or 'derive'")

@@ -33,7 +33,8 @@ def evidence_dict(e: Evidence) -> dict[str, Any]:
     return out
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
+    """A value as JSON holds it: dates as YYYY-MM-DD."""
     return value.isoformat() if isinstance(value, dt.date) else value
 
 
@@ -44,7 +45,7 @@ def _location(loc: Location) -> dict[str, Any]:
 def bar_dict(bar: BarResult) -> dict[str, Any]:
     out: dict[str, Any] = {
         "kind": bar.kind,
-        "value": _plain(bar.value),
+        "value": plain(bar.value),
         "set_by": list(bar.set_by),
         "set_by_count": bar.set_by_count,
         "peers_disclosed": bar.peers_disclosed,
@@ -68,7 +69,7 @@ def verdict_dict(v: Verdict) -> dict[str, Any]:
         "severity": v.severity,
         "status": v.status,
         "state": v.state,
-        "value": _plain(v.value),
+        "value": plain(v.value),
         "bar": bar_dict(v.bar),
         "gap": v.gap,
         "flags": list(v.flags),

@@ -167,6 +167,13 @@ class Report:
         return report_from_dict(doc)
 
 
+def changed_packs(before: list[tuple[str, str]], after: list[tuple[str, str]]) -> tuple[str, ...]:
+    """The packs, sorted, whose version differs between two lists of (pack, version), one side's only
+    included: a change of methodology."""
+    a, b = dict(before), dict(after)
+    return tuple(sorted(p for p in a.keys() | b.keys() if a.get(p) != b.get(p)))
+
+
 FAIL_ON = ("never", *SEVERITIES)
 
 

@@ -155,3 +155,13 @@ def window(top: Path, paths: Sequence[str], start: dt.date, end: dt.date) -> lis
 def ever(top: Path, path: str) -> bool:
     """Whether any commit of the repository touched `path`."""
     return bool(_git(top, "log", "--all", "--format=%H", "-1", "--", path).strip())
+
+
+def data_in(profiles: Path, rules: Path) -> tuple[Path, list[str]]:
+    """The top of the git repository that holds the profiles, and the two folders' paths from it; a
+    UsageError when they are not in a repository, or not both inside it."""
+    top = top_level(profiles if profiles.is_dir() else Path("."))
+    try:
+        return top, [p.resolve().relative_to(top).as_posix() for p in (profiles, rules)]
+    except ValueError:
+        raise UsageError(f"{profiles} and {rules} must both be inside the git repository {top}") from None

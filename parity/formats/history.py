@@ -13,16 +13,11 @@ from tabulate import tabulate
 
 from parity.catalog import show
 from parity.formats.escape import markdown, terminal
+from parity.formats.text import Escape, share
 
 if TYPE_CHECKING:
     from parity.history import Alarm, History, Point
     from parity.timeline import Revision
-
-Escape = Callable[[str], str]
-
-
-def _share(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.2f}"
 
 
 def _header(history: History, esc: Escape) -> str:
@@ -52,7 +47,7 @@ def _trend(points: list[Point]) -> tuple[str, str]:
     change = "n/a" if since.score is None or last.score is None else f"{last.score - since.score:+.2f}"
     if since is not points[0]:
         change += f" since {since.revision.date} (methodology changed)"
-    return f"{_share(points[0].score)} -> {_share(last.score)}", change
+    return f"{share(points[0].score)} -> {share(last.score)}", change
 
 
 def lab_rows(history: History, esc: Escape) -> list[list[str]]:
@@ -65,7 +60,7 @@ def lab_rows(history: History, esc: Escape) -> list[list[str]]:
     rows = []
     for lab, points in sorted(history.points.items()):
         scores, change = _trend(points)
-        coverage = f"{_share(points[0].coverage)} -> {_share(points[-1].coverage)}"
+        coverage = f"{share(points[0].coverage)} -> {share(points[-1].coverage)}"
         rows.append([esc(lab), scores, change, coverage, str(counts.get(lab, 0)), str(alarmed.get(lab, 0))])
     return rows
 
@@ -191,11 +186,11 @@ def chart(history: History, lab: str) -> str:
         f'<title id="t">{xml_escape(terminal(title))}</title>',
         f'<rect x="0" y="0" width="{WIDTH}" height="{HEIGHT}" fill="#ffffff"/>',
     ]
-    for share in (0.0, 0.5, 1.0):
+    for level in (0.0, 0.5, 1.0):
         out.append(
-            f'<line x1="{LEFT}" y1="{y(share):.1f}" x2="{WIDTH - RIGHT}" y2="{y(share):.1f}" '
-            f'stroke="#767676" stroke-width="0.5"/><text x="{LEFT - 6}" y="{y(share) + 4:.1f}" '
-            f'font-size="11" text-anchor="end" fill="#333333" font-family="sans-serif">{share:.0%}</text>'
+            f'<line x1="{LEFT}" y1="{y(level):.1f}" x2="{WIDTH - RIGHT}" y2="{y(level):.1f}" '
+            f'stroke="#767676" stroke-width="0.5"/><text x="{LEFT - 6}" y="{y(level) + 4:.1f}" '
+            f'font-size="11" text-anchor="end" fill="#333333" font-family="sans-serif">{level:.0%}</text>'
         )
     out.append(
         f'<text x="{LEFT}" y="{HEIGHT - 10}" font-size="11" fill="#333333" '

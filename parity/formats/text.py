@@ -80,7 +80,8 @@ def _status_text(v: Verdict) -> str:
 _HEADERS = ["severity", "area", "rule", "status", "value", "bar", "set by", "gap", "flags"]
 
 
-def _share(value: float | None) -> str:
+def share(value: float | None) -> str:
+    """A score or a coverage as the text formats print it."""
     return "n/a" if value is None else f"{value:.2f}"
 
 
@@ -89,12 +90,12 @@ def _summary(report: Report, lab: str, esc: Escape) -> list[str]:
     s = report.labs[lab]
     counts = ", ".join(f"{n} {status.replace('_', ' ')}" for status in STATUSES if (n := s.counts[status]))
     lines = [
-        f"{esc(lab)} ({esc(s.name)}): score {_share(s.score)}, coverage {_share(s.coverage)}; "
+        f"{esc(lab)} ({esc(s.name)}): score {share(s.score)}, coverage {share(s.coverage)}; "
         f"{counts or 'no verdicts'}"
     ]
     if s.packs:
         per_pack = ", ".join(
-            f"{esc(p)} {_share(score)} (coverage {_share(s.pack_coverage.get(p))})"
+            f"{esc(p)} {share(score)} (coverage {share(s.pack_coverage.get(p))})"
             for p, score in s.packs.items()
         )
         lines.append(f"  by pack: {per_pack}")
