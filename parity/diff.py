@@ -209,15 +209,16 @@ def load_side(spec: str, repo: Path, as_of: dt.date, cache: ParseCache | None = 
         waivers = path / "waivers.yaml"
         data = load(path / "lab_profiles", path / "rules", waivers if waivers.exists() else None, cache=cache)
         return Side(spec, "folder", evaluate(data, as_of=as_of))
-    from parity.inputs import GitRevision, InputProblem
+    from parity.inputs import GitObjects, GitRevision, InputProblem
 
-    try:
-        tree = GitRevision(repo, spec)
-    except InputProblem as e:
-        message = "not a saved report (*.json), a folder, or a revision of the repository"
-        raise UsageError(f"{spec!r} is {message} ({e.problem.message})") from None
-    waivers_name = "waivers.yaml" if tree.exists("waivers.yaml") else None
-    data = load_revision(repo, spec, waivers=waivers_name, cache=cache)
+    with GitObjects(repo) as objects:
+        try:
+            tree = GitRevision(repo, spec, objects)
+        except InputProblem as e:
+            message = "not a saved report (*.json), a folder, or a revision of the repository"
+            raise UsageError(f"{spec!r} is {message} ({e.problem.message})") from None
+        waivers_name = "waivers.yaml" if tree.exists("waivers.yaml") else None
+        data = load_revision(repo, spec, waivers=waivers_name, cache=cache, objects=objects)
     return Side(spec, "revision", evaluate(data, as_of=as_of), tree.commit)
 
 

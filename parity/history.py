@@ -10,6 +10,7 @@ A revision that does not load is reported with its problems and skipped.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import functools
@@ -21,8 +22,7 @@ from typing import Any
 from parity import bars, ratchet, timeline
 from parity.cache import ParseCache
 from parity.errors import LoadError, Problem, UsageError
-from parity.inputs import GitRevision
-from parity.loader import Dataset, load, load_alarms, load_revision
+from parity.loader import Dataset, RevisionLoader, load, load_alarms
 from parity.models import (
     REGRESSION_KINDS,
     RELATIVE_BARS,
@@ -156,6 +156,7 @@ class Source:
     rules: str = "rules"
     waivers: str | None = "waivers.yaml"
     cache: ParseCache | None = None  # one cache for the whole walk: unchanged files give the same objects
+    revisions: RevisionLoader | None = None  # set by `opened`
 
     @functools.cache  # noqa: B019 (one Source per walk)
     def has_waivers(self) -> bool:
@@ -169,10 +170,19 @@ class Source:
             file = root / self.waivers if self.waivers else None
             waivers_file = file if file and file.exists() else None
             return load(root / self.profiles, root / self.rules, waivers_file, cache=self.cache)
-        assert self.repo is not None and revision.commit is not None
-        present = self.has_waivers() and GitRevision(self.repo, revision.commit).exists(self.waivers or "")
-        waivers = self.waivers if present else None  # a revision from before the waivers file existed
-        return load_revision(self.repo, revision.commit, self.profiles, self.rules, waivers, cache=self.cache)
+        assert self.revisions is not None and revision.commit is not None
+        waivers = self.waivers if self.has_waivers() else None
+        # A revision from before the waivers file existed is read without one.
+        return self.revisions.load(revision.commit, waivers, waivers_optional=True)
+
+    @contextlib.contextmanager
+    def opened(self) -> Iterator[Source]:
+        """This source with one RevisionLoader for the whole walk (its git processes ended after it)."""
+        if self.repo is None:
+            yield self
+            return
+        with RevisionLoader(self.repo, self.profiles, self.rules, cache=self.cache) as revisions:
+            yield dataclasses.replace(self, revisions=revisions)
 
 
 def loaded(
@@ -276,7 +286,8 @@ def run(
             return evaluate(data, as_of=date, held=held)
         return incremental.evaluate(data, as_of=date)
 
-    return walk(source, revisions, judge, config, as_of)
+    with source.opened() as opened:
+        return walk(opened, revisions, judge, config, as_of)
 
 
 def held_for(
@@ -298,9 +309,10 @@ def held_for(
     start = as_of - dt.timedelta(days=days)
     revisions = timeline.window(top, paths, start, as_of)
     source = Source(top, paths[0], paths[1], None, cache)
-    for revision, past, _ in loaded(source, revisions):
-        if past is not None:
-            ratchet.record(held, revision.committed or revision.date, past)
+    with source.opened() as opened:
+        for revision, past, _ in loaded(opened, revisions):
+            if past is not None:
+                ratchet.record(held, revision.committed or revision.date, past)
     ratchet.record(held, as_of, data)
     return held
 

@@ -9,10 +9,13 @@ gave them, and a symlink keeps its own name (its stem is the lab id, not its tar
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import stat
 import subprocess
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -158,45 +161,223 @@ class _Entry:
     mode: str
     kind: str
     blob: str
-    size: int
+
+
+_KINDS = {"040000": "tree", "160000": "commit"}  # any other mode is a blob (a file or a symlink)
+_CHUNK = 256  # ids asked of `--batch-check` per write: its answers must fit in the pipe while we write
+
+
+class GitObjects:
+    """One repository's object store, through two long-lived `git cat-file` processes: `--batch-check`
+    for an object's type and size, `--batch` for its contents.
+
+    A walk over hundreds of revisions then starts two processes, not thousands. Only object ids and
+    `REV^{commit}` are ever written to git, one per line (a name holding a newline is refused before), and
+    a blob's size is known before its contents are asked for, so nothing over the size cap is read.
+    Sizes and types are remembered by object id: an object's id is a hash of its content."""
+
+    def __init__(self, repo: Path) -> None:
+        self.repo = repo
+        self._procs: dict[str, subprocess.Popen[bytes]] = {}
+        self._info: dict[str, tuple[str, int] | None] = {}
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> GitObjects:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:  # a forgotten close must not leave processes behind
+        with contextlib.suppress(Exception):
+            self.close()
+
+    def close(self) -> None:
+        """End both processes (closing their input is what ends them)."""
+        with self._lock:
+            procs, self._procs = self._procs, {}
+        for proc in procs.values():
+            _end(proc)
+
+    def _proc(self, mode: str) -> subprocess.Popen[bytes]:
+        proc = self._procs.get(mode)
+        if proc is None:
+            try:
+                proc = subprocess.Popen(
+                    ["git", "-C", str(self.repo), "cat-file", mode],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                )
+            except OSError as e:
+                raise GitFailed(f"cannot run git: {e.strerror}") from None
+            self._procs[mode] = proc
+        return proc
+
+    def _failed(self, mode: str) -> GitFailed:
+        """The process ended (not a repository, a corrupt object store): its last words, and a fresh start
+        next time."""
+        proc = self._procs.pop(mode)
+        with contextlib.suppress(OSError):
+            proc.kill()
+        err = proc.stderr.read() if proc.stderr else b""
+        _end(proc)
+        lines = err.decode(errors="replace").strip().splitlines()
+        return GitFailed(f"git: {lines[-1] if lines else 'failed'}")
+
+    def _ask(self, mode: str, names: list[str]) -> list[bytes]:
+        """Write names to a process, one per line, and read back each answer's header line."""
+        proc = self._proc(mode)
+        assert proc.stdin is not None and proc.stdout is not None
+        try:
+            proc.stdin.write("".join(f"{n}\n" for n in names).encode())
+            proc.stdin.flush()
+            headers = [proc.stdout.readline() for _ in names]
+        except OSError:
+            raise self._failed(mode) from None
+        if not all(h.endswith(b"\n") for h in headers):
+            raise self._failed(mode)
+        return headers
+
+    def info(self, names: list[str]) -> list[tuple[str, str, int] | None]:
+        """Each object's (id, type, size), or None where there is no such object."""
+        with self._lock:
+            out: list[tuple[str, str, int] | None] = []
+            for i in range(0, len(names), _CHUNK):
+                for header in self._ask("--batch-check", names[i : i + _CHUNK]):
+                    parts = header.decode(errors="replace").split()
+                    known = len(parts) == 3 and parts[2].isdigit()
+                    out.append((parts[0], parts[1], int(parts[2])) if known else None)
+            return out
+
+    def size(self, blob: str) -> int | None:
+        """A blob's size, or None when the object is not a blob (remembered)."""
+        if blob not in self._info:
+            self.sizes([blob])
+        found = self._info[blob]
+        return found[1] if found and found[0] == "blob" else None
+
+    def sizes(self, blobs: list[str]) -> None:
+        """Learn the type and size of every object not yet known, in as few writes as the pipe allows."""
+        unknown = list(dict.fromkeys(b for b in blobs if b not in self._info))
+        for blob, found in zip(unknown, self.info(unknown), strict=True):
+            self._info[blob] = (found[1], found[2]) if found else None
+
+    def read(self, oid: str) -> tuple[str, bytes] | None:
+        """An object's type and contents, or None where there is no such object."""
+        with self._lock:
+            header = self._ask("--batch", [oid])[0]
+            parts = header.split()
+            if len(parts) != 3 or not parts[2].isdigit():
+                return None
+            proc = self._procs["--batch"]
+            assert proc.stdout is not None
+            size = int(parts[2])
+            data = proc.stdout.read(size + 1)  # the contents, then a newline
+            if len(data) != size + 1:
+                raise self._failed("--batch")
+            return parts[1].decode(), data[:size]
+
+
+def _end(proc: subprocess.Popen[bytes]) -> None:
+    """Close a process's pipes (closing its input is what ends `cat-file`) and wait for it."""
+    for stream in (proc.stdin, proc.stdout, proc.stderr):
+        if stream is not None:
+            with contextlib.suppress(OSError):
+                stream.close()
+    proc.wait()
+
+
+class GitFailed(Exception):
+    """git could not be run, or ended; the message says why."""
+
+
+def _tree_entries(data: bytes, id_bytes: int) -> Iterator[tuple[str, str, str]]:
+    """The (mode, name, id) of each entry of a raw tree object: `MODE SP NAME NUL ID`, ids in binary."""
+    at = 0
+    while at < len(data):
+        space = data.index(b" ", at)
+        nul = data.index(b"\0", space)
+        end = nul + 1 + id_bytes
+        mode, name = data[at:space].decode().rjust(6, "0"), data[space + 1 : nul].decode(errors="replace")
+        yield mode, name, data[nul + 1 : end].hex()
+        at = end
 
 
 class GitRevision:
     """Files of one commit, read through git's own object store: the working tree is never touched.
 
     Paths are relative to the repository's top; problems name a file `REV:path` (as `git show` does), and
-    reports name it by its path, as for a folder. Each file keeps its blob id."""
+    reports name it by its path, as for a folder. Each file keeps its blob id. Pass the `GitObjects` of
+    the repository to share its processes across revisions; without one, `close` ends the revision's own."""
 
-    def __init__(self, repo: Path, rev: str) -> None:
+    def __init__(self, repo: Path, rev: str, objects: GitObjects | None = None) -> None:
         self.repo, self.rev = repo, rev
-        out = self._git("rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}", name=rev)
-        self.commit = out.decode().strip()
-        if not self.commit:
-            raise InputProblem(Problem(rev, 1, 1, "", f"no such revision in {repo}"))
+        self.objects = objects if objects is not None else GitObjects(repo)
+        self._own = objects is None
         self.entries: dict[str, _Entry] = {}  # every file handed out, by path
-
-    def _git(self, *args: str, name: str) -> bytes:
+        self._trees: dict[str, dict[str, _Entry]] = {}  # every folder listed, by path
+        self.tree_ids: dict[str, str | None] = {}  # every folder looked up: its tree id (None: no folder)
         try:
-            done = subprocess.run(["git", "-C", str(self.repo), *args], capture_output=True, check=False)
-        except OSError as e:
-            raise InputProblem(Problem(name, 1, 1, "", f"cannot run git: {e.strerror}")) from None
-        if done.returncode != 0 and args[0] != "rev-parse":
-            lines = done.stderr.decode(errors="replace").strip().splitlines()
-            raise InputProblem(Problem(name, 1, 1, "", f"git: {lines[-1] if lines else 'failed'}"))
-        return done.stdout
+            found = self.objects.info([f"{rev}^{{commit}}"])[0] if "\n" not in rev and rev else None
+        except GitFailed as e:
+            self.close()
+            raise InputProblem(Problem(rev, 1, 1, "", str(e))) from None
+        if found is None:
+            self.close()
+            raise InputProblem(Problem(rev, 1, 1, "", f"no such revision in {repo}"))
+        self.commit = found[0]
+        self._id_bytes = len(self.commit) // 2
+
+    def close(self) -> None:
+        if self._own:
+            self.objects.close()
+
+    def _object(self, oid: str, name: str) -> tuple[str, bytes]:
+        try:
+            found = self.objects.read(oid)
+        except GitFailed as e:
+            raise InputProblem(Problem(name, 1, 1, "", str(e))) from None
+        if found is None:
+            raise InputProblem(Problem(name, 1, 1, "", f"git: object {oid} is missing"))
+        return found
+
+    def tree_id(self, path: str | Path) -> str | None:
+        """The id of the tree at `path` (equal ids, equal trees), or None where the commit has no folder."""
+        return self._tree_id(Path(path).as_posix().strip("/") if str(path) not in ("", ".") else "")
+
+    def blob_id(self, path: str | Path) -> str | None:
+        """The id of the object at `path`, or None when the commit has none there."""
+        text = Path(path).as_posix().strip("/")
+        entry = self._ls(text.rsplit("/", 1)[0] if "/" in text else "").get(text)
+        return entry.blob if entry is not None else None
+
+    def _tree_id(self, directory: str) -> str | None:
+        """The id of the tree at `directory` ("" for the top), or None when the commit has no such folder."""
+        if directory in self.tree_ids:
+            return self.tree_ids[directory]
+        if not directory:
+            commit = self._object(self.commit, self.rev)[1]
+            found: str | None = commit.split(b"\n", 1)[0].removeprefix(b"tree ").decode()
+        else:
+            entry = self._ls(directory.rpartition("/")[0]).get(directory)
+            found = entry.blob if entry is not None and entry.kind == "tree" else None
+        self.tree_ids[directory] = found
+        return found
 
     def _ls(self, directory: str) -> dict[str, _Entry]:
-        """The entries of one folder of the commit ("" for the top), by path."""
-        spec = [f"{directory}/"] if directory else []
-        out = self._git(
-            "ls-tree", "-z", "-l", "--end-of-options", self.commit, *spec, name=self._name(directory)
-        )
-        entries = {}
-        for record in out.split(b"\0"):
-            if record:
-                meta, _, path = record.partition(b"\t")
-                mode, kind, blob, size = meta.decode().split()
-                entries[path.decode()] = _Entry(mode, kind, blob, int(size) if size.isdigit() else 0)
+        """The entries of one folder of the commit ("" for the top), by path; {} when there is no such
+        folder, as `git ls-tree` gives."""
+        if directory in self._trees:
+            return self._trees[directory]
+        oid = self._tree_id(directory)
+        entries: dict[str, _Entry] = {}
+        if oid is not None:
+            prefix = f"{directory}/" if directory else ""
+            raw = self._object(oid, self._name(directory))[1]
+            for mode, name, blob in _tree_entries(raw, self._id_bytes):
+                entries[prefix + name] = _Entry(mode, _KINDS.get(mode, "blob"), blob)
+        self._trees[directory] = entries
         return entries
 
     def _name(self, path: str) -> str:
@@ -213,7 +394,12 @@ class GitRevision:
         if not entries:
             message = f"cannot read the {what}: no such directory in this revision"
             raise InputProblem(Problem(self._name(folder), 1, 1, "", message))
-        return [self._file(p, entries[p]) for p in sorted(entries) if _is_yaml(p.rsplit("/", 1)[-1])]
+        files = [p for p in sorted(entries) if _is_yaml(p.rsplit("/", 1)[-1])]
+        try:  # the sizes `check` needs, asked for together
+            self.objects.sizes([entries[p].blob for p in files if entries[p].kind == "blob"])
+        except GitFailed as e:
+            raise InputProblem(Problem(self._name(folder), 1, 1, "", str(e))) from None
+        return [self._file(p, entries[p]) for p in files]
 
     def file(self, path: Path, root: Path | None) -> InputFile:
         text = path.as_posix().strip("/")
@@ -228,7 +414,7 @@ class GitRevision:
 
     def read(self, file: InputFile) -> bytes:
         entry = self.check(file)
-        return self._git("cat-file", "blob", entry.blob, name=file.name)
+        return self._object(entry.blob, file.name)[1]
 
     def check(self, file: InputFile) -> _Entry:
         """The entry of a file that `read` would read, or the InputProblem it would raise."""
@@ -240,7 +426,13 @@ class GitRevision:
             raise InputProblem(Problem(file.name, 1, 1, "", message))
         if entry.kind != "blob":
             raise InputProblem(Problem(file.name, 1, 1, "", f"is a {entry.kind}, not a file"))
-        if entry.size > MAX_FILE_BYTES:
-            message = f"file is {entry.size} bytes; parity reads at most {MAX_FILE_BYTES}"
+        try:
+            size = self.objects.size(entry.blob)
+        except GitFailed as e:
+            raise InputProblem(Problem(file.name, 1, 1, "", str(e))) from None
+        if size is None:
+            raise InputProblem(Problem(file.name, 1, 1, "", f"git: object {entry.blob} is missing"))
+        if size > MAX_FILE_BYTES:
+            message = f"file is {size} bytes; parity reads at most {MAX_FILE_BYTES}"
             raise InputProblem(Problem(file.name, 1, 1, "", message))
         return entry

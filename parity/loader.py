@@ -8,6 +8,7 @@ name real pairs; and, with `strict`, that every value carries evidence and every
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 from collections.abc import Callable, Iterable, Iterator
@@ -21,7 +22,7 @@ from parity import source
 from parity.cache import ParseCache, blob_id
 from parity.errors import LoadError, Problem
 from parity.gcpause import paused_gc
-from parity.inputs import Folder, GitRevision, InputFile, InputProblem
+from parity.inputs import Folder, GitObjects, GitRevision, InputFile, InputProblem
 from parity.models import (
     MAX_DAYS,
     UNKNOWN,
@@ -144,16 +145,119 @@ def load_revision(
     *,
     strict: Strict | None = None,
     cache: ParseCache | None = None,
+    objects: GitObjects | None = None,
 ) -> Dataset:
     """Load the data as one git revision holds it (paths relative to the repository's top), through git's
     object store: the working tree is neither read nor touched. Problems name files `REV:path`. With a
-    `cache`, a file whose blob was parsed before is not even read from git."""
+    `cache`, a file whose blob was parsed before is not even read from git. Pass the repository's
+    `GitObjects` to load many revisions through the same two git processes."""
     try:
-        tree = GitRevision(Path(repo), rev)
+        tree = GitRevision(Path(repo), rev, objects)
     except InputProblem as e:
         raise LoadError([e.problem]) from None
-    with paused_gc():
-        return _Load(tree, profiles, rules, waivers, strict, cache).run()
+    try:
+        with paused_gc():
+            return _Load(tree, profiles, rules, waivers, strict, cache).run()
+    finally:
+        tree.close()
+
+
+@dataclass(frozen=True)
+class _Clean:
+    """What a clean load of a revision leaves for the next: the ids of its trees and the Dataset."""
+
+    rules_tree: str | None
+    waivers_blob: str | None
+    profiles_tree: str | None
+    profiles: dict[str, str]  # each profile file's path -> its blob id, in order
+    data: Dataset
+    checker: _LabChecker
+
+
+class RevisionLoader:
+    """The revisions of one repository loaded one after another (a history's walk), through one pair of
+    git processes; each Dataset is what `load_revision` gives for the same arguments.
+
+    When the revision loaded last was clean and, since then, only profiles changed (the same profile
+    files, the same rule packs, the same waivers file), only the changed profiles are read and checked.
+    Every cross-file check reads the profiles only through the set of lab ids (rules' `applies_to` and
+    peers' `labs`, waivers, duplicate ids), and that set cannot change: each id must equal its file's
+    stem. Anything else, or a changed profile with a problem, loads the revision whole, so every problem
+    is reported as `load_revision` reports it. Use it as a context manager (or `close` it)."""
+
+    def __init__(
+        self,
+        repo: str | Path,
+        profiles: str = "lab_profiles",
+        rules: str = "rules",
+        *,
+        strict: Strict | None = None,
+        cache: ParseCache | None = None,
+    ) -> None:
+        self.repo, self.profiles, self.rules = Path(repo), profiles, rules
+        self.strict, self.cache = strict, cache
+        self.objects = GitObjects(self.repo)
+        self._last: _Clean | None = None
+        self.reused = 0  # loads that read only changed profiles (for tests and benchmarks)
+
+    def __enter__(self) -> RevisionLoader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.objects.close()
+
+    def load(self, rev: str, waivers: str | None = None, *, waivers_optional: bool = False) -> Dataset:
+        """`load_revision(repo, rev, profiles, rules, waivers)`; with `waivers_optional`, the waivers file is
+        read only where the revision has one."""
+        try:
+            tree = GitRevision(self.repo, rev, self.objects)
+        except InputProblem as e:
+            raise LoadError([e.problem]) from None
+        if waivers and waivers_optional and not tree.exists(waivers):
+            waivers = None
+        last = self._last
+        self._last = None  # a load that fails leaves nothing to build on
+        with paused_gc():
+            ids = (tree.tree_id(self.rules), tree.blob_id(waivers) if waivers else None)
+            reused = self._reuse(tree, last) if last and ids == (last.rules_tree, last.waivers_blob) else None
+            if reused is not None and last is not None:
+                self.reused += 1
+                (data, profiles), checker = reused, last.checker
+            else:
+                load = _Load(tree, self.profiles, self.rules, waivers, self.strict, self.cache)
+                data, checker = load.run(), load.checker
+                folder = self.profiles.strip("/") + "/"
+                profiles = {
+                    path: entry.blob
+                    for path, entry in tree.entries.items()
+                    if path.startswith(folder) and "/" not in path[len(folder) :]
+                }
+        self._last = _Clean(*ids, tree.tree_id(self.profiles), profiles, data, checker)
+        return data
+
+    def _reuse(self, tree: GitRevision, last: _Clean) -> tuple[Dataset, dict[str, str]] | None:
+        """The Dataset of the last load with the changed profiles checked again (and each profile's blob),
+        or None when this revision must be loaded whole."""
+        if tree.tree_id(self.profiles) == last.profiles_tree:
+            return last.data, last.profiles
+        load = _Load(tree, self.profiles, self.rules, None, self.strict, self.cache)
+        try:
+            files = tree.list_yaml(Path(self.profiles), "lab profiles", None)
+        except InputProblem:
+            return None
+        if [f.relative for f in files] != list(last.profiles):
+            return None
+        parsed = [load.read_model(f, LabProfile) for f in files if f.blob != last.profiles[f.relative]]
+        if load.problems.items or None in parsed:
+            return None
+        labs = last.checker.again(load.problems).check_all(p for p in parsed if p is not None)
+        if load.problems.items or not labs.keys() <= last.data.labs.keys():
+            return None
+        profiles = {f.relative: f.blob or "" for f in files}
+        return dataclasses.replace(last.data, labs={**last.data.labs, **labs}), profiles
 
 
 class _Load:
@@ -192,6 +296,7 @@ class _Load:
             # A checked profile depends on its own file and on every pack: reuse it while neither changed.
             checker.memo = (self.cache, (tuple((p.doc.relative, p.doc.blob) for p in packs), self.strict))
         labs = checker.check_all(labs_read)
+        self.checker = checker  # what a later revision's changed profiles are checked with (RevisionLoader)
         waiver_doc, waiver_list = self.read_waivers()
         lab_map = labs if self.profiles is not None and "lab profiles" not in self.unread else None
         rule_map = _rules(packs, indicators, declared, declared_in, tags, lab_map, self.problems)
@@ -497,6 +602,12 @@ class _LabChecker:
         self.suggestions = _SUGGESTIONS  # "did you mean" costs a string match: only for the first many
         self.paths: dict[str, str] = {}  # lab id -> the file that first used it, as problems show paths
         self.memo: tuple[ParseCache, Any] | None = None  # the cache, and what else a checked lab depends on
+
+    def again(self, problems: _Problems) -> _LabChecker:
+        """A checker of the same settings, for another load's profiles."""
+        twin = _LabChecker(self.indicators, self.declared, self.tags, self.strict, problems)
+        twin.memo = self.memo
+        return twin
 
     def check_all(self, labs: Iterable[tuple[source.Located, LabProfile]]) -> dict[str, Lab]:
         out: dict[str, Lab] = {}
@@ -805,7 +916,17 @@ def _waivers(
     return out
 
 
-__all__ = ["MAX_DAYS", "Dataset", "Lab", "LoadedRule", "LoadedWaiver", "Strict", "load", "load_revision"]
+__all__ = [
+    "MAX_DAYS",
+    "Dataset",
+    "Lab",
+    "LoadedRule",
+    "LoadedWaiver",
+    "RevisionLoader",
+    "Strict",
+    "load",
+    "load_revision",
+]
 
 
 def load_alarms(path: str | Path) -> Alarms:
