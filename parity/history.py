@@ -22,6 +22,7 @@ from typing import Any
 from parity import bars, ratchet, timeline
 from parity.cache import ParseCache
 from parity.errors import LoadError, Problem, UsageError
+from parity.gcpause import paused_walk
 from parity.loader import Dataset, RevisionLoader, load, load_alarms
 from parity.models import (
     REGRESSION_KINDS,
@@ -216,20 +217,22 @@ def walk(
     )
     previous: tuple[Revision, Dataset, Report] | None = None
     held = Held()  # what each lab disclosed so far, for ratcheted bars: the walk is the repository's history
-    for revision, data, problems in loaded(source, revisions):
-        if data is None:
-            history.skipped.append(Skipped(revision, problems))
-            continue
-        ratchet.record(held, revision.committed or revision.date, data)
-        report = evaluate(data, revision.date, held)
-        history.revisions.append(revision)
-        methodology = history.methodology[revision] = tuple(sorted(report.packs))
-        _points(history, revision, report, methodology)
-        _bar_points(history, revision, data, report)
-        if previous is not None:
-            history.regressions.extend(changes(previous, (revision, data, report), history.config))
-        previous = (revision, data, report)
-        history.last = report
+    with paused_walk() as step:
+        for revision, data, problems in loaded(source, revisions):
+            step()
+            if data is None:
+                history.skipped.append(Skipped(revision, problems))
+                continue
+            ratchet.record(held, revision.committed or revision.date, data)
+            report = evaluate(data, revision.date, held)
+            history.revisions.append(revision)
+            methodology = history.methodology[revision] = tuple(sorted(report.packs))
+            _points(history, revision, report, methodology)
+            _bar_points(history, revision, data, report)
+            if previous is not None:
+                history.regressions.extend(changes(previous, (revision, data, report), history.config))
+            previous = (revision, data, report)
+            history.last = report
     history.alarms = [*erosion(history), *races(history)]
     return history
 

@@ -46,6 +46,7 @@ from parity.results import SHORTFALLS, LabSummary, Location, Report, Truth, Verd
 
 Pair = tuple[str, str]  # (lab, rule)
 Reached = tuple[_Plan, BarValue, BarValue]  # a bar rule's plan, the lab's bar before and now
+Dated = tuple[_Plan, _Plan]  # an absolute bar rule's plan now and before, when only its value moved
 
 
 @dataclass
@@ -209,27 +210,45 @@ class _State:
             r: judge.plan(judge.data.rules[r], p.name, None) for r, p in old_chain_plans.items()
         }
         judge.meets_bars = {}
-        unchanged = [lab for lab in self.lab_ids if lab not in changed]
+        # A changed lab whose practices stand where they stood is judged pair by pair like the others,
+        # its changed cells sent to the engine; one whose lines moved is judged whole.
+        whole = {lab for lab in changed if not _same_place(old.labs[lab], data.labs[lab])}
+        moved = _by_lab(values, evidence)
+        kept = [lab for lab in self.lab_ids if lab not in whole]
         reached: dict[str, dict[str, Reached]] = {}
+        dated: dict[str, list[Dated]] = {}
         for new, before in zip(judge.plans, old_plans, strict=True):
-            self.reach(new, before, unchanged, evidence, reached)
-        rechain = self.rechain(old_meets, unchanged, evidence)
-        kept = set(unchanged)
+            if self.dated(new, before, evidence):
+                for lab in kept:
+                    if new.applies_to is None or lab in new.applies_to:
+                        dated.setdefault(lab, []).append((new, before))
+            else:
+                self.reach(new, before, kept, evidence, reached)
+        rechain = self.rechain(old_meets, kept, evidence) | (changed - whole)
         for new, before in zip(
             [*judge.plans, *judge.chain_plans.values()], [*old_plans, *old_chain_plans.values()], strict=True
         ):
             if before.stale_before is not None and new.stale_before != before.stale_before:
-                self.reflag(new, before.stale_before, kept)
+                self.reflag(new, before.stale_before, set(kept))
         stats = Stats(full=False, labs_changed=len(changed & set(self.lab_ids)))
+        plans_on: dict[str, list[_Plan]] = {}
+        for plan in judge.plans:
+            plans_on.setdefault(plan.name, []).append(plan)
         with engine.compiled(judge.chain_rules()) as compiled:
             for lab in self.lab_ids:
-                if lab in changed:
+                if lab in whole:
                     verdicts, self.derived[lab] = judge.lab(lab, compiled)
                     self.replace(lab, verdicts)
                     stats.sessions += 1
-                elif lab in reached or lab in rechain:
-                    stats.pairs_reached += len(reached.get(lab, ()))
-                    stats.sessions += self.rejudge(lab, compiled, reached.get(lab, {}), lab in rechain)
+                elif lab in reached or lab in rechain or lab in dated:
+                    if lab not in changed:
+                        stats.pairs_reached += len(reached.get(lab, ())) + len(dated.get(lab, ()))
+                    own = [p for name in moved.get(lab, ()) for p in plans_on.get(name, ())]
+                    stats.sessions += self.rejudge(
+                        lab, compiled, reached.get(lab, {}), dated.get(lab, []), lab in rechain, own
+                    )
+                    if lab in changed:
+                        self.rescore.add(lab)
         return stats
 
     def recell(self, changed: set[str]) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
@@ -265,6 +284,17 @@ class _State:
             )
             if name in values or dated:
                 judge.ranks[name] = judge.rank_table(name)
+
+    def dated(self, new: _Plan, old: _Plan, evidence: dict[str, set[str]]) -> bool:
+        """Whether only an absolute bar's value moved (a `within_days` bar, with the date): every lab it
+        judges then sees the same bar as before but for its value, and how many peers disclose is the same
+        for every unchanged lab. No setters either: nobody sets an absolute bar."""
+        if new.absolute is None or old.absolute is None or _same_bar(new.absolute, old.absolute):
+            return False
+        if new.absolute.binds != old.absolute.binds or new.absolute.key is None or old.absolute.key is None:
+            return False
+        same_peers = new.ranking is old.ranking or len(new.ranking.keys) == len(old.ranking.keys)
+        return same_peers and not evidence.get(new.name)
 
     def reach(
         self,
@@ -342,20 +372,45 @@ class _State:
             if verdict is not None:
                 self.put(lab, verdict._replace(flags=flags(plan.stale_before, cells[lab])))
 
-    def rejudge(self, lab: str, compiled: Any, reached: dict[str, Reached], chain: bool) -> int:
-        """Make the reached verdicts of an unchanged lab again (and, with `chain`, its commitments and
-        derived values). A bar fact whose classification reads the same as before keeps its status; the
-        others, and the chain, go to the engine. Returns the number of engine sessions run (0 or 1)."""
+    def rejudge(
+        self,
+        lab: str,
+        compiled: Any,
+        reached: dict[str, Reached],
+        dated: list[Dated],
+        chain: bool,
+        own: list[_Plan],
+    ) -> int:
+        """Make the reached and dated verdicts of a lab again (and, with `chain`, its commitments and
+        derived values); `own` are the bar rules on the lab's own changed cells, which go to the engine.
+        A bar fact whose cell did not change and whose classification reads the same as before keeps its
+        status; the others, and the chain, go to the engine. Returns the number of engine sessions run (0
+        or 1)."""
         judge = self.judge
         lines = self.lines.get(lab) or self.lines.setdefault(lab, judge.lines(lab))
         items: list[tuple[engine.VerdictFact, Any]] = []
         pre = self.pre[lab]
+        mine = {plan.rule_id for plan in own if plan.applies_to is None or lab in plan.applies_to}
+        for plan in own:
+            if plan.rule_id in mine:
+                items.append(judge.bar_fact(len(items), lab, plan, lines))
         for plan, before, bv in reached.values():
+            if plan.rule_id in mine:
+                continue
             cell = plan.cells[lab]
             if _classified(cell, bv, plan.key) == _classified(cell, before, plan.key):
                 self.put(lab, judge.bar_verdict(lab, plan, lines, bv, pre[plan.rule_id].status))
             else:
                 items.append(judge.bar_fact(len(items), lab, plan, lines, bv))
+        for plan, old in dated:
+            if plan.rule_id in mine:
+                continue
+            assert plan.absolute is not None and old.absolute is not None
+            cell, now = plan.cells[lab], plan.absolute
+            if _classified(cell, now, plan.key) == _classified(cell, old.absolute, plan.key):
+                self.put(lab, _moved_to(pre[plan.rule_id], plan, cell))
+            else:
+                items.append(judge.bar_fact(len(items), lab, plan, lines, lab_bar(plan, lab)))
         if not items and not chain:
             return 0
         verdicts, derived = judge.classify(lab, compiled, items, lines, chain)
@@ -413,6 +468,30 @@ class _State:
             rules=self.rules_info,
             indicators=self.indicators_info,
         )
+
+
+def _same_place(a: Any, b: Any) -> bool:
+    """Whether two versions of a lab's profile put every practice on the same line of the same file."""
+    return bool(a.file == b.file and a.lines == b.lines and a.practices_line == b.practices_line)
+
+
+def _by_lab(*per_indicator: dict[str, set[str]]) -> dict[str, set[str]]:
+    """{indicator: labs} turned into {lab: indicators}, merged."""
+    out: dict[str, set[str]] = {}
+    for table in per_indicator:
+        for name, labs in table.items():
+            for lab in labs:
+                out.setdefault(lab, set()).add(name)
+    return out
+
+
+def _moved_to(verdict: Verdict, plan: _Plan, cell: Cell) -> Verdict:
+    """The verdict `bar_verdict` makes of the same status when only the absolute bar's value moved: the
+    bar's value and the gap are all that read it (staleness flags are `reflag`'s)."""
+    assert plan.absolute is not None
+    value = plan.absolute.value
+    gap = bars.gap(plan.indicator, cell.value, value) if cell.state >= bars.UNEVIDENCED else None
+    return verdict._replace(bar=verdict.bar._replace(value=value), gap=gap)
 
 
 def _cites(verdict: Verdict | None, setters: set[str]) -> bool:

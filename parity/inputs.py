@@ -401,6 +401,12 @@ class GitRevision:
             raise InputProblem(Problem(self._name(folder), 1, 1, "", str(e))) from None
         return [self._file(p, entries[p]) for p in files]
 
+    def yaml_blobs(self, directory: str | Path) -> dict[str, str]:
+        """The object id of each YAML entry of a folder (as `list_yaml` would list them), by path, in
+        order; {} when there is no such folder. Nothing is read but the folder's tree."""
+        entries = self._ls(Path(directory).as_posix().strip("/"))
+        return {p: entries[p].blob for p in sorted(entries) if _is_yaml(p.rsplit("/", 1)[-1])}
+
     def file(self, path: Path, root: Path | None) -> InputFile:
         text = path.as_posix().strip("/")
         entries = self._ls(text.rsplit("/", 1)[0] if "/" in text else "")

@@ -243,20 +243,20 @@ class RevisionLoader:
         or None when this revision must be loaded whole."""
         if tree.tree_id(self.profiles) == last.profiles_tree:
             return last.data, last.profiles
-        load = _Load(tree, self.profiles, self.rules, None, self.strict, self.cache)
         try:
-            files = tree.list_yaml(Path(self.profiles), "lab profiles", None)
+            profiles = tree.yaml_blobs(self.profiles)
+            if list(profiles) != list(last.profiles):
+                return None
+            changed = [tree.file(Path(p), None) for p, blob in profiles.items() if blob != last.profiles[p]]
         except InputProblem:
             return None
-        if [f.relative for f in files] != list(last.profiles):
-            return None
-        parsed = [load.read_model(f, LabProfile) for f in files if f.blob != last.profiles[f.relative]]
+        load = _Load(tree, self.profiles, self.rules, None, self.strict, self.cache)
+        parsed = [load.read_model(f, LabProfile) for f in changed]
         if load.problems.items or None in parsed:
             return None
         labs = last.checker.again(load.problems).check_all(p for p in parsed if p is not None)
         if load.problems.items or not labs.keys() <= last.data.labs.keys():
             return None
-        profiles = {f.relative: f.blob or "" for f in files}
         return dataclasses.replace(last.data, labs={**last.data.labs, **labs}), profiles
 
 
