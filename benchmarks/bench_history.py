@@ -8,7 +8,9 @@ last. Then, revision after revision, oldest first, each evaluated at its commit 
 
   full         a fresh load_revision (no cache) and parity.evaluate;
   reused       load_revision through a parse cache kept warm across revisions, and parity.evaluate;
-  incremental  load_revision through its own such cache, and incremental.Evaluator.
+  incremental  what `parity history` does: a RevisionLoader through its own such cache (one pair of git
+               processes; only the profiles that changed are read), incremental.Evaluator, and the
+               collector paused for the walk (parity.gcpause.paused_walk).
 
 It prints, per mode, the mean, median, 95th percentile and total time per revision. The verdicts, lab
 summaries, derived values and waiver issues of the three must be equal on every revision measured, and the
@@ -35,7 +37,9 @@ import generate  # the same world as the other benchmarks; the script's folder i
 
 import parity
 from parity.cache import ParseCache
+from parity.gcpause import paused_walk
 from parity.incremental import Evaluator
+from parity.loader import RevisionLoader
 
 START = dt.datetime(2025, 1, 1, 12, tzinfo=dt.UTC)
 _VALUE = re.compile(r"^    value: (true|false|-?[0-9]+(?:\.[0-9]+)?)$", re.M)
@@ -120,48 +124,63 @@ def timed(work: Callable[[], parity.Report]) -> tuple[parity.Report, float]:
 
 
 def measure(args: argparse.Namespace, repo: Path, revisions: list[tuple[str, dt.date]]) -> int:
-    modes: dict[str, list[float]] = {"full": [], "reused": [], "incremental": [], "incremental load": []}
-    reused_cache, incremental_cache, evaluator = ParseCache(None), ParseCache(None), Evaluator()
-    failures, fallbacks = 0, 0
-    for i, (sha, as_of) in enumerate(revisions):
-        start = time.perf_counter()
-        data = parity.load_revision(repo, sha, cache=incremental_cache)
-        modes["incremental load"].append(time.perf_counter() - start)
-        incremental = evaluator.evaluate(data, as_of=as_of)
-        modes["incremental"].append(time.perf_counter() - start)
-        fallbacks += evaluator.stats.full
-        start = time.perf_counter()
-        warm = parity.load_revision(repo, sha, cache=reused_cache)  # every revision: the cache stays warm
-        if i % args.sample:
-            continue
-        reused = parity.evaluate(warm, as_of=as_of)
-        modes["reused"].append(time.perf_counter() - start)
-        full, seconds = timed(lambda: parity.evaluate(parity.load_revision(repo, sha), as_of=as_of))  # noqa: B023
-        modes["full"].append(seconds)
-        ok = same(full, incremental) and same(full, reused)
-        if ok and i % args.json_every == 0:
-            ok = (
-                parity.render(full, "json")
-                == parity.render(incremental, "json")
-                == parity.render(reused, "json")
-            )
-        if not ok:
-            failures += 1
-            print(
-                f"revision {i} ({sha[:12]}, as of {as_of}): incremental or reused differs from full",
-                file=sys.stderr,
-            )
-        print(
-            f"  revision {i + 1}/{len(revisions)}: full {modes['full'][-1]:.3f} s, "
-            f"incremental {modes['incremental'][-1] * 1000:.0f} ms",
-            file=sys.stderr,
-        )
-    print(summary(modes, len(revisions), args, fallbacks))
+    failures = 0
+    with RevisionLoader(repo, cache=ParseCache(None)) as loader, paused_walk() as step:
+        modes = _Modes(args, repo, loader, step)
+        for i, (sha, as_of) in enumerate(revisions):
+            failures += not modes.revision(i, sha, as_of)
+    print(summary(modes.times, len(revisions), args, modes.fallbacks))
     if failures:
         print(f"FAILED: {failures} revision(s) where the modes disagree")
         return 1
-    print(f"verdicts identical on every revision compared ({len(modes['full'])})")
+    print(f"verdicts identical on every revision compared ({len(modes.times['full'])})")
     return 0
+
+
+MODES = ("full", "reused", "incremental", "incremental load")
+
+
+class _Modes:
+    """The three ways of evaluating, revision after revision, with their times."""
+
+    def __init__(
+        self, args: argparse.Namespace, repo: Path, loader: RevisionLoader, step: Callable[[], None]
+    ) -> None:
+        self.args, self.repo, self.loader, self.step = args, repo, loader, step
+        self.times: dict[str, list[float]] = {m: [] for m in MODES}
+        self.reused_cache, self.evaluator = ParseCache(None), Evaluator()
+        self.fallbacks = 0
+
+    def revision(self, i: int, sha: str, as_of: dt.date) -> bool:
+        """Incremental, timed; on every --sample-th revision full and reused too, and all compared.
+        False when they differ."""
+        times, repo = self.times, self.repo
+        start = time.perf_counter()
+        self.step()
+        data = self.loader.load(sha)
+        times["incremental load"].append(time.perf_counter() - start)
+        incremental = self.evaluator.evaluate(data, as_of=as_of)
+        times["incremental"].append(time.perf_counter() - start)
+        self.fallbacks += self.evaluator.stats.full
+        start = time.perf_counter()
+        warm = parity.load_revision(repo, sha, cache=self.reused_cache)  # every revision: the cache is warm
+        if i % self.args.sample:
+            return True
+        reused = parity.evaluate(warm, as_of=as_of)
+        times["reused"].append(time.perf_counter() - start)
+        full, seconds = timed(lambda: parity.evaluate(parity.load_revision(repo, sha), as_of=as_of))
+        times["full"].append(seconds)
+        ok = same(full, incremental) and same(full, reused)
+        if ok and i % self.args.json_every == 0:
+            rendered = {parity.render(report, "json") for report in (full, incremental, reused)}
+            ok = len(rendered) == 1
+        print(
+            f"  revision {i + 1}: full {seconds:.3f} s, incremental {times['incremental'][-1] * 1000:.0f} ms",
+            file=sys.stderr,
+        )
+        if not ok:
+            print(f"revision {i} ({sha[:12]}, as of {as_of}): incremental or reused differs", file=sys.stderr)
+        return ok
 
 
 def summary(modes: dict[str, list[float]], revisions: int, args: argparse.Namespace, fallbacks: int) -> str:

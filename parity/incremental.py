@@ -42,11 +42,10 @@ from parity.evaluate import (
 from parity.gcpause import paused_gc
 from parity.loader import Dataset
 from parity.models import Bar
-from parity.results import SHORTFALLS, LabSummary, Location, Report, Truth, Verdict
+from parity.results import SHORTFALLS, BarResult, LabSummary, Location, Report, Truth, Verdict
 
 Pair = tuple[str, str]  # (lab, rule)
 Reached = tuple[_Plan, BarValue, BarValue]  # a bar rule's plan, the lab's bar before and now
-Dated = tuple[_Plan, _Plan]  # an absolute bar rule's plan now and before, when only its value moved
 
 
 @dataclass
@@ -216,12 +215,10 @@ class _State:
         moved = _by_lab(values, evidence)
         kept = [lab for lab in self.lab_ids if lab not in whole]
         reached: dict[str, dict[str, Reached]] = {}
-        dated: dict[str, list[Dated]] = {}
+        redated = 0
         for new, before in zip(judge.plans, old_plans, strict=True):
             if self.dated(new, before, evidence):
-                for lab in kept:
-                    if new.applies_to is None or lab in new.applies_to:
-                        dated.setdefault(lab, []).append((new, before))
+                redated += self.redate(new, before, kept, changed, reached)
             else:
                 self.reach(new, before, kept, evidence, reached)
         rechain = self.rechain(old_meets, kept, evidence) | (changed - whole)
@@ -230,7 +227,7 @@ class _State:
         ):
             if before.stale_before is not None and new.stale_before != before.stale_before:
                 self.reflag(new, before.stale_before, set(kept))
-        stats = Stats(full=False, labs_changed=len(changed & set(self.lab_ids)))
+        stats = Stats(full=False, labs_changed=len(changed & set(self.lab_ids)), pairs_reached=redated)
         plans_on: dict[str, list[_Plan]] = {}
         for plan in judge.plans:
             plans_on.setdefault(plan.name, []).append(plan)
@@ -240,13 +237,11 @@ class _State:
                     verdicts, self.derived[lab] = judge.lab(lab, compiled)
                     self.replace(lab, verdicts)
                     stats.sessions += 1
-                elif lab in reached or lab in rechain or lab in dated:
+                elif lab in reached or lab in rechain:
                     if lab not in changed:
-                        stats.pairs_reached += len(reached.get(lab, ())) + len(dated.get(lab, ()))
+                        stats.pairs_reached += len(reached.get(lab, ()))
                     own = [p for name in moved.get(lab, ()) for p in plans_on.get(name, ())]
-                    stats.sessions += self.rejudge(
-                        lab, compiled, reached.get(lab, {}), dated.get(lab, []), lab in rechain, own
-                    )
+                    stats.sessions += self.rejudge(lab, compiled, reached.get(lab, {}), lab in rechain, own)
                     if lab in changed:
                         self.rescore.add(lab)
         return stats
@@ -295,6 +290,38 @@ class _State:
             return False
         same_peers = new.ranking is old.ranking or len(new.ranking.keys) == len(old.ranking.keys)
         return same_peers and not evidence.get(new.name)
+
+    def redate(
+        self,
+        new: _Plan,
+        old: _Plan,
+        kept: list[str],
+        changed: set[str],
+        reached: dict[str, dict[str, Reached]],
+    ) -> int:
+        """An absolute bar that moved only with the date: a lab whose classification reads the same keeps
+        its status, and its verdict gets the bar's new value and gap (all of `bar_verdict`'s verdict that
+        reads the bar; staleness is `reflag`'s). The others, and changed labs, are reached, for the engine.
+        Returns the number of verdicts made again."""
+        assert new.absolute is not None and old.absolute is not None
+        value, now, before, key = new.absolute.value, new.absolute.key, old.absolute.key, new.key
+        assert now is not None and before is not None  # as `dated` checked
+        count = 0
+        for lab in kept:
+            if new.applies_to is not None and lab not in new.applies_to:
+                continue
+            count += 1
+            cell = new.cells[lab]
+            has_value = cell.state >= bars.UNEVIDENCED
+            if lab in changed or (
+                has_value and bars.compare(key(cell.value), now) != bars.compare(key(cell.value), before)
+            ):
+                reached.setdefault(lab, {})[new.rule_id] = (new, lab_bar(old, lab), lab_bar(new, lab))
+                continue
+            verdict = self.pre[lab][new.rule_id]
+            gap = bars.gap(new.indicator, cell.value, value) if has_value else None
+            self.keep(lab, new.rule_id, _rebarred(verdict, value, gap))
+        return count
 
     def reach(
         self,
@@ -377,11 +404,10 @@ class _State:
         lab: str,
         compiled: Any,
         reached: dict[str, Reached],
-        dated: list[Dated],
         chain: bool,
         own: list[_Plan],
     ) -> int:
-        """Make the reached and dated verdicts of a lab again (and, with `chain`, its commitments and
+        """Make the reached verdicts of a lab again (and, with `chain`, its commitments and
         derived values); `own` are the bar rules on the lab's own changed cells, which go to the engine.
         A bar fact whose cell did not change and whose classification reads the same as before keeps its
         status; the others, and the chain, go to the engine. Returns the number of engine sessions run (0
@@ -402,15 +428,6 @@ class _State:
                 self.put(lab, judge.bar_verdict(lab, plan, lines, bv, pre[plan.rule_id].status))
             else:
                 items.append(judge.bar_fact(len(items), lab, plan, lines, bv))
-        for plan, old in dated:
-            if plan.rule_id in mine:
-                continue
-            assert plan.absolute is not None and old.absolute is not None
-            cell, now = plan.cells[lab], plan.absolute
-            if _classified(cell, now, plan.key) == _classified(cell, old.absolute, plan.key):
-                self.put(lab, _moved_to(pre[plan.rule_id], plan, cell))
-            else:
-                items.append(judge.bar_fact(len(items), lab, plan, lines, lab_bar(plan, lab)))
         if not items and not chain:
             return 0
         verdicts, derived = judge.classify(lab, compiled, items, lines, chain)
@@ -429,6 +446,10 @@ class _State:
         self.final[lab] = list(verdicts)
         self.index[lab] = {v.rule: i for i, v in enumerate(verdicts)}
         self.rescore.add(lab)
+
+    def keep(self, lab: str, rule: str, verdict: Verdict) -> None:
+        """`put` of a verdict made again with the status it had."""
+        self.pre[lab][rule] = self.final[lab][self.index[lab][rule]] = verdict
 
     def put(self, lab: str, verdict: Verdict) -> None:
         """One verdict made again (before waivers, which `report` applies again to the pairs they name)."""
@@ -485,13 +506,15 @@ def _by_lab(*per_indicator: dict[str, set[str]]) -> dict[str, set[str]]:
     return out
 
 
-def _moved_to(verdict: Verdict, plan: _Plan, cell: Cell) -> Verdict:
-    """The verdict `bar_verdict` makes of the same status when only the absolute bar's value moved: the
-    bar's value and the gap are all that read it (staleness flags are `reflag`'s)."""
-    assert plan.absolute is not None
-    value = plan.absolute.value
-    gap = bars.gap(plan.indicator, cell.value, value) if cell.state >= bars.UNEVIDENCED else None
-    return verdict._replace(bar=verdict.bar._replace(value=value), gap=gap)
+_BAR = Verdict._fields.index("bar")
+assert Verdict._fields[_BAR + 1] == "gap" and BarResult._fields[1] == "value"
+
+
+def _rebarred(verdict: Verdict, value: Any, gap: int | float | None) -> Verdict:
+    """The verdict with its bar's value and its gap replaced (built directly: `_replace` costs more than
+    the rest of a revision's work on a moved date)."""
+    bar = BarResult._make((verdict.bar[0], value, *verdict.bar[2:]))
+    return Verdict._make((*verdict[:_BAR], bar, gap, *verdict[_BAR + 2 :]))
 
 
 def _cites(verdict: Verdict | None, setters: set[str]) -> bool:
