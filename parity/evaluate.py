@@ -291,7 +291,6 @@ class _Judge:
     def plan(self, loaded: LoadedRule, name: str, bar: Bar | None) -> _Plan:
         rule = loaded.rule
         indicator = self.data.indicators[name]
-        max_age = rule.max_age_days or indicator.max_age_days
         ratchet: dict[str, Any] = {}
         if bar is None:
             ranking, absolute = self.ranking(name, None), None
@@ -319,9 +318,14 @@ class _Judge:
             applies_to=self.judged(rule),
             area=rule.area or indicator.area,
             severity=rule.severity or "info",
-            stale_before=self.as_of - dt.timedelta(days=max_age) if max_age else None,
+            stale_before=self.stale_before(loaded, name),
             **ratchet,
         )
+
+    def stale_before(self, loaded: LoadedRule, name: str) -> dt.date | None:
+        """The date before which a rule's evidence is stale (its own `max_age_days`, else its indicator's)."""
+        max_age = loaded.rule.max_age_days or self.data.indicators[name].max_age_days
+        return self.as_of - dt.timedelta(days=max_age) if max_age else None
 
     def lab(self, lab_id: str, compiled: Any) -> tuple[list[Verdict], dict[str, Truth]]:
         """Every verdict of one lab, sorted by rule id, and its derived values."""
@@ -415,10 +419,7 @@ class _Judge:
         location: Location,
         extra: tuple[str, ...] = (),
     ) -> Verdict:
-        if status in ("below", "undisclosed") and bar.set_by:
-            cells = plan.setter_cells or plan.cells
-            setters = tuple([(peer, cells[peer].evidence) for peer in bar.set_by[:SETTER_EVIDENCE]])
-            bar = bar._replace(evidence=setters)
+        bar = cited(plan, status, bar)
         return Verdict(
             lab_id,
             plan.rule_id,
@@ -452,6 +453,15 @@ class _Judge:
         if key not in self.meets_bars:
             self.meets_bars[key] = self.prepare(cond.indicator, cond.operand, None)
         return meets_value(self.meets_bars[key], lab_id, cond.operand)
+
+
+def cited(plan: _Plan, status: Status, bar: BarResult) -> BarResult:
+    """A shortfall's bar with the evidence of the labs that set it, so an accusation cites both sides."""
+    if status in ("below", "undisclosed") and bar.set_by:
+        cells = plan.setter_cells or plan.cells
+        setters = tuple([(peer, cells[peer].evidence) for peer in bar.set_by[:SETTER_EVIDENCE]])
+        return bar._replace(evidence=setters)
+    return bar
 
 
 def lab_bar(plan: _Plan, lab_id: str) -> BarValue:

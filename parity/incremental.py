@@ -19,6 +19,7 @@ in force) makes it evaluate everything afresh, exactly as `parity.evaluate` does
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import datetime as dt
 import itertools
 from collections.abc import Iterable
@@ -30,17 +31,19 @@ from parity.bars import BarValue, Cell, Ranking
 from parity.errors import EngineError
 from parity.evaluate import (
     SETTER_EVIDENCE,
+    _bar_result,
     _indicators_catalog,
     _Judge,
     _Plan,
     _rules_catalog,
+    cited,
     flags,
     lab_bar,
     meets_value,
     scope,
 )
 from parity.gcpause import paused_gc
-from parity.loader import Dataset
+from parity.loader import Dataset, LoadedRule
 from parity.models import Bar
 from parity.results import SHORTFALLS, BarResult, LabSummary, Location, Report, Truth, Verdict
 
@@ -204,7 +207,9 @@ class _State:
         values, evidence = self.recell(changed)
         self.rerank(values, date_moved)
         old_plans, old_chain_plans, old_meets = judge.plans, judge.chain_plans, judge.meets_bars
-        judge.plans = [judge.plan(r, r.rule.indicator or "", r.rule.bar) for r in judge.bar_rules]
+        judge.plans = [
+            self.replan(r, p, values, date_moved) for r, p in zip(judge.bar_rules, old_plans, strict=True)
+        ]
         judge.chain_plans = {
             r: judge.plan(judge.data.rules[r], p.name, None) for r, p in old_chain_plans.items()
         }
@@ -245,6 +250,19 @@ class _State:
                     if lab in changed:
                         self.rescore.add(lab)
         return stats
+
+    def replan(
+        self, loaded: LoadedRule, before: _Plan, values: dict[str, set[str]], date_moved: bool
+    ) -> _Plan:
+        """A bar rule's plan for this revision: the one before while nothing it holds moved (its ranking,
+        rank table and absolute bar are the same objects), with the staleness cut-off of the new date."""
+        judge = self.judge
+        dated = date_moved and before.bar.kind == "within_days"
+        if before.name in values or dated or judge.ranks.get(before.name) is not before.ranks:
+            return judge.plan(loaded, before.name, loaded.rule.bar)
+        if date_moved and before.stale_before is not None:
+            return dataclasses.replace(before, stale_before=judge.stale_before(loaded, before.name))
+        return before
 
     def recell(self, changed: set[str]) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
         """The cells of the changed labs made again; per indicator, the labs whose state or value moved,
@@ -425,7 +443,7 @@ class _State:
                 continue
             cell = plan.cells[lab]
             if _classified(cell, bv, plan.key) == _classified(cell, before, plan.key):
-                self.put(lab, judge.bar_verdict(lab, plan, lines, bv, pre[plan.rule_id].status))
+                self.put(lab, _rebarred_to(pre[plan.rule_id], plan, cell, bv))
             else:
                 items.append(judge.bar_fact(len(items), lab, plan, lines, bv))
         if not items and not chain:
@@ -514,6 +532,18 @@ def _rebarred(verdict: Verdict, value: Any, gap: int | float | None) -> Verdict:
     """The verdict with its bar's value and its gap replaced (built directly: `_replace` costs more than
     the rest of a revision's work on a moved date)."""
     bar = BarResult._make((verdict.bar[0], value, *verdict.bar[2:]))
+    return Verdict._make((*verdict[:_BAR], bar, gap, *verdict[_BAR + 2 :]))
+
+
+def _rebarred_to(verdict: Verdict, plan: _Plan, cell: Cell, bv: BarValue) -> Verdict:
+    """The verdict `bar_verdict` makes of the same status for a lab whose cell is as it was, judged against
+    a bar that moved: its bar (with the setters' evidence of a shortfall) and its gap are all that read the
+    bar; flags read the cell and the date (`reflag` keeps them), and a ratchet's `held` needs a past,
+    which incremental evaluation never has."""
+    bar = cited(plan, verdict.status, _bar_result(plan.bar.kind, bv))
+    has_value = cell.state >= bars.UNEVIDENCED
+    gapped = has_value and bv.binds and verdict.status in ("surpasses", "meets", "below")
+    gap = bars.gap(plan.indicator, cell.value, bv.value) if gapped else None
     return Verdict._make((*verdict[:_BAR], bar, gap, *verdict[_BAR + 2 :]))
 
 
