@@ -400,9 +400,8 @@ class _Judge:
     ) -> Verdict:
         """The verdict of one (lab, bar rule) pair, judged against `bv`, of the status the engine gave."""
         cell = plan.cells[lab_id]
-        has_value = cell.state >= bars.UNEVIDENCED
         result = _bar_result(plan.bar.kind, bv)
-        gap = bars.gap(plan.indicator, cell.value, bv.value) if has_value and bv.binds else None
+        gap = bar_gap(plan, cell, bv)
         extra = (plan.ratchet_flag,) if plan.ratchet_flag else ()
         if plan.present is not None and plan.present.bar(lab_id, plan.bar).value != bv.value:
             extra = ("held",)
@@ -432,7 +431,7 @@ class _Judge:
             "derived" if plan.indicator.derived and cell.state == DISCLOSED else bars.STATE_NAMES[cell.state],
             cell.value,
             bar,
-            gap if status in ("surpasses", "meets", "below") else None,
+            gap if status in COMPARED else None,
             flags(plan.stale_before, cell) + extra,
             cell.evidence,
             location,
@@ -453,6 +452,17 @@ class _Judge:
         if key not in self.meets_bars:
             self.meets_bars[key] = self.prepare(cond.indicator, cond.operand, None)
         return meets_value(self.meets_bars[key], lab_id, cond.operand)
+
+
+COMPARED: tuple[Status, ...] = ("surpasses", "meets", "below")  # the statuses that carry a gap
+
+
+def bar_gap(plan: _Plan, cell: Cell, bv: BarValue) -> int | float | None:
+    """How far a bar rule's value is below the bar it was judged against (None without a value or a
+    binding bar; `verdict` keeps it for the COMPARED statuses only)."""
+    if cell.state < bars.UNEVIDENCED or not bv.binds:
+        return None
+    return bars.gap(plan.indicator, cell.value, bv.value)
 
 
 def cited(plan: _Plan, status: Status, bar: BarResult) -> BarResult:

@@ -30,12 +30,14 @@ from parity import bars, engine, scores, waivers
 from parity.bars import BarValue, Cell, Ranking
 from parity.errors import EngineError
 from parity.evaluate import (
+    COMPARED,
     SETTER_EVIDENCE,
     _bar_result,
     _indicators_catalog,
     _Judge,
     _Plan,
     _rules_catalog,
+    bar_gap,
     cited,
     flags,
     lab_bar,
@@ -43,7 +45,7 @@ from parity.evaluate import (
     scope,
 )
 from parity.gcpause import paused_gc
-from parity.loader import Dataset, LoadedRule
+from parity.loader import Dataset, Lab, LoadedRule
 from parity.models import Bar
 from parity.results import SHORTFALLS, BarResult, LabSummary, Location, Report, Truth, Verdict
 
@@ -222,16 +224,17 @@ class _State:
         reached: dict[str, dict[str, Reached]] = {}
         redated = 0
         for new, before in zip(judge.plans, old_plans, strict=True):
-            if self.dated(new, before, evidence):
+            if self.dated(new, before):
                 redated += self.redate(new, before, kept, changed, reached)
             else:
                 self.reach(new, before, kept, evidence, reached)
         rechain = self.rechain(old_meets, kept, evidence) | (changed - whole)
+        kept_labs = set(kept)
         for new, before in zip(
             [*judge.plans, *judge.chain_plans.values()], [*old_plans, *old_chain_plans.values()], strict=True
         ):
             if before.stale_before is not None and new.stale_before != before.stale_before:
-                self.reflag(new, before.stale_before, set(kept))
+                self.reflag(new, before.stale_before, kept_labs)
         stats = Stats(full=False, labs_changed=len(changed & set(self.lab_ids)), pairs_reached=redated)
         plans_on: dict[str, list[_Plan]] = {}
         for plan in judge.plans:
@@ -298,16 +301,14 @@ class _State:
             if name in values or dated:
                 judge.ranks[name] = judge.rank_table(name)
 
-    def dated(self, new: _Plan, old: _Plan, evidence: dict[str, set[str]]) -> bool:
+    def dated(self, new: _Plan, old: _Plan) -> bool:
         """Whether only an absolute bar's value moved (a `within_days` bar, with the date): every lab it
-        judges then sees the same bar as before but for its value, and how many peers disclose is the same
-        for every unchanged lab. No setters either: nobody sets an absolute bar."""
+        judges then sees the same bar as before but for its value (an absolute bar always binds, and
+        nobody sets it, so no evidence is cited), and how many peers disclose is the same for every
+        unchanged lab."""
         if new.absolute is None or old.absolute is None or _same_bar(new.absolute, old.absolute):
             return False
-        if new.absolute.binds != old.absolute.binds or new.absolute.key is None or old.absolute.key is None:
-            return False
-        same_peers = new.ranking is old.ranking or len(new.ranking.keys) == len(old.ranking.keys)
-        return same_peers and not evidence.get(new.name)
+        return new.ranking is old.ranking or len(new.ranking.keys) == len(old.ranking.keys)
 
     def redate(
         self,
@@ -320,15 +321,15 @@ class _State:
         """An absolute bar that moved only with the date: a lab whose classification reads the same keeps
         its status, and its verdict gets the bar's new value and gap (all of `bar_verdict`'s verdict that
         reads the bar; staleness is `reflag`'s). The others, and changed labs, are reached, for the engine.
-        Returns the number of verdicts made again."""
+        Returns the number of verdicts of unchanged labs made again (as Stats counts them)."""
         assert new.absolute is not None and old.absolute is not None
         value, now, before, key = new.absolute.value, new.absolute.key, old.absolute.key, new.key
-        assert now is not None and before is not None  # as `dated` checked
+        assert now is not None and before is not None  # an absolute bar's key is its value's
         count = 0
         for lab in kept:
             if new.applies_to is not None and lab not in new.applies_to:
                 continue
-            count += 1
+            count += lab not in changed
             cell = new.cells[lab]
             has_value = cell.state >= bars.UNEVIDENCED
             if lab in changed or (
@@ -337,8 +338,8 @@ class _State:
                 reached.setdefault(lab, {})[new.rule_id] = (new, lab_bar(old, lab), lab_bar(new, lab))
                 continue
             verdict = self.pre[lab][new.rule_id]
-            gap = bars.gap(new.indicator, cell.value, value) if has_value else None
-            self.keep(lab, new.rule_id, _rebarred(verdict, value, gap))
+            bar = BarResult._make((verdict.bar[0], value, *verdict.bar[2:]))
+            self.keep(lab, new.rule_id, _rebarred(verdict, bar, bar_gap(new, cell, new.absolute)))
         return count
 
     def reach(
@@ -509,7 +510,7 @@ class _State:
         )
 
 
-def _same_place(a: Any, b: Any) -> bool:
+def _same_place(a: Lab, b: Lab) -> bool:
     """Whether two versions of a lab's profile put every practice on the same line of the same file."""
     return bool(a.file == b.file and a.lines == b.lines and a.practices_line == b.practices_line)
 
@@ -528,10 +529,9 @@ _BAR = Verdict._fields.index("bar")
 assert Verdict._fields[_BAR + 1] == "gap" and BarResult._fields[1] == "value"
 
 
-def _rebarred(verdict: Verdict, value: Any, gap: int | float | None) -> Verdict:
-    """The verdict with its bar's value and its gap replaced (built directly: `_replace` costs more than
-    the rest of a revision's work on a moved date)."""
-    bar = BarResult._make((verdict.bar[0], value, *verdict.bar[2:]))
+def _rebarred(verdict: Verdict, bar: BarResult, gap: int | float | None) -> Verdict:
+    """The verdict with its bar and its gap replaced (built directly: `_replace` costs more than the rest
+    of a revision's work on a moved date)."""
     return Verdict._make((*verdict[:_BAR], bar, gap, *verdict[_BAR + 2 :]))
 
 
@@ -541,10 +541,8 @@ def _rebarred_to(verdict: Verdict, plan: _Plan, cell: Cell, bv: BarValue) -> Ver
     bar; flags read the cell and the date (`reflag` keeps them), and a ratchet's `held` needs a past,
     which incremental evaluation never has."""
     bar = cited(plan, verdict.status, _bar_result(plan.bar.kind, bv))
-    has_value = cell.state >= bars.UNEVIDENCED
-    gapped = has_value and bv.binds and verdict.status in ("surpasses", "meets", "below")
-    gap = bars.gap(plan.indicator, cell.value, bv.value) if gapped else None
-    return Verdict._make((*verdict[:_BAR], bar, gap, *verdict[_BAR + 2 :]))
+    gap = bar_gap(plan, cell, bv) if verdict.status in COMPARED else None
+    return _rebarred(verdict, bar, gap)
 
 
 def _cites(verdict: Verdict | None, setters: set[str]) -> bool:

@@ -263,8 +263,8 @@ class GitObjects:
         for blob, found in zip(unknown, self.info(unknown), strict=True):
             self._info[blob] = (found[1], found[2]) if found else None
 
-    def read(self, oid: str) -> tuple[str, bytes] | None:
-        """An object's type and contents, or None where there is no such object."""
+    def read(self, oid: str) -> bytes | None:
+        """An object's contents, or None where there is no such object."""
         with self._lock:
             header = self._ask("--batch", [oid])[0]
             parts = header.split()
@@ -276,7 +276,7 @@ class GitObjects:
             data = proc.stdout.read(size + 1)  # the contents, then a newline
             if len(data) != size + 1:
                 raise self._failed("--batch")
-            return parts[1].decode(), data[:size]
+            return data[:size]
 
 
 def _end(proc: subprocess.Popen[bytes]) -> None:
@@ -290,6 +290,15 @@ def _end(proc: subprocess.Popen[bytes]) -> None:
 
 class GitFailed(Exception):
     """git could not be run, or ended; the message says why."""
+
+
+def _posix(path: str | Path) -> str:
+    return Path(path).as_posix().strip("/")
+
+
+def _yaml_paths(entries: dict[str, _Entry]) -> list[str]:
+    """The YAML entries of a folder's listing, by path, sorted (as every run must read them)."""
+    return [p for p in sorted(entries) if _is_yaml(p.rsplit("/", 1)[-1])]
 
 
 def _tree_entries(data: bytes, id_bytes: int) -> Iterator[tuple[str, str, str]]:
@@ -333,7 +342,7 @@ class GitRevision:
         if self._own:
             self.objects.close()
 
-    def _object(self, oid: str, name: str) -> tuple[str, bytes]:
+    def _object(self, oid: str, name: str) -> bytes:
         try:
             found = self.objects.read(oid)
         except GitFailed as e:
@@ -344,20 +353,24 @@ class GitRevision:
 
     def tree_id(self, path: str | Path) -> str | None:
         """The id of the tree at `path` (equal ids, equal trees), or None where the commit has no folder."""
-        return self._tree_id(Path(path).as_posix().strip("/") if str(path) not in ("", ".") else "")
+        text = _posix(path)
+        return self._tree_id("" if text == "." else text)
 
     def blob_id(self, path: str | Path) -> str | None:
         """The id of the object at `path`, or None when the commit has none there."""
-        text = Path(path).as_posix().strip("/")
-        entry = self._ls(text.rsplit("/", 1)[0] if "/" in text else "").get(text)
+        entry = self._entry(_posix(path))
         return entry.blob if entry is not None else None
+
+    def _entry(self, text: str) -> _Entry | None:
+        """The entry at a path relative to the top (no slash at either end), if the commit has one."""
+        return self._ls(text.rsplit("/", 1)[0] if "/" in text else "").get(text)
 
     def _tree_id(self, directory: str) -> str | None:
         """The id of the tree at `directory` ("" for the top), or None when the commit has no such folder."""
         if directory in self.tree_ids:
             return self.tree_ids[directory]
         if not directory:
-            commit = self._object(self.commit, self.rev)[1]
+            commit = self._object(self.commit, self.rev)
             found: str | None = commit.split(b"\n", 1)[0].removeprefix(b"tree ").decode()
         else:
             entry = self._ls(directory.rpartition("/")[0]).get(directory)
@@ -374,7 +387,7 @@ class GitRevision:
         entries: dict[str, _Entry] = {}
         if oid is not None:
             prefix = f"{directory}/" if directory else ""
-            raw = self._object(oid, self._name(directory))[1]
+            raw = self._object(oid, self._name(directory))
             for mode, name, blob in _tree_entries(raw, self._id_bytes):
                 entries[prefix + name] = _Entry(mode, _KINDS.get(mode, "blob"), blob)
         self._trees[directory] = entries
@@ -385,8 +398,7 @@ class GitRevision:
 
     def exists(self, path: str) -> bool:
         """Whether the revision holds anything at `path` (a file or a folder)."""
-        text = path.strip("/")
-        return text in self._ls(text.rsplit("/", 1)[0] if "/" in text else "")
+        return self._entry(path.strip("/")) is not None
 
     def list_yaml(self, directory: Path, what: str, root: Path | None) -> list[InputFile]:
         folder = directory.as_posix().strip("/")
@@ -394,7 +406,7 @@ class GitRevision:
         if not entries:
             message = f"cannot read the {what}: no such directory in this revision"
             raise InputProblem(Problem(self._name(folder), 1, 1, "", message))
-        files = [p for p in sorted(entries) if _is_yaml(p.rsplit("/", 1)[-1])]
+        files = _yaml_paths(entries)
         try:  # the sizes `check` needs, asked for together
             self.objects.sizes([entries[p].blob for p in files if entries[p].kind == "blob"])
         except GitFailed as e:
@@ -405,14 +417,14 @@ class GitRevision:
         """The object id of each YAML entry of a folder (as `list_yaml` would list them), by path, in
         order; {} when there is no such folder. Nothing is read but the folder's tree."""
         entries = self._ls(Path(directory).as_posix().strip("/"))
-        return {p: entries[p].blob for p in sorted(entries) if _is_yaml(p.rsplit("/", 1)[-1])}
+        return {p: entries[p].blob for p in _yaml_paths(entries)}
 
     def file(self, path: Path, root: Path | None) -> InputFile:
-        text = path.as_posix().strip("/")
-        entries = self._ls(text.rsplit("/", 1)[0] if "/" in text else "")
-        if text not in entries:
+        text = _posix(path)
+        entry = self._entry(text)
+        if entry is None:
             raise InputProblem(Problem(self._name(text), 1, 1, "", "cannot read: not in this revision"))
-        return self._file(text, entries[text])
+        return self._file(text, entry)
 
     def _file(self, path: str, entry: _Entry) -> InputFile:
         self.entries[path] = entry
@@ -420,7 +432,7 @@ class GitRevision:
 
     def read(self, file: InputFile) -> bytes:
         entry = self.check(file)
-        return self._object(entry.blob, file.name)[1]
+        return self._object(entry.blob, file.name)
 
     def check(self, file: InputFile) -> _Entry:
         """The entry of a file that `read` would read, or the InputProblem it would raise."""

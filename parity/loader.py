@@ -229,12 +229,7 @@ class RevisionLoader:
             else:
                 load = _Load(tree, self.profiles, self.rules, waivers, self.strict, self.cache)
                 data, checker = load.run(), load.checker
-                folder = self.profiles.strip("/") + "/"
-                profiles = {
-                    path: entry.blob
-                    for path, entry in tree.entries.items()
-                    if path.startswith(folder) and "/" not in path[len(folder) :]
-                }
+                profiles = tree.yaml_blobs(self.profiles)  # listed by the load already: no git asked
         self._last = _Clean(*ids, tree.tree_id(self.profiles), profiles, data, checker)
         return data
 
