@@ -33,6 +33,7 @@ from parity.models import (
     Alarms,
     Bar,
     Indicator,
+    Peers,
     RegressionKind,
     Rule,
     Severity,
@@ -416,7 +417,7 @@ class _Step:
                         severity=severity, methodology=methodology,
                     )  # fmt: skip
                     continue
-                weaker = _weakened(rule, later.rule, self.old.indicators, loaded.in_force, later.in_force)
+                weaker = _weakened(rule, later.rule, loaded.in_force, later.in_force, _Peers(self.new, lab))
                 if weaker is not None:
                     yield self.regression(
                         lab, "commitment_weakened", rule_id, weaker[0], weaker[1],
@@ -459,31 +460,45 @@ class _Severities:
         return found
 
 
-def _bar_strength(bar: Bar) -> tuple[int, int]:
-    """Relative bars from most to least demanding: best, quorum 2, quorum 3, ..., median, all."""
-    return {"best": (0, 0), "quorum": (1, bar.k or 1), "median": (2, 0), "all": (3, 0)}[bar.kind]
+@dataclass(frozen=True)
+class _Peers:
+    """The data at hand and the lab a pledge binds: what a rule's bar is for that lab is computed on it, by
+    the code that computes every bar (`bars.Ranking`), so two bars are compared as the lab faces them."""
+
+    data: Dataset
+    lab: str
+
+    def bar(self, indicator: str, bar: Bar, peers: Peers | None) -> bars.BarValue:
+        data = self.data
+        key = bars.key_function(data.indicators[indicator])
+        tags = {lab_id: frozenset(lab.profile.tags) for lab_id, lab in data.labs.items()}
+        cells = {
+            lab_id: bars.cell_of(lab.profile.practices.get(indicator)) for lab_id, lab in data.labs.items()
+        }
+        return bars.Ranking(bars.select_peers(tags, peers), cells, key).bar(self.lab, bar)
 
 
 def _weakened(
     old: Rule,
     new: Rule,
-    indicators: dict[str, Indicator],
     old_in_force: dt.date | None,
     new_in_force: dt.date | None,
+    at_hand: _Peers,
 ) -> tuple[str, str] | None:
-    """(before, after) in words when the rule now asks less of the labs it judges, else None."""
+    """(before, after) in words when the rule now asks less of the lab it judges, else None."""
+    indicators = at_hand.data.indicators
     if SEVERITIES.index(new.severity or "info") < SEVERITIES.index(old.severity or "info"):
         return f"severity {old.severity}", f"severity {new.severity}"
     if new_in_force and (old_in_force is None or new_in_force > old_in_force):
         return f"in force {old_in_force or 'always'}", f"in force {new_in_force}"
     if old.bar is not None and new.bar is not None and old.indicator == new.indicator:
-        weaker = _weaker_bar(old.bar, new.bar, indicators.get(old.indicator or ""))
-        if weaker:
+        name = old.indicator or ""
+        if _weaker_bar(old.bar, new.bar, name, at_hand, (old.peers, new.peers)):
             return old.bar.describe(), new.bar.describe()
     if old.require is not None and new.require is not None and old.when == new.when:
         a, b = old.require, new.require
         same = a.indicator == b.indicator
-        if same and a.meets and b.meets and _weaker_bar(a.meets, b.meets, indicators.get(a.indicator)):
+        if same and a.meets and b.meets and _weaker_bar(a.meets, b.meets, a.indicator, at_hand, (None, None)):
             return f"meets {a.meets.describe()}", f"meets {b.meets.describe()}"
         indicator = indicators.get(a.indicator)
         for op in ("at_least", "at_most"):
@@ -496,12 +511,24 @@ def _weakened(
     return None
 
 
-def _weaker_bar(old: Bar, new: Bar, indicator: Indicator | None) -> bool:
+def _weaker_bar(
+    old: Bar, new: Bar, name: str, at_hand: _Peers, peers: tuple[Peers | None, Peers | None]
+) -> bool:
+    """Whether the lab faces a lower bar under `new` than under `old`. Relative bars are computed on the
+    data at hand, each with its own peers: `best` and `{quorum: 1}` are the same bar, and with 12 peers
+    disclosing the median (the 6th best) asks more than `{quorum: 10}`. A bar that binds no longer is
+    lower; one that did not bind before cannot have been lowered."""
+    indicator = at_hand.data.indicators.get(name)
+    if indicator is None:
+        return False
     if old.kind in RELATIVE_BARS and new.kind in RELATIVE_BARS:
-        return _bar_strength(new) > _bar_strength(old)
+        before, after = at_hand.bar(name, old, peers[0]), at_hand.bar(name, new, peers[1])
+        if not before.binds or before.key is None:
+            return False
+        return not after.binds or after.key is None or after.key < before.key
     if old.kind == new.kind == "within_days":
         return bool(new.value > old.value)
-    if old.kind == new.kind == "threshold" and indicator is not None:
+    if old.kind == new.kind == "threshold":
         key = bars.key_function(indicator)
         return bool(key(indicator.coerce(new.value)[0]) < key(indicator.coerce(old.value)[0]))
     return False

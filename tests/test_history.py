@@ -283,6 +283,30 @@ def test_a_weakened_pledge_is_a_regression_of_the_lab_it_names(watchdog: Repo) -
     )
 
 
+@pytest.mark.parametrize(
+    ("before", "after", "weakened"),
+    [
+        ({"quorum": 3}, "median", False),  # 3 disclosed peers: k 3 -> 2, the median bar is stricter
+        ("best", {"quorum": 1}, False),  # the same bar, spelled otherwise
+        ("best", "median", True),  # k 1 -> 2: the second-best value, 8 instead of 9
+        ("median", "all", True),  # k 2 -> 3: the weakest peer's 7
+        ("all", "best", False),  # stricter
+    ],
+)
+def test_a_relative_pledge_is_weakened_only_when_its_bar_is_lower_for_the_peers_at_hand(
+    watchdog: Repo, before: Any, after: Any, weakened: bool
+) -> None:
+    """Whether a lab's own relative pledge weakened is decided by computing both bars on the data (the
+    code that computes bars, for the number of peers at hand), never by an ordering of bar kinds."""
+    rule = {"id": "alpha-relative", "indicator": "evals", "bar": before, "severity": "high"}
+    watchdog.pack["rules"].append({**rule, "applies_to": ["alpha"]})
+    watchdog.commit("2025-01-20", "alpha pledges a relative bar")
+    watchdog.pack["rules"][-1]["bar"] = after
+    watchdog.commit("2025-02-01", "alpha's relative pledge redefined")
+    found = [r for r in history(watchdog.root).regressions if r.subject == "alpha-relative"]
+    assert [(r.kind, r.lab) for r in found] == ([("commitment_weakened", "alpha")] if weakened else [])
+
+
 def test_outputs_are_deterministic_and_the_json_matches_its_schema(
     watchdog: Repo, run: Callable[..., Result], tmp_path: Path
 ) -> None:
