@@ -6,24 +6,47 @@ to find "the best competitor"."""
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, NamedTuple
 
 from parity.models import UNKNOWN, Bar, Evidence, Indicator, Peers, Practice
-from parity.results import State, Truth
+from parity.vocabulary import (
+    DISCLOSED,
+    NOT_APPLICABLE,
+    STATE_NAMES,
+    UNASSESSED,
+    UNDISCLOSED,
+    UNEVIDENCED,
+    Truth,
+    rank_k,
+    window_start,
+)
 
-# Practice states, ordered so that "has a value" is `state >= UNEVIDENCED`; the engine uses these codes.
-NOT_APPLICABLE, UNASSESSED, UNDISCLOSED, UNEVIDENCED, DISCLOSED = 0, 1, 2, 3, 4
-STATE_NAMES: dict[int, State] = {
-    NOT_APPLICABLE: "not_applicable",
-    UNASSESSED: "unassessed",
-    UNDISCLOSED: "undisclosed",
-    UNEVIDENCED: "unevidenced",
-    DISCLOSED: "disclosed",
-}
+__all__ = [
+    "ABSENT",
+    "DISCLOSED",
+    "LISTED",
+    "NOT_APPLICABLE",
+    "SILENT",
+    "STATE_NAMES",
+    "UNASSESSED",
+    "UNDISCLOSED",
+    "UNEVIDENCED",
+    "BarValue",
+    "Cell",
+    "Key",
+    "Ranking",
+    "absolute_bar",
+    "cell_of",
+    "compare",
+    "derived_cell",
+    "gap",
+    "key_function",
+    "select_peers",
+]
+
 LISTED = 20  # set_by and blocked_by list at most this many labs
 Key = int | float
 
@@ -132,17 +155,8 @@ class Ranking:
 
     def rank(self, lab: str, bar: Bar) -> int | None:
         """k for this bar as seen by `lab`, or None when the bar cannot bind."""
-        n = self.peers_disclosed(lab)
-        if bar.kind == "best":
-            k = 1
-        elif bar.kind == "quorum":
-            k = bar.k or 1
-        elif bar.kind == "median":
-            k = math.ceil(n / 2)
-        else:  # all: every peer must be disclosed
-            peers = len(self.members) - (lab in self.members)
-            k = peers if n == peers else 0
-        return k if 1 <= k <= n else None
+        peers = len(self.members) - (lab in self.members)
+        return rank_k(bar.kind, bar.k, self.peers_disclosed(lab), peers)
 
     def blocked(self, lab: str) -> tuple[tuple[str, ...], int]:
         """The peers of `lab` that are not disclosed: they keep an `all` bar from binding."""
@@ -166,7 +180,7 @@ class Ranking:
 def absolute_bar(bar: Bar, key: Callable[[Any], Key], as_of: dt.date) -> BarValue:
     """A threshold or recency bar: it always binds and nobody sets it (the caller fills in how many peers
     disclosed, the only part that depends on the judged lab)."""
-    value = as_of - dt.timedelta(days=bar.value) if bar.kind == "within_days" else bar.value
+    value = window_start(as_of, bar.value) if bar.kind == "within_days" else bar.value
     return BarValue(True, value, key(value), (), 0, 0)
 
 

@@ -33,8 +33,9 @@ from parity import source
 from parity.errors import LoadError, Problem
 from parity.inputs import InputProblem, list_yaml, read_bytes
 from parity.loader import Dataset, load
-from parity.models import Peers, parse_date
+from parity.models import Peers
 from parity.results import STATUSES
+from parity.vocabulary import parse_date
 
 EVIDENCE = [{"url": "https://example.org/evidence", "date": "2026-01-01"}]
 

@@ -3,20 +3,10 @@ explains a rule (explain, the rule list, and later SARIF help text and the score
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
-from typing import Any
 
 from parity.models import Bar, Indicator, Rule
-
-
-def show(value: Any) -> str:
-    """A value as a person reads it: true/false, ISO dates, numbers as written."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value)
+from parity.vocabulary import show
 
 
 def bar_meaning(bar: Bar) -> str:

@@ -24,10 +24,11 @@ from parity.errors import EngineError, LoadError, OutputError, Problem, UsageErr
 from parity.formats import names, render_diff, render_explain, render_history, render_rules, terminal, write
 from parity.gcpause import paused_gc
 from parity.loader import DEFAULT_MAX_REVIEW_AGE, MAX_DAYS, Dataset, Strict, load
-from parity.models import SEVERITIES, suggest
+from parity.models import suggest
 from parity.results import FAIL_ON, Report, fails
 from parity.schemas import SCHEMAS
 from parity.selection import select_rules
+from parity.vocabulary import SEVERITIES, parse_date, today
 from parity.waivers import DEFAULT_HORIZON
 
 EXIT_OK, EXIT_SHORTFALLS, EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -41,8 +42,6 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _date(text: str) -> dt.date:
-    from parity.models import parse_date
-
     try:
         value = parse_date(text)
     except ValueError as e:
@@ -330,7 +329,7 @@ def _history_parser(sub: Any) -> None:
 
 def _load(args: argparse.Namespace) -> Dataset:
     """Load the inputs the arguments name; fixes `args.as_of` to today, once, when it is not given."""
-    args.as_of = args.as_of or _today()  # one date for the whole command, even across midnight
+    args.as_of = args.as_of or today()  # one date for the whole command, even across midnight
     waivers = args.waivers
     default = args.profiles.parent / "waivers.yaml"  # beside the data it waives, not the working directory
     if waivers is None and os.path.lexists(default):
@@ -341,10 +340,6 @@ def _load(args: argparse.Namespace) -> Dataset:
     elif getattr(args, "max_review_age", None) is not None:
         raise UsageError("--max-review-age goes with --strict")
     return load(args.profiles, args.rules, waivers, strict=strict, cache=_cache(args))
-
-
-def _today() -> dt.date:
-    return dt.datetime.now(dt.UTC).date()
 
 
 def _formats(p: argparse.ArgumentParser, command: str) -> None:
@@ -617,7 +612,7 @@ def _silence_stdout() -> None:
 def _diff(args: argparse.Namespace) -> int:
     from parity.diff import compare, load_side
 
-    as_of = args.as_of or _today()
+    as_of = args.as_of or today()
     cache = _cache(args)
     base = load_side(args.base, args.repo, as_of, cache)
     head = load_side(args.head or ".", args.repo, as_of, cache)

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from parity.bars import DISCLOSED, NOT_APPLICABLE, UNASSESSED, UNDISCLOSED, BarValue, Cell, Key, compare
-from parity.results import Truth
+from parity.bars import BarValue, Cell, Key, compare
+from parity.vocabulary import DISCLOSED, NOT_APPLICABLE, UNASSESSED, UNDISCLOSED, Truth
 
 UNDISCLOSED_T: Truth = "undisclosed"
 UNASSESSED_T: Truth = "unassessed"

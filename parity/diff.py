@@ -14,11 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from parity.cache import ParseCache
-from parity.catalog import show
 from parity.errors import LoadError, Problem, UsageError
-from parity.models import SEVERITIES
 from parity.reportdoc import plain
 from parity.results import SHORTFALLS, Location, Report, Verdict, changed_packs
+from parity.vocabulary import at_least, show
 
 SCHEMA = "parity/diff/v1"
 CHANGE_KINDS = ("new", "resolved", "changed", "added", "removed")
@@ -59,8 +58,7 @@ class Diff:
 
     def new(self, floor: str) -> list[Change]:
         """`new` shortfalls at or above the severity `floor` (a waived one is not a shortfall)."""
-        level = SEVERITIES.index(floor)
-        return [c for c in self.changes if c.change == "new" and SEVERITIES.index(c.severity) >= level]
+        return [c for c in self.changes if c.change == "new" and at_least(c.severity, floor)]
 
     def to_dict(self) -> dict[str, Any]:
         as_of = self.head.report.as_of

@@ -36,26 +36,25 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from parity.errors import EngineError
+from parity.vocabulary import NOT_APPLICABLE, UNASSESSED, UNDISCLOSED, UNEVIDENCED
 
 REINSTALL = (
     "CPPFLAGS='-DPyEval_CallObject=PyObject_CallObject' "
     "pip install --force-reinstall --no-cache-dir --no-binary durable-rules durable-rules==2.0.28"
 )
 
-# The state codes of `bars` (repeated here so this module imports nothing but errors).
-_NA, _UNASSESSED, _UNDISCLOSED, _UNEVIDENCED = 0, 1, 2, 3
 _CAP = 5000
 _GUARD = {"$lte": {"_one": {"c": "_one"}}}
 _SID = "1"  # one session at a time (under the lock), deleted after each lab
 
 _CLASSIFY: dict[str, list[dict[str, Any]]] = {
-    "not_applicable": [{"s": _NA}],
-    "no_bar": [{"$neq": {"s": _NA}}, {"k": 0}],
-    "unassessed": [{"s": _UNASSESSED}, {"k": 1}],
-    "undisclosed": [{"s": _UNDISCLOSED}, {"k": 1}],
-    "below": [{"$gte": {"s": _UNEVIDENCED}}, {"k": 1}, {"$lt": {"v": {"$m": "b"}}}],
-    "meets": [{"$gte": {"s": _UNEVIDENCED}}, {"k": 1}, {"v": {"$m": "b"}}],
-    "surpasses": [{"$gte": {"s": _UNEVIDENCED}}, {"k": 1}, {"$gt": {"v": {"$m": "b"}}}],
+    "not_applicable": [{"s": NOT_APPLICABLE}],
+    "no_bar": [{"$neq": {"s": NOT_APPLICABLE}}, {"k": 0}],
+    "unassessed": [{"s": UNASSESSED}, {"k": 1}],
+    "undisclosed": [{"s": UNDISCLOSED}, {"k": 1}],
+    "below": [{"$gte": {"s": UNEVIDENCED}}, {"k": 1}, {"$lt": {"v": {"$m": "b"}}}],
+    "meets": [{"$gte": {"s": UNEVIDENCED}}, {"k": 1}, {"v": {"$m": "b"}}],
+    "surpasses": [{"$gte": {"s": UNEVIDENCED}}, {"k": 1}, {"$gt": {"v": {"$m": "b"}}}],
 }
 
 

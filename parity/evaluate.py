@@ -24,7 +24,6 @@ from parity.loader import Dataset, LoadedRule
 from parity.models import Bar, Condition, Indicator, Peers, Rule, Severity, suggest
 from parity.ratchet import Held
 from parity.results import (
-    STATUS_OF,
     BarResult,
     IndicatorInfo,
     Location,
@@ -34,6 +33,7 @@ from parity.results import (
     Truth,
     Verdict,
 )
+from parity.vocabulary import COMPARED, STATUSES, in_force, today, window_start
 
 SETTER_EVIDENCE = 3  # a shortfall cites the evidence of this many of the labs that set its bar
 TRUTH_CODE: dict[Truth, int] = {False: 0, "undisclosed": 1, True: 2, "unassessed": 3}
@@ -66,7 +66,7 @@ def evaluate(
     it (or with an incomplete one) a ratcheted bar ranks present values and its verdicts are flagged
     `no_history`.
     """
-    as_of = as_of or dt.datetime.now(dt.UTC).date()
+    as_of = as_of or today()
     lab_ids, rule_ids = scope(data, labs, rules, packs)
     with paused_gc():
         judge = _Judge(data, as_of, rule_ids, held)
@@ -197,17 +197,15 @@ class _Judge:
         self._rankings: dict[tuple[str, str, int | None], Ranking] = {}
         self._held_cells: dict[tuple[str, int], dict[str, Cell]] = {}
         self.peer_groups: dict[tuple[str, str, int | None], Peers | None] = {}
-        in_force = {
-            r for r, loaded in data.rules.items() if loaded.in_force is None or loaded.in_force <= as_of
-        }
+        judging = {r for r, loaded in data.rules.items() if in_force(loaded.in_force, as_of)}
         self.bar_rules = [
-            r for r in data.rules.values() if r.rule.kind == "bar" and r.rule.id in selected & in_force
+            r for r in data.rules.values() if r.rule.kind == "bar" and r.rule.id in selected & judging
         ]
         # Every derive rule runs (commitments read them); commitments only when selected and in force.
         self.chain = [
             r
             for r in data.rules.values()
-            if r.rule.kind == "derive" or (r.rule.kind == "commitment" and r.rule.id in selected & in_force)
+            if r.rule.kind == "derive" or (r.rule.kind == "commitment" and r.rule.id in selected & judging)
         ]
         self.derived_names = sorted(n for n, ind in data.indicators.items() if ind.derived)
         self.bar_rules_on: dict[str, list[LoadedRule]] = {}
@@ -325,7 +323,7 @@ class _Judge:
     def stale_before(self, loaded: LoadedRule, name: str) -> dt.date | None:
         """The date before which a rule's evidence is stale (its own `max_age_days`, else its indicator's)."""
         max_age = loaded.rule.max_age_days or self.data.indicators[name].max_age_days
-        return self.as_of - dt.timedelta(days=max_age) if max_age else None
+        return window_start(self.as_of, max_age) if max_age else None
 
     def lab(self, lab_id: str, compiled: Any) -> tuple[list[Verdict], dict[str, Truth]]:
         """Every verdict of one lab, sorted by rule id, and its derived values."""
@@ -366,9 +364,7 @@ class _Judge:
             raise EngineError(
                 f"lab {lab_id!r}: {len(self.derived_names) - len(values)} derived value(s) missing"
             )
-        verdicts = sorted(
-            (pending[ref](STATUS_OF[engine_status]) for ref, engine_status in statuses.items()), key=_by_rule
-        )
+        verdicts = sorted((pending[ref](_status(name)) for ref, name in statuses.items()), key=_by_rule)
         return verdicts, values if chain else None
 
     def lines(self, lab_id: str) -> dict[str, Location]:
@@ -454,9 +450,6 @@ class _Judge:
         return meets_value(self.meets_bars[key], lab_id, cond.operand)
 
 
-COMPARED: tuple[Status, ...] = ("surpasses", "meets", "below")  # the statuses that carry a gap
-
-
 def bar_gap(plan: _Plan, cell: Cell, bv: BarValue) -> int | float | None:
     """How far a bar rule's value is below the bar it was judged against (None without a value or a
     binding bar; `verdict` keeps it for the COMPARED statuses only)."""
@@ -493,6 +486,17 @@ def _bar_result(kind: str, bv: BarValue) -> BarResult:
     return BarResult(
         kind, bv.value, bv.set_by, bv.set_by_count, bv.peers_disclosed, bv.blocked_by, bv.blocked_by_count
     )
+
+
+_STATUS: dict[str, Status] = {status: status for status in STATUSES}  # the engine names statuses as text
+
+
+def _status(name: str) -> Status:
+    """A status the engine named, checked: a name that is none is the engine's error, never a verdict."""
+    found = _STATUS.get(name)
+    if found is None:
+        raise EngineError(f"the engine classified a fact as {name!r}, which is no status")
+    return found
 
 
 def _by_rule(v: Verdict) -> str:

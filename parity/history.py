@@ -28,8 +28,6 @@ from parity.gcpause import paused_walk
 from parity.loader import Dataset, RevisionLoader, load, load_alarms
 from parity.models import (
     REGRESSION_KINDS,
-    RELATIVE_BARS,
-    SEVERITIES,
     Alarms,
     Bar,
     Indicator,
@@ -41,8 +39,16 @@ from parity.models import (
 from parity.ratchet import Held
 from parity.results import Report, Verdict, changed_packs
 from parity.timeline import Revision
-
-HAS_VALUE = (bars.UNEVIDENCED, bars.DISCLOSED)
+from parity.vocabulary import (
+    NOT_APPLICABLE,
+    RELATIVE_BARS,
+    STATE_NAMES,
+    UNASSESSED,
+    UNDISCLOSED,
+    has_value,
+    severity_rank,
+    window_start,
+)
 
 
 @dataclass(frozen=True)
@@ -312,7 +318,7 @@ def held_for(
     except (UsageError, OSError):
         held.complete = False
         return held
-    start = as_of - dt.timedelta(days=days)
+    start = window_start(as_of, days)
     revisions = timeline.window(top, paths, start, as_of)
     source = Source(top, paths[0], paths[1], None, cache)
     with source.opened() as opened:
@@ -384,7 +390,7 @@ class _Step:
         self, lab: str, name: str, indicator: Indicator, a: bars.Cell, b: bars.Cell
     ) -> Regression | None:
         shown_a, shown_b = _shown(a), _shown(b)
-        if a.state in HAS_VALUE and b.state in HAS_VALUE:
+        if has_value(a.state) and has_value(b.state):
             key = bars.key_function(indicator)
             if key(b.value) >= key(a.value):
                 return None
@@ -392,11 +398,11 @@ class _Step:
                 steps = int(key(a.value) - key(b.value))
                 return self.regression(lab, "level_lowered", name, shown_a, shown_b, steps=steps)
             return self.regression(lab, "worse", name, shown_a, shown_b)
-        if a.state in HAS_VALUE and b.state == bars.UNDISCLOSED:
+        if has_value(a.state) and b.state == UNDISCLOSED:
             return self.regression(lab, "undisclosed", name, shown_a, shown_b)
-        if a.state in (*HAS_VALUE, bars.UNDISCLOSED) and b.state == bars.NOT_APPLICABLE:
+        if a.state >= UNDISCLOSED and b.state == NOT_APPLICABLE:  # a value, or silence
             return self.regression(lab, "not_applicable", name, shown_a, shown_b)
-        if a.state in (*HAS_VALUE, bars.UNDISCLOSED) and b.state == bars.UNASSESSED:
+        if a.state >= UNDISCLOSED and b.state == UNASSESSED:
             return self.regression(lab, "coverage_lost", name, shown_a, shown_b)
         return None
 
@@ -427,9 +433,9 @@ class _Step:
 
 def _shown(cell: bars.Cell) -> Any:
     """A practice as a regression names it: its value, `unknown`, or its state."""
-    if cell.state in HAS_VALUE:
+    if has_value(cell.state):
         return cell.value
-    name = bars.STATE_NAMES[cell.state]
+    name = STATE_NAMES[cell.state]
     return {"undisclosed": "unknown"}.get(name, name)
 
 
@@ -454,9 +460,8 @@ class _Severities:
             held = data.labs.get(lab)
             tags = frozenset(held.profile.tags) if held else frozenset()
             for rule in readers.get(indicator, ()):
-                severity = rule.severity or "info"
-                if SEVERITIES.index(severity) > SEVERITIES.index(found) and rule.selects(lab, tags):
-                    found = severity
+                if severity_rank(rule.severity) > severity_rank(found) and rule.selects(lab, tags):
+                    found = rule.severity or found
         return found
 
 
@@ -487,7 +492,7 @@ def _weakened(
 ) -> tuple[str, str] | None:
     """(before, after) in words when the rule now asks less of the lab it judges, else None."""
     indicators = at_hand.data.indicators
-    if SEVERITIES.index(new.severity or "info") < SEVERITIES.index(old.severity or "info"):
+    if severity_rank(new.severity) < severity_rank(old.severity):
         return f"severity {old.severity}", f"severity {new.severity}"
     if new_in_force and (old_in_force is None or new_in_force > old_in_force):
         return f"in force {old_in_force or 'always'}", f"in force {new_in_force}"
@@ -636,11 +641,6 @@ def _why_lower(before: BarPoint, digest: str, data: Dataset, indicator: str) -> 
     return "coverage"
 
 
-def _window_start(date: dt.date, days: int) -> dt.date:
-    """The first day of the window of `days` days that ends on `date` (both counted)."""
-    return date - dt.timedelta(days=days - 1)
-
-
 def _k(key: bars.Key | None) -> float:
     return float("-inf") if key is None else float(key)
 
@@ -659,7 +659,7 @@ def _declines(rule: str, series: Sequence[BarPoint], window: int, ratchet: int |
                 if _k(point.key) < _k(steps[-1].key):
                     steps.append(point)
                 continue
-        start = _window_start(point.revision.date, window)
+        start = window_start(point.revision.date, window)
         earlier = [p for p in series[:i] if p.revision.date >= start]
         top = max(earlier, key=lambda p: _k(p.key), default=None)  # max keeps the earliest of equals
         if top is not None and _k(point.key) < _k(top.key):
@@ -696,7 +696,7 @@ def erosion(history: History) -> list[Alarm]:
                 alarms.append(
                     Alarm("sudden", lab, revision, loss, ((revision, loss),), _sudden(lab, loss, config))
                 )
-            start = _window_start(revision.date, config.window_days)
+            start = window_start(revision.date, config.window_days)
             window = tuple(s for s in lost[: i + 1] if s[0].date >= start)
             total = sum(s[1] for s in window)
             if total < config.window_threshold:

@@ -30,7 +30,6 @@ from parity import bars, engine, scores, waivers
 from parity.bars import BarValue, Cell, Ranking
 from parity.errors import EngineError
 from parity.evaluate import (
-    COMPARED,
     SETTER_EVIDENCE,
     _bar_result,
     _indicators_catalog,
@@ -47,7 +46,8 @@ from parity.evaluate import (
 from parity.gcpause import paused_gc
 from parity.loader import Dataset, Lab, LoadedRule
 from parity.models import Bar
-from parity.results import SHORTFALLS, BarResult, LabSummary, Location, Report, Truth, Verdict
+from parity.results import BarResult, LabSummary, Location, Report, Verdict
+from parity.vocabulary import COMPARED, SHORTFALLS, Truth, in_force, rank_k, same, today
 
 Pair = tuple[str, str]  # (lab, rule)
 Reached = tuple[_Plan, BarValue, BarValue]  # a bar rule's plan, the lab's bar before and now
@@ -83,7 +83,7 @@ class Evaluator:
         waiver_horizon: int = waivers.DEFAULT_HORIZON,
     ) -> Report:
         """As `parity.evaluate`."""
-        as_of = as_of or dt.datetime.now(dt.UTC).date()
+        as_of = as_of or today()
         lab_ids, rule_ids = scope(data, labs, rules, packs)
         state, self._state = self._state, None  # a call that fails leaves nothing half updated behind
         with paused_gc():
@@ -97,11 +97,6 @@ class Evaluator:
         return report
 
 
-def _same(a: Any, b: Any) -> bool:
-    """Equal and of the same type: 2 and 2.0 are equal numbers but print differently."""
-    return type(a) is type(b) and a == b
-
-
 def _same_bar(a: BarValue | None, b: BarValue | None) -> bool:
     if a is None or b is None:
         return a is b
@@ -112,7 +107,7 @@ def _same_ranking(a: Ranking, b: Ranking) -> bool:
     """Whether every lab sees the same bar in both: the same members, order, silent peers and values."""
     if (a.keys, a.position, a.silent, a.members) != (b.keys, b.position, b.silent, b.members):
         return False
-    return a.raw.keys() == b.raw.keys() and all(_same(v, b.raw[k]) for k, v in a.raw.items())
+    return a.raw.keys() == b.raw.keys() and all(same(v, b.raw[k]) for k, v in a.raw.items())
 
 
 def _what_labs_see(ranking: Ranking, bar: Bar, absolute: bool) -> tuple[Any, ...] | None:
@@ -127,8 +122,8 @@ def _what_labs_see(ranking: Ranking, bar: Bar, absolute: bool) -> tuple[Any, ...
         return (n,)
     if bar.kind == "all":
         return None
-    k = 1 if bar.kind == "best" else (bar.k or 1) if bar.kind == "quorum" else -(-n // 2)
-    top = ranking.keys[: k + 1]
+    k = rank_k(bar.kind, bar.k, n, n)
+    top = ranking.keys if k is None else ranking.keys[: k + 1]
     distinct = sorted(set(top), reverse=True)
     return (
         n,
@@ -278,7 +273,7 @@ class _State:
                 cells = self.judge.cells[name]
                 before, cell = cells[lab], bars.cell_of(practices.get(name))
                 cells[lab] = cell
-                if before.state != cell.state or not _same(before.value, cell.value):
+                if before.state != cell.state or not same(before.value, cell.value):
                     values.setdefault(name, set()).add(lab)
                 if before.evidence != cell.evidence or before.newest != cell.newest:
                     evidence.setdefault(name, set()).add(lab)
@@ -557,9 +552,7 @@ def _same_rule(a: Any, b: Any) -> bool:
 
 
 def _in_force(data: Dataset, as_of: dt.date) -> frozenset[str]:
-    return frozenset(
-        r for r, loaded in data.rules.items() if loaded.in_force is None or loaded.in_force <= as_of
-    )
+    return frozenset(r for r, loaded in data.rules.items() if in_force(loaded.in_force, as_of))
 
 
 __all__ = ["Evaluator", "Stats"]

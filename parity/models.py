@@ -28,8 +28,8 @@ from pydantic import (
     model_validator,
 )
 
-Severity = Literal["info", "low", "medium", "high", "critical"]
-SEVERITIES: tuple[str, ...] = ("info", "low", "medium", "high", "critical")
+from parity.vocabulary import RELATIVE_BARS, BarKind, Severity, parse_date, show
+
 IndicatorType = Literal["boolean", "number", "level", "date"]
 Id = Annotated[
     str,
@@ -39,19 +39,6 @@ Id = Annotated[
 Text = Annotated[str, StringConstraints(min_length=1, strip_whitespace=False)]
 UNKNOWN = "unknown"
 MAX_DAYS = 36_500  # a hundred years: any longer window is a typo, and date arithmetic stays in range
-_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-
-
-def parse_date(raw: Any) -> dt.date:
-    """Exactly YYYY-MM-DD (dates arrive as text, see `source`): no timestamps, week dates or integers."""
-    if isinstance(raw, dt.date) and not isinstance(raw, dt.datetime):
-        return raw
-    if isinstance(raw, str) and _ISO_DATE.fullmatch(raw):
-        try:
-            return dt.date.fromisoformat(raw)
-        except ValueError:
-            raise ValueError(f"{raw!r} is not a real date") from None
-    raise ValueError(f"expected a date YYYY-MM-DD, got {raw!r}")
 
 
 Date = Annotated[dt.date, BeforeValidator(parse_date), WithJsonSchema({"type": "string", "format": "date"})]
@@ -213,13 +200,10 @@ class LabProfile(_Model):
     practices: dict[str, Practice] = {}
 
 
-RELATIVE_BARS = ("best", "quorum", "median", "all")  # set by the peers' values, not by a fixed value
-
-
 class Bar(_Model):
     """The bar of a rule, normalised from its YAML forms (`best`, `{quorum: 3}`, ...)."""
 
-    kind: Literal["best", "quorum", "median", "all", "threshold", "within_days"]
+    kind: BarKind
     k: int | None = None
     value: Any = None
 
@@ -227,14 +211,10 @@ class Bar(_Model):
         if self.kind == "quorum":
             return f"quorum {self.k}"
         if self.kind == "threshold":
-            return f"threshold {_show(self.value)}"
+            return f"threshold {show(self.value)}"
         if self.kind == "within_days":
             return f"within {self.value} days"
         return self.kind
-
-
-def _show(value: Any) -> str:
-    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 _BAR_FORMS = "best, median, all, {quorum: k}, {threshold: v} or {within_days: d}"
@@ -316,7 +296,7 @@ class Condition(_Model):
 
     def describe(self) -> str:
         operand = self.operand
-        shown = operand.describe() if isinstance(operand, Bar) else _show(operand)
+        shown = operand.describe() if isinstance(operand, Bar) else show(operand)
         return f"{self.indicator} {self.op.replace('_', ' ')} {shown}"
 
 

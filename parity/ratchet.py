@@ -15,6 +15,7 @@ from typing import Any
 
 from parity.bars import DISCLOSED, NOT_APPLICABLE, Cell, Key, cell_of
 from parity.loader import Dataset
+from parity.vocabulary import same, window_start
 
 
 @dataclass
@@ -38,8 +39,7 @@ class Held:
         spans = self.spans.setdefault((indicator, lab), [])
         last = spans[-1] if spans else None
         if last is not None and last.end is None:
-            same = cell.state == DISCLOSED and cell.value == last.cell.value
-            if same and type(cell.value) is type(last.cell.value):
+            if cell.state == DISCLOSED and same(cell.value, last.cell.value):
                 last.cell = cell  # the same value, its latest evidence
                 return
             last.end = date
@@ -63,7 +63,7 @@ class Held:
     ) -> dict[str, Cell]:
         """Each lab's cell for ranking: the best disclosed value it held in [as_of - days, as_of], or its
         present cell when it held none better. A lab for which the practice does not apply now stays so."""
-        start = as_of - dt.timedelta(days=days)
+        start = window_start(as_of, days)
         out = {}
         for lab, cell in now.items():
             held: Cell | None = None

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from parity.models import Evidence, parse_date
+from parity.models import Evidence
 from parity.results import (
     BarResult,
     IndicatorInfo,
@@ -23,6 +23,7 @@ from parity.results import (
     WaiverIssue,
     WaiverNote,
 )
+from parity.vocabulary import parse_date
 
 SCHEMA = "parity/report/v1"
 

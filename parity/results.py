@@ -9,31 +9,43 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any, Literal, NamedTuple
+from typing import Any, NamedTuple
 
-from parity.models import SEVERITIES, Evidence, Severity
-
-Status = Literal[
-    "surpasses", "meets", "below", "undisclosed", "unassessed", "not_applicable", "no_bar", "waived"
-]
-STATUSES: tuple[Status, ...] = (
-    "surpasses",
-    "meets",
-    "below",
-    "undisclosed",
-    "unassessed",
-    "not_applicable",
-    "no_bar",
-    "waived",
+from parity.models import Evidence
+from parity.vocabulary import (
+    FAIL_ON,
+    SCORED,
+    SHORTFALLS,
+    STATUSES,
+    Severity,
+    Shortfall,
+    State,
+    Status,
+    Truth,
+    at_least,
 )
-Shortfall = Literal["below", "undisclosed"]
-SHORTFALLS: tuple[Shortfall, ...] = ("below", "undisclosed")
-SCORED: tuple[Status, ...] = ("surpasses", "meets", "below", "undisclosed")
-State = Literal["disclosed", "unevidenced", "undisclosed", "unassessed", "not_applicable", "derived"]
-# Every status by its name: how a status that arrives as text (from the engine) becomes a `Status`.
-STATUS_OF: dict[str, Status] = {status: status for status in STATUSES}
-# A derived indicator's value for one lab (and a condition's): four-valued.
-Truth = bool | Literal["undisclosed", "unassessed"]
+
+__all__ = [
+    "FAIL_ON",
+    "SCORED",
+    "SHORTFALLS",
+    "STATUSES",
+    "BarResult",
+    "IndicatorInfo",
+    "LabSummary",
+    "Location",
+    "Report",
+    "RuleInfo",
+    "Shortfall",
+    "State",
+    "Status",
+    "Truth",
+    "Verdict",
+    "WaiverIssue",
+    "WaiverNote",
+    "changed_packs",
+    "fails",
+]
 
 
 class BarResult(NamedTuple):
@@ -174,14 +186,10 @@ def changed_packs(before: list[tuple[str, str]], after: list[tuple[str, str]]) -
     return tuple(sorted(p for p in a.keys() | b.keys() if a.get(p) != b.get(p)))
 
 
-FAIL_ON = ("never", *SEVERITIES)
-
-
 def fails(report: Report, fail_on: str) -> bool:
     """Whether an unwaived shortfall at or above `fail_on` remains (`never`: never)."""
     if fail_on not in FAIL_ON:
         raise ValueError(f"unknown severity {fail_on!r}; one of {', '.join(FAIL_ON)}")
     if fail_on == "never":
         return False
-    floor = SEVERITIES.index(fail_on)
-    return any(v.status in SHORTFALLS and SEVERITIES.index(v.severity) >= floor for v in report.verdicts)
+    return any(v.status in SHORTFALLS and at_least(v.severity, fail_on) for v in report.verdicts)

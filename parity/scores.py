@@ -10,9 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from parity.loader import Dataset
-from parity.results import SCORED, STATUSES, LabSummary, Verdict
-
-_GOOD = ("meets", "surpasses")
+from parity.results import LabSummary, Verdict
+from parity.vocabulary import GOOD, SCORED, STATUSES
 
 
 def base_reads(data: Dataset) -> dict[str, frozenset[str]]:
@@ -64,7 +63,7 @@ def summary(data: Dataset, lab: str, verdicts: list[Verdict], reads: dict[str, f
     for v in verdicts:
         counts[v.status] += 1
         for tally in (areas.setdefault(v.area, [0, 0]), packs.setdefault(v.pack, [0, 0])):
-            tally[0] += v.status in _GOOD
+            tally[0] += v.status in GOOD
             tally[1] += v.status in SCORED
         read.setdefault(v.pack, set()).update(reads[v.rule])
     recorded = data.labs[lab].profile.practices

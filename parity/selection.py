@@ -13,7 +13,8 @@ from collections.abc import Iterable
 
 from parity.errors import UsageError
 from parity.loader import Dataset
-from parity.models import SEVERITIES, suggest
+from parity.models import suggest
+from parity.vocabulary import at_least
 
 _GLOB = set("*?[")
 
@@ -54,8 +55,7 @@ def select_rules(
                 raise UsageError(f"unknown area {area!r}{suggest(area, known)}")
         chosen = {r for r in chosen if area_of[r] in set(areas)}
     if min_severity is not None:
-        floor = SEVERITIES.index(min_severity)
-        chosen = {r for r in chosen if SEVERITIES.index(data.rules[r].rule.severity or "info") >= floor}
+        chosen = {r for r in chosen if at_least(data.rules[r].rule.severity, min_severity)}
     if skip is not None:
         chosen -= _matching(skip, ids, "--skip-rule")
     return sorted(chosen)

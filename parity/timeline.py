@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from parity.errors import UsageError
+from parity.vocabulary import parse_date
 
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 _FOLDER_DATE = re.compile(r"^([0-9]{4}-[0-9]{2}-[0-9]{2})")
@@ -51,7 +52,7 @@ def _commit(repo: Path, rev: str) -> str:
 
 def _day(text: str, option: str) -> dt.date:
     try:
-        return dt.date.fromisoformat(text)
+        return parse_date(text)
     except ValueError:
         raise UsageError(f"{option} {text!r} is not a date (YYYY-MM-DD) nor a revision") from None
 
@@ -121,7 +122,7 @@ def folders(paths: Sequence[Path], as_of: dt.date | None = None) -> list[Revisio
             date = as_of
         elif match:
             try:
-                date = dt.date.fromisoformat(match.group(1))
+                date = parse_date(match.group(1))
             except ValueError:
                 raise UsageError(f"{path}: {match.group(1)} is not a date") from None
         else:

@@ -9,6 +9,7 @@ import datetime as dt
 
 from parity.loader import LoadedWaiver
 from parity.results import Location, Verdict, WaiverIssue, WaiverNote
+from parity.vocabulary import is_shortfall
 
 DEFAULT_HORIZON = 365
 
@@ -42,7 +43,7 @@ def apply(
 def _waive(verdict: Verdict, found: LoadedWaiver, as_of: dt.date) -> Verdict:
     """The verdict as `found` leaves it: waived, flagged `waiver_expired`, or (not a shortfall) as it was."""
     underlying = verdict.status
-    if underlying != "below" and underlying != "undisclosed":  # the SHORTFALLS; spelled out so it narrows
+    if not is_shortfall(underlying):
         return verdict
     waiver = found.waiver
     if waiver.expires < as_of:

@@ -10,9 +10,9 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from parity.catalog import show
 from parity.formats.escape import terminal
 from parity.results import SHORTFALLS, Report, RuleInfo, Verdict
+from parity.vocabulary import show
 
 if TYPE_CHECKING:
     from parity.diff import Change, Diff

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from parity.catalog import show
+from parity.vocabulary import show
 
 __all__ = ["markdown", "show", "terminal"]
 

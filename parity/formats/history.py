@@ -11,9 +11,9 @@ from xml.sax.saxutils import quoteattr
 
 from tabulate import tabulate
 
-from parity.catalog import show
 from parity.formats.escape import markdown, terminal
 from parity.formats.text import Escape, share
+from parity.vocabulary import show
 
 if TYPE_CHECKING:
     from parity.history import Alarm, History, Point

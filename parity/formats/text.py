@@ -12,13 +12,13 @@ from parity.catalog import explain_facts, rule_target
 from parity.formats.escape import markdown, show, terminal
 from parity.formats.rows import rule_row
 from parity.loader import Dataset
-from parity.models import SEVERITIES, Rule
+from parity.models import Rule
 from parity.results import SHORTFALLS, STATUSES, LabSummary, Report, Verdict
+from parity.vocabulary import severity_rank
 
 if TYPE_CHECKING:
     from parity.diff import Diff
 
-_SEVERITY_ORDER = {s: i for i, s in enumerate(reversed(SEVERITIES))}  # critical first
 _SHOWN_SETTERS = 3
 
 
@@ -53,7 +53,7 @@ Escape = Callable[[str], str]
 
 
 def _rows(verdicts: Iterable[Verdict], esc: Escape) -> list[list[str]]:
-    ordered = sorted(verdicts, key=lambda v: (_SEVERITY_ORDER[v.severity], v.area, v.rule))
+    ordered = sorted(verdicts, key=lambda v: (-severity_rank(v.severity), v.area, v.rule))  # critical first
     return [
         [
             v.severity,

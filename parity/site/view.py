@@ -15,12 +15,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from parity.bars import DISCLOSED, NOT_APPLICABLE, STATE_NAMES, Cell, cell_of, key_function, select_peers
-from parity.catalog import show
 from parity.formats.text import by_score, percent, shortfall_count
 from parity.loader import Dataset
-from parity.models import SEVERITIES, Evidence
+from parity.models import Evidence
 from parity.results import SHORTFALLS, LabSummary, Report, Verdict
 from parity.scores import base_reads, summaries
+from parity.vocabulary import GOOD, UNSCORED, severity_rank, show
 
 View = dict[str, Any]
 
@@ -346,7 +346,7 @@ class Pages:
             areas[-1]["verdicts"].append(self.verdict(v, "../"))
         shortfalls = sorted(
             (v for v in mine if v.status in SHORTFALLS or v.waiver is not None),
-            key=lambda v: (-SEVERITIES.index(v.severity), v.pack, v.rule),
+            key=lambda v: (-severity_rank(v.severity), v.pack, v.rule),
         )
         todo = [{"id": n, "title": self.indicator_title(n)} for n in s.unassessed]
         counts = [
@@ -439,17 +439,14 @@ def _pack_summary(s: LabSummary, pack: str) -> LabSummary:
     return LabSummary(s.name, s.packs.get(pack), s.pack_coverage.get(pack), {}, {}, {}, (), {})
 
 
-_UNSCORED = ("waived", "unassessed", "no_bar", "not_applicable")
-
-
 def _cell(score: float | None, tally: Counter[str] | None) -> View:
     """One heat-map cell: colour, and always words too."""
     if not tally:
         return {"class": "nj", "main": "·", "sub": "not judged"}
     if score is not None:
-        good = tally["meets"] + tally["surpasses"]
-        judged = good + tally["below"] + tally["undisclosed"]
+        good = sum(tally[s] for s in GOOD)
+        judged = good + sum(tally[s] for s in SHORTFALLS)
         return {"class": heat_class(score), "main": percent(score), "sub": f"{good} of {judged} ✓"}
-    status = next(s for s in _UNSCORED if tally[s])
+    status = next(s for s in UNSCORED if tally[s])
     symbol, word, _ = STATUS_MARKS[status]
     return {"class": "ns", "main": symbol, "sub": word}
