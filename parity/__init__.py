@@ -5,8 +5,7 @@ report = parity.evaluate(data, as_of=datetime.date(2026, 12, 1))
 print(parity.render(report, "table"))
 """
 
-__version__ = "0.2.0"
-
+from parity._version import __version__
 from parity.errors import EngineError, LoadError, ParityError, Problem, UsageError
 from parity.evaluate import evaluate
 from parity.formats import FORMATS, Format, render, render_explain, render_rules, write

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from parity import __version__
+from parity._version import __version__
 from parity.cache import ParseCache
 from parity.errors import EngineError, LoadError, OutputError, Problem, UsageError
 from parity.formats import names, render_diff, render_explain, render_history, render_rules, terminal, write

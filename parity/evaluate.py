@@ -18,9 +18,9 @@ from parity import bars, engine, scores, waivers
 from parity.bars import DISCLOSED, NOT_APPLICABLE, UNASSESSED, UNDISCLOSED, BarValue, Cell, Key, Ranking
 from parity.catalog import rule_target
 from parity.conditions import commitment_status, condition, fold
+from parity.dataset import Dataset, LoadedRule
 from parity.errors import EngineError, UsageError
 from parity.gcpause import paused_gc
-from parity.loader import Dataset, LoadedRule
 from parity.models import Bar, Condition, Indicator, Peers, Rule, Severity, suggest
 from parity.ratchet import Held
 from parity.results import (
@@ -33,7 +33,7 @@ from parity.results import (
     Truth,
     Verdict,
 )
-from parity.vocabulary import COMPARED, STATUSES, in_force, today, window_start
+from parity.vocabulary import COMPARED, STATUSES, today, window_start
 
 SETTER_EVIDENCE = 3  # a shortfall cites the evidence of this many of the labs that set its bar
 TRUTH_CODE: dict[Truth, int] = {False: 0, "undisclosed": 1, True: 2, "unassessed": 3}
@@ -105,13 +105,13 @@ def _rules_catalog(data: Dataset, rule_ids: set[str]) -> dict[str, RuleInfo]:
     for rule_id in sorted(rule_ids):
         loaded = data.rules[rule_id]
         rule = loaded.rule
-        name = rule.indicator or (rule.require.indicator if rule.require else None)
+        name = loaded.subject
         indicator = data.indicators.get(name) if name else None
         out[rule_id] = RuleInfo(
             title=rule.title or (indicator.title if indicator else rule_target(rule)),
             pack=loaded.pack,
             kind=rule.kind,
-            area=rule.area or (indicator.area if indicator else ""),
+            area=loaded.area(data.indicators),
             severity=rule.severity,
             indicator=name,
             checks=rule_target(rule),
@@ -197,7 +197,7 @@ class _Judge:
         self._rankings: dict[tuple[str, str, int | None], Ranking] = {}
         self._held_cells: dict[tuple[str, int], dict[str, Cell]] = {}
         self.peer_groups: dict[tuple[str, str, int | None], Peers | None] = {}
-        judging = {r for r, loaded in data.rules.items() if in_force(loaded.in_force, as_of)}
+        judging = {r for r, loaded in data.rules.items() if loaded.judges_on(as_of)}
         self.bar_rules = [
             r for r in data.rules.values() if r.rule.kind == "bar" and r.rule.id in selected & judging
         ]
@@ -314,7 +314,7 @@ class _Judge:
             key=self.keys[name],
             cells=self.cells[name],
             applies_to=self.judged(rule),
-            area=rule.area or indicator.area,
+            area=loaded.area(self.data.indicators),
             severity=rule.severity or "info",
             stale_before=self.stale_before(loaded, name),
             **ratchet,

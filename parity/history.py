@@ -143,7 +143,7 @@ class History:
     last: Report | None = None  # the newest revision's report
 
     def to_dict(self) -> dict[str, Any]:
-        from parity import __version__
+        from parity._version import __version__
         from parity.historydoc import history_to_dict
 
         return history_to_dict(self, __version__)
@@ -449,7 +449,7 @@ class _Severities:
         for data, date in self.sides:
             readers: dict[str, list[Rule]] = {}
             for loaded in data.rules.values():
-                if loaded.rule.kind != "derive" and (loaded.in_force is None or loaded.in_force <= date):
+                if loaded.rule.kind != "derive" and loaded.judges_on(date):
                     for name in loaded.rule.reads():
                         readers.setdefault(name, []).append(loaded.rule)
             self.readers.append(readers)

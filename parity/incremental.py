@@ -28,6 +28,7 @@ from typing import Any
 
 from parity import bars, engine, scores, waivers
 from parity.bars import BarValue, Cell, Ranking
+from parity.dataset import Dataset, Lab, LoadedRule
 from parity.errors import EngineError
 from parity.evaluate import (
     SETTER_EVIDENCE,
@@ -44,10 +45,9 @@ from parity.evaluate import (
     scope,
 )
 from parity.gcpause import paused_gc
-from parity.loader import Dataset, Lab, LoadedRule
 from parity.models import Bar
 from parity.results import BarResult, LabSummary, Location, Report, Verdict
-from parity.vocabulary import COMPARED, SHORTFALLS, Truth, in_force, rank_k, same, today
+from parity.vocabulary import COMPARED, SHORTFALLS, Truth, rank_k, same, today
 
 Pair = tuple[str, str]  # (lab, rule)
 Reached = tuple[_Plan, BarValue, BarValue]  # a bar rule's plan, the lab's bar before and now
@@ -552,7 +552,7 @@ def _same_rule(a: Any, b: Any) -> bool:
 
 
 def _in_force(data: Dataset, as_of: dt.date) -> frozenset[str]:
-    return frozenset(r for r, loaded in data.rules.items() if in_force(loaded.in_force, as_of))
+    return frozenset(r for r, loaded in data.rules.items() if loaded.judges_on(as_of))
 
 
 __all__ = ["Evaluator", "Stats"]

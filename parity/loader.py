@@ -9,10 +9,9 @@ name real pairs; and, with `strict`, that every value carries evidence and every
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import functools
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -20,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from parity import source
 from parity.cache import ParseCache, blob_id
+from parity.dataset import DEFAULT_MAX_REVIEW_AGE, Dataset, Lab, LoadedRule, LoadedWaiver, Strict
 from parity.errors import LoadError, Problem
 from parity.gcpause import paused_gc
 from parity.inputs import Folder, GitObjects, GitRevision, InputFile, InputProblem
@@ -44,62 +44,7 @@ from parity.models import (
 M = TypeVar("M", bound=BaseModel)
 MAX_CHAIN_RULES = 4000  # durable_rules refuses a ruleset of more than 4,096 rules
 MAX_DERIVED_INPUTS = 15  # durable_rules fails at run time on rules joining more than 16 facts
-DEFAULT_MAX_REVIEW_AGE = 365
 _SUGGESTIONS = 1000  # unknown practices given a "did you mean" per load; past that, thousands are no typo
-
-
-@dataclass(frozen=True)
-class Lab:
-    """A lab profile and where its practices stand in its file (`file` is relative to the data root)."""
-
-    profile: LabProfile
-    file: str
-    lines: dict[str, int]
-    practices_line: int
-
-    @property
-    def id(self) -> str:
-        return self.profile.id
-
-
-@dataclass(frozen=True)
-class LoadedRule:
-    """A rule with its pack, its place in that file, and the date from which it is in force."""
-
-    rule: Rule
-    pack: str
-    file: str
-    line: int
-    in_force: dt.date | None = None
-
-
-@dataclass(frozen=True)
-class LoadedWaiver:
-    """A waiver with its place in the waivers file."""
-
-    waiver: Waiver
-    file: str
-    line: int
-
-
-@dataclass(frozen=True)
-class Dataset:
-    """Everything `evaluate` needs, validated and cross-checked."""
-
-    labs: dict[str, Lab]
-    indicators: dict[str, Indicator]
-    rules: dict[str, LoadedRule]
-    packs: list[tuple[str, str]]
-    waivers: list[LoadedWaiver] = field(default_factory=list)
-    tags: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Strict:
-    """`--strict`: evidence everywhere, none dated after `as_of`, every profile reviewed recently."""
-
-    as_of: dt.date
-    max_review_age: int = DEFAULT_MAX_REVIEW_AGE
 
 
 class _Problems:
@@ -912,6 +857,7 @@ def _waivers(
 
 
 __all__ = [
+    "DEFAULT_MAX_REVIEW_AGE",
     "MAX_DAYS",
     "Dataset",
     "Lab",

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from parity.bars import DISCLOSED, NOT_APPLICABLE, Cell, Key, cell_of
-from parity.loader import Dataset
+from parity.dataset import Dataset
 from parity.vocabulary import same, window_start
 
 

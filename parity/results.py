@@ -166,7 +166,7 @@ class Report:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON report as plain data (what `json.loads` of `parity check --format json` gives)."""
-        from parity import __version__
+        from parity._version import __version__
         from parity.reportdoc import report_to_dict
 
         return report_to_dict(self, __version__)

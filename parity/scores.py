@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from parity.loader import Dataset
+from parity.dataset import Dataset
 from parity.results import LabSummary, Verdict
 from parity.vocabulary import GOOD, SCORED, STATUSES
 

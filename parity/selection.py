@@ -11,8 +11,8 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Iterable
 
+from parity.dataset import Dataset
 from parity.errors import UsageError
-from parity.loader import Dataset
 from parity.models import suggest
 from parity.vocabulary import at_least
 
@@ -48,7 +48,7 @@ def select_rules(
                 raise UsageError(f"unknown pack {pack!r}{suggest(pack, known)}")
         chosen = {r for r in chosen if data.rules[r].pack in set(packs)}
     if areas is not None:
-        area_of = {r: _area(data, r) for r in ids}
+        area_of = {r: data.rules[r].area(data.indicators) for r in ids}
         known = sorted(set(area_of.values()))
         for area in areas:
             if area not in known:
@@ -59,10 +59,3 @@ def select_rules(
     if skip is not None:
         chosen -= _matching(skip, ids, "--skip-rule")
     return sorted(chosen)
-
-
-def _area(data: Dataset, rule_id: str) -> str:
-    rule = data.rules[rule_id].rule
-    name = rule.indicator or (rule.require.indicator if rule.require else None)
-    indicator = data.indicators.get(name) if name else None
-    return rule.area or (indicator.area if indicator else "")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from parity.loader import LoadedWaiver
+from parity.dataset import LoadedWaiver
 from parity.results import Location, Verdict, WaiverIssue, WaiverNote
 from parity.vocabulary import is_shortfall
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 import parity
+import parity._version
 from parity import source
 from parity.cache import ParseCache, blob_id, default_dir, fingerprint
 from parity.inputs import GitRevision
@@ -165,7 +166,7 @@ def test_a_new_parity_version_starts_a_new_folder(tmp_path: Path, monkeypatch: p
     folder = tmp_path / "cache"
     _world(ParseCache(folder))
     before = fingerprint()
-    monkeypatch.setattr(parity, "__version__", "99.0.0")
+    monkeypatch.setattr(parity._version, "__version__", "99.0.0")
     fingerprint.cache_clear()
     try:
         assert fingerprint() != before

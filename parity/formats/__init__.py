@@ -11,13 +11,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING
 
+from parity.dataset import Dataset
 from parity.errors import UsageError
 from parity.formats import ci, text
 from parity.formats import history as history_text
 from parity.formats import json as json_format
 from parity.formats.escape import markdown, show, terminal
 from parity.gcpause import paused_gc
-from parity.loader import Dataset
 from parity.results import Report
 
 if TYPE_CHECKING:

@@ -24,7 +24,7 @@ _GITHUB = {"error": "error", "warning": "warning", "note": "notice"}
 
 
 def _version() -> str:
-    from parity import __version__
+    from parity._version import __version__
 
     return __version__
 

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 
 def _header(history: History, esc: Escape) -> str:
-    from parity import __version__
+    from parity._version import __version__
 
     dates = (
         f"{history.revisions[0].date} to {history.revisions[-1].date}"

@@ -8,8 +8,8 @@ from collections.abc import Iterable, Iterator
 from json.encoder import encode_basestring
 from typing import TYPE_CHECKING, Any
 
+from parity.dataset import Dataset
 from parity.formats.rows import rule_row
-from parity.loader import Dataset
 from parity.models import Evidence
 from parity.reportdoc import SCHEMA, head_dict, tail_dict
 from parity.results import Report, Verdict
@@ -101,7 +101,7 @@ def verdict_json(v: Verdict, evidence_cache: dict[int, str] | None = None) -> st
 
 def iter_json(report: Report) -> Iterator[str]:
     """The JSON report in pieces, so a large one can be written without holding it twice in memory."""
-    from parity import __version__
+    from parity._version import __version__
 
     top = head_dict(report, __version__)
     rest = tail_dict(report)

@@ -5,17 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from parity.catalog import applies_to_text, rule_target
-from parity.loader import Dataset, LoadedRule
+from parity.dataset import Dataset, LoadedRule
 
 
 def rule_row(loaded: LoadedRule, data: Dataset) -> dict[str, Any]:
     rule = loaded.rule
-    indicator = data.indicators.get(rule.indicator or (rule.require.indicator if rule.require else ""))
     return {
         "id": rule.id,
         "pack": loaded.pack,
         "kind": rule.kind,
-        "area": rule.area or (indicator.area if indicator else ""),
+        "area": loaded.area(data.indicators),
         "checks": rule_target(rule),
         "severity": rule.severity or "",
         "applies_to": applies_to_text(rule),

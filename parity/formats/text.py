@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING
 from tabulate import tabulate
 
 from parity.catalog import explain_facts, rule_target
+from parity.dataset import Dataset
 from parity.formats.escape import markdown, show, terminal
 from parity.formats.rows import rule_row
-from parity.loader import Dataset
 from parity.models import Rule
 from parity.results import SHORTFALLS, STATUSES, LabSummary, Report, Verdict
 from parity.vocabulary import severity_rank
@@ -125,7 +125,7 @@ def _packs(report: Report, esc: Escape) -> str:
 
 
 def _header(report: Report, esc: Escape) -> str:
-    from parity import __version__
+    from parity._version import __version__
 
     return f"parity {__version__} check as of {report.as_of.isoformat()} (packs: {_packs(report, esc)})"
 

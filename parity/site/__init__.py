@@ -22,11 +22,11 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from parity.dataset import Dataset
 from parity.errors import OutputError, UsageError
 from parity.formats.escape import terminal
 from parity.formats.json import iter_json
 from parity.formats.text import scorecard_markdown
-from parity.loader import Dataset
 from parity.results import Report
 from parity.site.view import Pages, heat_class, percent, slug
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from parity.catalog import explain_facts
-from parity.loader import Dataset
+from parity.dataset import Dataset
 from parity.results import Report
 
 # How each kind of bar is computed, for a reader (docs/verdicts.md, "Bar rules").

@@ -15,8 +15,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from parity.bars import DISCLOSED, NOT_APPLICABLE, STATE_NAMES, Cell, cell_of, key_function, select_peers
+from parity.dataset import Dataset
 from parity.formats.text import by_score, percent, shortfall_count
-from parity.loader import Dataset
 from parity.models import Evidence
 from parity.results import SHORTFALLS, LabSummary, Report, Verdict
 from parity.scores import base_reads, summaries
@@ -99,7 +99,7 @@ class Pages:
     # --- what every page shares ------------------------------------------------------------------------
 
     def meta(self, root: str, title: str) -> View:
-        from parity import __version__
+        from parity._version import __version__
 
         return {
             "root": root,
