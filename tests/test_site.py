@@ -421,7 +421,9 @@ def test_every_class_the_pages_use_is_styled(
 
 def test_templates_ship_as_package_data_and_are_found_without_the_checkout(tmp_path: Path) -> None:
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
-    folders = {p.parent.relative_to(ROOT).as_posix().replace("/", ".") for p in ROOT.glob("parity/**/__init__.py")}
+    folders = {
+        p.parent.relative_to(ROOT).as_posix().replace("/", ".") for p in ROOT.glob("parity/**/__init__.py")
+    }
     assert folders == set(config["packages"]), "every package folder under parity/ is listed, and only those"
     shipped = sorted(
         p.relative_to(ROOT / "parity/site").as_posix() for p in (ROOT / "parity/site/templates").iterdir()
