@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from parity.bars import BarValue, Cell, Key, compare
-from parity.vocabulary import DISCLOSED, NOT_APPLICABLE, UNASSESSED, UNDISCLOSED, Truth
+from parity.vocabulary import DISCLOSED, NOT_APPLICABLE, UNASSESSED, UNDISCLOSED, Status, Truth
 
 UNDISCLOSED_T: Truth = "undisclosed"
 UNASSESSED_T: Truth = "unassessed"
@@ -52,13 +52,15 @@ def condition(op: str, operand: Any, cell: Cell, key: Callable[[Any], Key], bar:
     return lab_key >= operand_key if op == "at_least" else lab_key <= operand_key
 
 
-def commitment_status(when: Truth, op: str, cell: Cell, held: Truth) -> str:
+def commitment_status(when: Truth, op: str, cell: Cell, held: Truth) -> Status:
     """A commitment's status, first match wins: its `when`, the state of the required practice, then
     whether the requirement holds."""
     if when is False:
         return "not_applicable"
-    if when in (UNASSESSED_T, UNDISCLOSED_T):
-        return str(when)
+    if when == UNASSESSED_T:
+        return "unassessed"
+    if when == UNDISCLOSED_T:
+        return "undisclosed"
     if cell.state == NOT_APPLICABLE:
         return "not_applicable"
     if cell.state == UNASSESSED:

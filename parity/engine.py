@@ -13,7 +13,9 @@ durable_rules 2.0.28 is used in the narrow role where it is safe (docs/engine.md
   in one action.
 - Each commitment and derive rule compiles to one durable rule that waits for its own base fact and for one
   fact per derived indicator it reads; a derive rule's action asserts its value as an input fact of each
-  rule that reads it, so derived facts chain forward. `$not` is never used (order-dependent in durable).
+  rule that reads it, so derived facts chain forward. A commitment's action is its caller's: the engine
+  only fires it once the derived values it reads are known. `$not` is never used (order-dependent in
+  durable).
 - No node may have more than 512 children (ruleset creation then hangs): input facts are addressed to one
   consuming rule, and rule numbers are split into two constants below 256.
 - Every join pattern ends with an always-true reference to the first fact (`_one <= c._one`), the workaround
@@ -95,7 +97,7 @@ IDS = Ids(RESERVED_IDS)
 @dataclass(frozen=True, slots=True)
 class ChainRule:
     """A commitment or derive rule as the engine sees it: which derived facts it waits for, and whether
-    its action yields a derived value (`output` = that derived indicator's number) or a verdict fact."""
+    its action yields a derived value (`output` = that derived indicator's number; None: a commitment)."""
 
     inputs: tuple[int, ...]
     output: int | None
@@ -111,8 +113,9 @@ class VerdictFact(NamedTuple):
     bar: int = 0
 
 
-# A chain rule's action: (chain rule number, {derived number: truth code}) -> truth code or a verdict fact.
-Fire = Callable[[int, dict[int, int]], "int | VerdictFact"]
+# A chain rule's action: (chain rule number, {derived number: truth code}) -> the truth code a derive rule
+# yields, or None for a commitment (its verdict is decided and built by the caller).
+Fire = Callable[[int, dict[int, int]], "int | None"]
 
 
 def _split(prefix: str, n: int) -> list[dict[str, int]]:
@@ -184,8 +187,8 @@ class Engine:
         with _LOCK:
             if self._closed:
                 raise EngineError("a freed ruleset was used")
-            # ids: one per verdict fact, per base fact, per commitment's verdict, per input fact sent
-            session = _Session(self, fire, len(facts) + 2 * len(chain) + self.total_inputs)
+            # ids: one per verdict fact, per base fact, per input fact sent
+            session = _Session(self, fire, len(facts) + len(chain) + self.total_inputs)
             try:
                 session.assert_facts([session.verdict(f) for f in facts] + [session.base(i) for i in chain])
                 session.drain()
@@ -275,12 +278,13 @@ class _Session:
         rule = self.engine.chain[i]
         inputs = {x: matched[f"d{j}"]["v"] for j, x in enumerate(rule.inputs)}
         result = self.fire(i, inputs)
-        if isinstance(result, VerdictFact):
-            self.pending.append(self.verdict(result))
-        elif rule.output is not None:
-            self.derived[rule.output] = result
-            for reader, slot in self.engine.readers(rule.output):
-                self.pending.append(self.input_fact(reader, slot, result))
+        if rule.output is None:
+            return
+        if result is None:
+            raise EngineError(f"derive rule {i} gave no value")
+        self.derived[rule.output] = result
+        for reader, slot in self.engine.readers(rule.output):
+            self.pending.append(self.input_fact(reader, slot, result))
 
     def check(self, lab: str, chain: Sequence[int]) -> None:
         """Every verdict classified once, every chain rule fired once: a lost fact is never a result."""

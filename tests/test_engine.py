@@ -76,15 +76,14 @@ def test_many_facts_in_one_session_are_all_classified() -> None:
 
 
 def test_chain_rules_wait_for_their_derived_inputs() -> None:
-    # rule 0 derives #0 from nothing; rule 1 derives #1 from #0; rule 2 is a commitment reading #1.
+    # rule 0 derives #0 from nothing; rule 1 derives #1 from #0; rule 2 is a commitment reading #1 (its
+    # action is the caller's: it yields no value).
     chain = [ChainRule((), 0), ChainRule((0,), 1), ChainRule((1,), None)]
     seen: list[tuple[int, dict[int, int]]] = []
 
-    def fire(i: int, inputs: dict[int, int]) -> int | VerdictFact:
+    def fire(i: int, inputs: dict[int, int]) -> int | None:
         seen.append((i, inputs))
-        if i == 2:
-            return VerdictFact(100, 4, True, int(inputs[1] == 2), 1)
-        return 2  # true
+        return None if i == 2 else 2  # true
 
     eng = Engine(chain)
     try:
@@ -94,7 +93,7 @@ def test_chain_rules_wait_for_their_derived_inputs() -> None:
     assert [i for i, _ in seen] == [0, 1, 2]
     assert seen[1][1] == {0: 2} and seen[2][1] == {1: 2}
     assert derived == {0: 2, 1: 2}
-    assert statuses == {100: "meets"}
+    assert statuses == {}  # no bar fact was asserted; the commitment was fired, once, after its input
 
 
 def test_sessions_are_isolated_and_deleted() -> None:

@@ -1,0 +1,167 @@
+"""The one builder of verdicts: a bar rule's and a commitment's verdict from its status, and a verdict made
+again against a bar that moved. What a verdict carries for a reader to check it by hand is decided here
+only: the bar and who sets it, the gap, the setters' evidence cited by a shortfall, and the flags.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from parity.bars import BarValue, Cell, gap
+from parity.models import Bar, Condition
+from parity.results import BarResult, Location, Verdict
+from parity.tables import Plan
+from parity.vocabulary import COMPARED, DISCLOSED, STATE_NAMES, UNEVIDENCED, Status, is_shortfall
+
+SETTER_EVIDENCE = 3  # a shortfall cites the evidence of this many of the labs that set its bar
+
+Gap = int | float | None
+
+
+def bar_result(kind: str, bv: BarValue) -> BarResult:
+    """The bar a verdict reports: its kind, value, setters, disclosed peers and (for `all`) blockers."""
+    return BarResult(
+        kind, bv.value, bv.set_by, bv.set_by_count, bv.peers_disclosed, bv.blocked_by, bv.blocked_by_count
+    )
+
+
+def gap_to(plan: Plan, cell: Cell, bar: object) -> Gap:
+    """How far the lab's value is below `bar` (None without a value or a bar)."""
+    if cell.state < UNEVIDENCED or bar is None:
+        return None
+    return gap(plan.indicator, cell.value, bar)
+
+
+def bar_gap(plan: Plan, cell: Cell, bv: BarValue) -> Gap:
+    """How far a bar rule's value is below the bar it was judged against; None where it does not bind."""
+    return gap_to(plan, cell, bv.value if bv.binds else None)
+
+
+def cited(plan: Plan, status: str, bar: BarResult) -> BarResult:
+    """A shortfall's bar with the evidence of the labs that set it, so an accusation cites both sides."""
+    if is_shortfall(status) and bar.set_by:
+        cells = plan.setter_cells or plan.cells
+        setters = tuple([(peer, cells[peer].evidence) for peer in bar.set_by[:SETTER_EVIDENCE]])
+        return bar._replace(evidence=setters)
+    return bar
+
+
+def flags(stale_before: dt.date | None, cell: Cell) -> tuple[str, ...]:
+    """`unevidenced` for a claim without evidence; `stale` when the newest evidence is older than allowed."""
+    if cell.state == UNEVIDENCED:
+        return ("unevidenced",)
+    if stale_before and cell.newest and cell.newest < stale_before:  # evidence exists and is old
+        return ("stale",)
+    return ()
+
+
+def verdict(
+    lab: str,
+    plan: Plan,
+    cell: Cell,
+    status: Status,
+    bar: BarResult,
+    gap: Gap,
+    location: Location,
+    extra: tuple[str, ...] = (),
+) -> Verdict:
+    """A verdict of `status` on the lab's `cell`, judged against `bar` (a gap only where it was compared)."""
+    derived = plan.indicator.derived and cell.state == DISCLOSED
+    return Verdict(
+        lab,
+        plan.rule_id,
+        plan.title,
+        plan.pack,
+        plan.name,
+        plan.area,
+        plan.severity,
+        status,
+        "derived" if derived else STATE_NAMES[cell.state],
+        cell.value,
+        cited(plan, status, bar),
+        gap if status in COMPARED else None,
+        flags(plan.stale_before, cell) + extra,
+        cell.evidence,
+        location,
+    )
+
+
+def bar_verdict(lab: str, plan: Plan, bv: BarValue, status: Status, location: Location) -> Verdict:
+    """The verdict of one (lab, bar rule) pair, judged against `bv`, of the status the engine gave it."""
+    cell = plan.cells[lab]
+    extra = (plan.ratchet_flag,) if plan.ratchet_flag else ()
+    if plan.present is not None and plan.present.bar(lab, plan.bar).value != bv.value:
+        extra = ("held",)  # a ratchet holds this lab's bar above what its peers do now
+    return verdict(
+        lab, plan, cell, status, bar_result(plan.bar.kind, bv), bar_gap(plan, cell, bv), location, extra
+    )
+
+
+def with_bar(v: Verdict, bar: BarResult, gap: Gap) -> Verdict:
+    """The verdict with another bar and gap, all else as it was (built field by field: `_replace` costs
+    more than the rest of a history's revision when the date moves every recency bar)."""
+    return Verdict(
+        v.lab,
+        v.rule,
+        v.title,
+        v.pack,
+        v.indicator,
+        v.area,
+        v.severity,
+        v.status,
+        v.state,
+        v.value,
+        bar,
+        gap,
+        v.flags,
+        v.evidence,
+        v.location,
+        v.waiver,
+    )
+
+
+def rebar(v: Verdict, plan: Plan, cell: Cell, bv: BarValue) -> Verdict:
+    """The verdict `bar_verdict` makes, of the same status, when only the bar moved: the cell is as it was
+    (so are its flags) and the classification reads the same; the bar, its setters' evidence and the gap
+    follow the new bar. (A ratchet's `held` needs a past, which incremental evaluation never has.)"""
+    bar = cited(plan, v.status, bar_result(plan.bar.kind, bv))
+    return with_bar(v, bar, bar_gap(plan, cell, bv) if v.status in COMPARED else None)
+
+
+def redate(v: Verdict, plan: Plan, cell: Cell) -> Verdict:
+    """The verdict `bar_verdict` makes when only an absolute bar's value moved with the date: nobody sets
+    an absolute bar and it always binds, so its value and the gap are all that move."""
+    absolute = plan.absolute
+    assert absolute is not None
+    gap = bar_gap(plan, cell, absolute) if v.status in COMPARED else None
+    return with_bar(v, v.bar._replace(value=absolute.value), gap)
+
+
+def reflag(v: Verdict, plan: Plan, cell: Cell) -> Verdict:
+    """The verdict with its staleness read again at a new date (incremental evaluation has no ratchet
+    flags to keep)."""
+    return v._replace(flags=flags(plan.stale_before, cell))
+
+
+def commitment_verdict(
+    lab: str,
+    plan: Plan,
+    cell: Cell,
+    status: Status,
+    require: Condition,
+    operand: Any,
+    bv: BarValue | None,
+    location: Location,
+) -> Verdict:
+    """A commitment's verdict, of the status its conditions decided (`conditions.commitment_status`). Its
+    bar is the `meets` bar the requirement reads (`bv`, for a `meets` requirement), or the required value
+    (`operand`, in the indicator's terms); the gap is measured to a binding `meets` bar or an `at_least`
+    value."""
+    if bv is not None and isinstance(require.operand, Bar):
+        bar = bar_result(require.operand.kind, bv)
+        target = bv.value if bv.binds else None
+    else:
+        bar = BarResult("require", operand)
+        target = operand if require.op == "at_least" else None
+    return verdict(lab, plan, cell, status, bar, gap_to(plan, cell, target), location)
