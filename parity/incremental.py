@@ -384,11 +384,14 @@ class _State:
         self.rescore.add(lab)
 
     def set_verdict(self, lab: str, verdict: Verdict) -> None:
-        """One verdict made again (before waivers, which `report` applies again to the pairs they name)."""
-        if self.pre[lab][verdict.rule].status != verdict.status:
+        """One verdict made again (before waivers, which `report` applies again to the pairs they name).
+        The lab's summary is of `final`: a status that differs from the one there is scored again (for a
+        waived pair, `final` held the waived verdict, not `pre`'s)."""
+        i = self.index[lab][verdict.rule]
+        if self.final[lab][i].status != verdict.status:
             self.rescore.add(lab)
         self.pre[lab][verdict.rule] = verdict
-        self.final[lab][self.index[lab][verdict.rule]] = verdict
+        self.final[lab][i] = verdict
 
     # --- the report -----------------------------------------------------------------------------------
 

@@ -226,3 +226,31 @@ def test_the_first_call_is_a_full_evaluation(repo: Path, as_of: dt.date) -> None
     evaluator = Evaluator()
     data = parity.load(repo / "lab_profiles", repo / "rules", repo / "waivers.yaml")
     assert _agree(evaluator, data, as_of).full
+
+
+def test_a_waived_pair_judged_again_on_a_date_move_is_scored_again(tree: Callable[..., Path]) -> None:
+    """Found by the property test: a commitment waived at one date is judged again at another (its
+    derived input reads a recency bar), where its waiver lies beyond the horizon. The verdict lost its
+    waiver, and the lab's counts must say so too."""
+    root = tree(
+        {
+            "lab_profiles/a.yaml": "id: a\nname: A\npractices:\n  report: {value: unknown}\n",
+            "lab_profiles/b.yaml": "id: b\nname: B\npractices:\n  report: {value: unknown}\n",
+            "rules/p.yaml": """
+                pack: p
+                version: "1"
+                indicators:
+                  report: {title: Latest report, area: reporting, type: date}
+                  recent: {title: Reports recently, area: reporting, type: boolean, derived: true}
+                rules:
+                  - {id: recent-report, derive: recent, when: {all: [{indicator: report, meets: {within_days: 30}}]}}
+                  - {id: keeps-reporting, require: {indicator: recent, equals: true}, severity: high}
+                """,
+            "waivers.yaml": "- {rule: keeps-reporting, lab: a, reason: pending, expires: 2026-03-01}\n",
+        }
+    )
+    data = parity.load(root / "lab_profiles", root / "rules", root / "waivers.yaml")
+    evaluator = Evaluator()
+    first = evaluator.evaluate(data, as_of=D(2026, 1, 1))
+    assert first.labs["a"].counts["waived"] == 1
+    _agree(evaluator, data, D(2025, 1, 1))  # the waiver now expires beyond the 365-day horizon
