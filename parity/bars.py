@@ -19,6 +19,7 @@ from parity.vocabulary import (
     UNASSESSED,
     UNDISCLOSED,
     UNEVIDENCED,
+    State,
     Truth,
     rank_k,
     window_start,
@@ -26,14 +27,8 @@ from parity.vocabulary import (
 
 __all__ = [
     "ABSENT",
-    "DISCLOSED",
     "LISTED",
-    "NOT_APPLICABLE",
     "SILENT",
-    "STATE_NAMES",
-    "UNASSESSED",
-    "UNDISCLOSED",
-    "UNEVIDENCED",
     "BarValue",
     "Cell",
     "Key",
@@ -126,6 +121,7 @@ class BarValue(NamedTuple):
     peers_disclosed: int
     blocked_by: tuple[str, ...] | None = None  # `all` bars: the peers that are not disclosed
     blocked_by_count: int = 0
+    blocked_states: tuple[State, ...] = ()  # the state of each peer in blocked_by, in its order
 
 
 class Ranking:
@@ -144,6 +140,7 @@ class Ranking:
         self.keys = [k for k, _ in ranked]
         self.position = {lab: i for i, (_, lab) in enumerate(ranked)}
         self.silent = sorted(lab for lab in self.members if cells[lab].state != DISCLOSED)
+        self.states = {lab: STATE_NAMES[cells[lab].state] for lab in self.silent}  # why each is silent
         self.groups: dict[Key, list[str]] = {}
         self.raw: dict[Key, Any] = {}
         for k, lab in ranked:
@@ -167,14 +164,15 @@ class Ranking:
         n = self.peers_disclosed(lab)
         k = self.rank(lab, bar)
         blocked, blocked_count = self.blocked(lab) if bar.kind == "all" else (None, 0)
+        states = tuple([self.states[x] for x in blocked]) if blocked else ()
         if k is None:
-            return BarValue(False, None, None, (), 0, n, blocked, blocked_count)
+            return BarValue(False, None, None, (), 0, n, blocked, blocked_count, states)
         own = self.position.get(lab)
         key = self.keys[k - 1 if own is None or own > k - 1 else k]
         group = self.groups[key]
         set_by = tuple([x for x in group[: LISTED + 1] if x != lab][:LISTED])
         count = len(group) - (own is not None and self.keys[own] == key)
-        return BarValue(True, self.raw[key], key, set_by, count, n, blocked, blocked_count)
+        return BarValue(True, self.raw[key], key, set_by, count, n, blocked, blocked_count, states)
 
 
 def absolute_bar(bar: Bar, key: Callable[[Any], Key], as_of: dt.date) -> BarValue:

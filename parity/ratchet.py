@@ -13,9 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from parity.bars import DISCLOSED, NOT_APPLICABLE, Cell, Key, cell_of
+from parity.bars import Cell, Key, cell_of
 from parity.dataset import Dataset
-from parity.vocabulary import same, window_start
+from parity.vocabulary import DISCLOSED, NOT_APPLICABLE, same, window_start
 
 
 @dataclass

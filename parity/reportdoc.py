@@ -54,6 +54,7 @@ def bar_dict(bar: BarResult) -> dict[str, Any]:
     if bar.blocked_by is not None:
         out["blocked_by"] = list(bar.blocked_by)
         out["blocked_by_count"] = bar.blocked_by_count
+        out["blocked_by_state"] = dict(zip(bar.blocked_by, bar.blocked_states, strict=True))
     if bar.evidence:
         out["evidence"] = {lab: [evidence_dict(e) for e in ev] for lab, ev in bar.evidence}
     return out
@@ -184,6 +185,7 @@ class _Reader:
 
     def bar(self, indicator: str, doc: dict[str, Any]) -> BarResult:
         blocked = doc.get("blocked_by")
+        states = doc.get("blocked_by_state") or {}
         setters = tuple((lab, _evidence(ev)) for lab, ev in doc.get("evidence", {}).items())
         return BarResult(
             doc["kind"],
@@ -193,6 +195,7 @@ class _Reader:
             doc["peers_disclosed"],
             tuple(blocked) if blocked is not None else None,
             doc.get("blocked_by_count", 0),
+            tuple(states[lab] for lab in blocked or ()),
             setters,
         )
 

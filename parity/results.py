@@ -56,9 +56,10 @@ class BarResult(NamedTuple):
     set_by: tuple[str, ...] = ()
     set_by_count: int = 0
     peers_disclosed: int = 0
-    # `all` bars only (None otherwise): the peers that are not disclosed.
+    # `all` bars only (None otherwise): the peers that are not disclosed, and why (each one's state).
     blocked_by: tuple[str, ...] | None = None
     blocked_by_count: int = 0
+    blocked_states: tuple[State, ...] = ()
     # For shortfalls only: the evidence of each listed setter, so an accusation cites both sides.
     evidence: tuple[tuple[str, tuple[Evidence, ...]], ...] = ()
 

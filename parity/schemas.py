@@ -44,6 +44,9 @@ class BarDoc(_Doc):
     peers_disclosed: int = Field(ge=0)
     blocked_by: list[str] | None = Field(None, description="`all` bars: the peers that are not disclosed.")
     blocked_by_count: int | None = Field(None, ge=0)
+    blocked_by_state: dict[str, State] | None = Field(
+        None, description="`all` bars: why each listed peer keeps it from binding (its practice's state)."
+    )
     evidence: dict[str, list[EvidenceDoc]] | None = Field(
         None, description="Shortfalls: the setters' evidence."
     )

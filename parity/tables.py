@@ -335,6 +335,12 @@ class Tables:
 
 def same_ranking(a: Ranking, b: Ranking) -> bool:
     """Whether every lab sees the same bar in both: the same members, order, silent peers and values."""
-    if (a.keys, a.position, a.silent, a.members) != (b.keys, b.position, b.silent, b.members):
+    if (a.keys, a.position, a.silent, a.states, a.members) != (
+        b.keys,
+        b.position,
+        b.silent,
+        b.states,
+        b.members,
+    ):
         return False
     return a.raw.keys() == b.raw.keys() and all(same(v, b.raw[k]) for k, v in a.raw.items())

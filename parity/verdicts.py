@@ -22,7 +22,14 @@ Gap = int | float | None
 def bar_result(kind: str, bv: BarValue) -> BarResult:
     """The bar a verdict reports: its kind, value, setters, disclosed peers and (for `all`) blockers."""
     return BarResult(
-        kind, bv.value, bv.set_by, bv.set_by_count, bv.peers_disclosed, bv.blocked_by, bv.blocked_by_count
+        kind,
+        bv.value,
+        bv.set_by,
+        bv.set_by_count,
+        bv.peers_disclosed,
+        bv.blocked_by,
+        bv.blocked_by_count,
+        bv.blocked_states,
     )
 
 

@@ -99,7 +99,7 @@ class Bar:
     value: Value  # None when it does not bind
     setters: tuple[str, ...]  # every setter, sorted by id (not cut to LIST_LIMIT)
     peers_disclosed: int
-    blocked: tuple[str, ...] | None  # `all` only: every peer that is not disclosed, sorted by id
+    blocked: tuple[tuple[str, str], ...] | None  # `all` only: every peer not disclosed (id, state), by id
 
 
 class Reference:
@@ -252,7 +252,9 @@ class Reference:
         n = len(disclosed)
         kind, arg = bar_kind(bar)
         blocked = (
-            tuple(sorted(o for o, (s, _) in states.items() if s != "disclosed")) if kind == "all" else None
+            tuple(sorted((o, s) for o, (s, _) in states.items() if s != "disclosed"))
+            if kind == "all"
+            else None
         )
         if kind == "threshold":
             return Bar(kind, True, arg, (), n, None)
@@ -356,8 +358,9 @@ class Reference:
             "peers_disclosed": bar.peers_disclosed,
         }
         if bar.blocked is not None:
-            out["blocked_by"] = list(bar.blocked[:LIST_LIMIT])
+            out["blocked_by"] = [o for o, _ in bar.blocked[:LIST_LIMIT]]
             out["blocked_by_count"] = len(bar.blocked)
+            out["blocked_by_state"] = dict(bar.blocked[:LIST_LIMIT])
         if status in SHORTFALLS:
             listed = bar.setters[:LIST_LIMIT][:SETTER_EVIDENCE]
             if ratchet is not None:  # the setters' evidence is that of the values they held

@@ -114,7 +114,7 @@ def verdict_diffs(ref: dict, got: dict) -> list[str]:
     for name in BAR_FIELDS:
         out += diff(f"bar.{name}", ref["bar"][name], bar.get(name, MISSING))
     # blocked_by: on `all` bars only (absent on every other kind)
-    for name in ("blocked_by", "blocked_by_count"):
+    for name in ("blocked_by", "blocked_by_count", "blocked_by_state"):
         out += diff(f"bar.{name}", ref["bar"].get(name, MISSING), bar.get(name, MISSING))
     # bar.evidence: shortfalls only; with no setter to cite, {} and absent are the same
     out += diff("bar.evidence", ref["bar"].get("evidence") or None, bar.get("evidence") or None)

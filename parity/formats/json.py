@@ -52,6 +52,11 @@ def _strings(items: tuple[str, ...]) -> str:
     return '["' + '", "'.join(items) + '"]' if items else "[]"
 
 
+def _states(labs: tuple[str, ...], states: tuple[str, ...]) -> str:
+    """{lab: state}: ids and state names need no escaping."""
+    return "{" + ", ".join(f'"{lab}": "{state}"' for lab, state in zip(labs, states, strict=True)) + "}"
+
+
 def _evidence_text(evidence: tuple[Evidence, ...], cache: dict[int, str]) -> str:
     text = cache.get(id(evidence))
     if text is None:  # evidence tuples are shared per practice: serialise each once
@@ -72,7 +77,8 @@ def verdict_json(v: Verdict, evidence_cache: dict[int, str] | None = None) -> st
     evidence = _evidence_text(v.evidence, cache)
     bar = v.bar
     blocked = (
-        f', "blocked_by": {_strings(bar.blocked_by)}, "blocked_by_count": {bar.blocked_by_count}'
+        f', "blocked_by": {_strings(bar.blocked_by)}, "blocked_by_count": {bar.blocked_by_count}, '
+        f'"blocked_by_state": {_states(bar.blocked_by, bar.blocked_states)}'
         if bar.blocked_by is not None
         else ""
     )

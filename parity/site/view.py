@@ -1,10 +1,10 @@
 """The scorecard's pages as plain data, so that the templates only loop and print.
 
-Every bar, status, gap, score and coverage comes from the Report: the evaluator computes them, never this
-module. What the Report does not carry comes from the Dataset it was computed from, and is named where it
-is taken: the area scores within one pack are `scores.summaries` over that pack's verdicts (what
-`parity check --pack P` reports); the setters and blockers beyond the twenty a verdict lists, and the
-state of each peer that keeps an `all` bar from binding, are read from the profiles.
+Every bar, status, gap, score and coverage, every setter and every peer that keeps a bar from binding
+comes from the Report: the evaluator computes them, never this module. What the Report does not carry
+comes from the Dataset it was computed from, and is named where it is taken: the area scores within one
+pack are `scores.summaries` over that pack's verdicts (what `parity check --pack P` reports), and a
+rule's definition in words.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
-from parity.bars import DISCLOSED, NOT_APPLICABLE, STATE_NAMES, Cell, cell_of, key_function, select_peers
 from parity.dataset import Dataset
 from parity.formats.text import by_score, percent, shortfall_count
 from parity.models import Evidence
@@ -92,7 +91,6 @@ class Pages:
         for identifier in (*report.labs, *report.rules):
             slug(identifier)
         self.versions = dict(report.packs)
-        self.tags = {lab: frozenset(found.profile.tags) for lab, found in data.labs.items()}
         self.reads = base_reads(data)
         self._within: dict[str, dict[str, LabSummary]] = {}
 
@@ -128,37 +126,19 @@ class Pages:
 
     # --- one verdict -----------------------------------------------------------------------------------
 
-    def peers(self, v: Verdict) -> list[tuple[str, Cell]]:
-        """The peers a verdict's bar compared the lab with, each with its practice (from the profiles)."""
-        loaded = self.data.rules.get(v.rule)
-        peers = loaded.rule.peers if loaded is not None and loaded.rule.kind == "bar" else None
-        out = []
-        for lab in sorted(select_peers(self.tags, peers)):
-            cell = cell_of(self.data.labs[lab].profile.practices.get(v.indicator))
-            if lab != v.lab and cell.state != NOT_APPLICABLE:
-                out.append((lab, cell))
-        return out
-
-    def setters(self, v: Verdict) -> list[str]:
-        """Every lab that sets the bar: the Report lists twenty at most; the rest are read from the
-        profiles (the disclosed peers whose value equals the bar)."""
-        if v.bar.set_by_count <= len(v.bar.set_by):
-            return list(v.bar.set_by)
-        key = key_function(self.data.indicators[v.indicator])
-        target = key(v.bar.value)
-        return [lab for lab, c in self.peers(v) if c.state == DISCLOSED and key(c.value) == target]
+    def setters(self, v: Verdict, root: str) -> list[View]:
+        """The labs that set the bar, as the report lists them (twenty at most; the rest counted)."""
+        out = [self.lab_link(root, lab) for lab in v.bar.set_by]
+        return out + _more(v.bar.set_by_count - len(v.bar.set_by))
 
     def blockers(self, v: Verdict, root: str) -> list[View]:
-        """Every peer that keeps an `all` bar from binding, with the state of its practice (the Report
-        lists twenty at most, without their states: both are read from the profiles)."""
-        listed = set(v.bar.blocked_by or ())
-        everyone = v.bar.blocked_by_count > len(listed)
-        out = []
-        for lab, cell in self.peers(v):
-            if cell.state != DISCLOSED and (everyone or lab in listed):
-                state = STATE_NAMES[cell.state]
-                out.append({**self.lab_link(root, lab), "state": state, "why": _PEER_STATE.get(state, state)})
-        return out
+        """The peers that keep an `all` bar from binding, each with why (its practice's state), as the
+        report lists them (twenty at most; the rest counted)."""
+        out = [
+            {**self.lab_link(root, lab), "state": state, "why": _PEER_STATE.get(state, state)}
+            for lab, state in zip(v.bar.blocked_by or (), v.bar.blocked_states, strict=True)
+        ]
+        return out + _more(v.bar.blocked_by_count - len(v.bar.blocked_by or ()))
 
     def gap(self, v: Verdict) -> str:
         """The gap as a reader reads it: in days for dates, in steps for levels."""
@@ -197,7 +177,7 @@ class Pages:
             "binds": binds,
             "bar": self.shown(v.bar.value, v.indicator) if binds else "no bar",
             "bar_kind": self.bar_kind(v),
-            "setters": [self.lab_link(root, lab) for lab in self.setters(v)],
+            "setters": self.setters(v, root),
             "blocked": self.blockers(v, root) if v.bar.blocked_by else [],
             "peers_disclosed": v.bar.peers_disclosed,
             "gap": self.gap(v),
@@ -432,6 +412,13 @@ def evidence(e: Evidence) -> View:
         "quote": e.quote,
         "note": e.note,
     }
+
+
+def _more(count: int) -> list[View]:
+    """What a list of labs leaves out, as one more item in words."""
+    return (
+        [{"id": "", "name": f"and {count} more", "href": None, "state": "", "why": ""}] if count > 0 else []
+    )
 
 
 def _pack_summary(s: LabSummary, pack: str) -> LabSummary:
