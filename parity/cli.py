@@ -20,12 +20,22 @@ from typing import IO, Any
 
 from parity._version import __version__
 from parity.cache import ParseCache
-from parity.errors import EngineError, LoadError, OutputError, Problem, UsageError
-from parity.formats import names, render_diff, render_explain, render_history, render_rules, terminal, write
+from parity.errors import EngineError, LoadError, OutputError, UsageError
+from parity.formats import (
+    names,
+    render_diff,
+    render_explain,
+    render_history,
+    render_rules,
+    render_validate,
+    render_waivers,
+    terminal,
+    write,
+)
 from parity.gcpause import paused_gc
 from parity.loader import DEFAULT_MAX_REVIEW_AGE, MAX_DAYS, Dataset, Strict, load
 from parity.models import suggest
-from parity.results import FAIL_ON, Report, fails
+from parity.results import FAIL_ON, Validation, fails
 from parity.schemas import SCHEMAS
 from parity.selection import select_rules
 from parity.vocabulary import SEVERITIES, parse_date, today
@@ -223,13 +233,13 @@ def parser() -> argparse.ArgumentParser:
     _input(test, "--rules")
     waivers = sub.add_parser("waivers", help="list the waivers: what each covers, its status and days left")
     _inputs(waivers)
-    waivers.add_argument("--format", choices=("json", "markdown", "table"), default="table")
+    waivers.add_argument("--format", choices=names("waivers"), default="table")
     _waiver_options(waivers)
     validate = sub.add_parser("validate", help="load and validate profiles, rules and waivers only")
     _inputs(validate, strict=True)
     validate.add_argument(
         "--format",
-        choices=("github", "json", "table"),
+        choices=names("validate"),
         default=None,
         help="how to report problems (default: table; github when GITHUB_ACTIONS=true)",
     )
@@ -432,88 +442,23 @@ def _validate(args: argparse.Namespace) -> int:
     try:
         data = _load(args)
     except LoadError as e:
-        if fmt == "table":
+        if fmt == "table":  # problems go to stderr, as every command's do
             raise
-        problems = _problems_text(e.problems, fmt)
-        return _emit(EXIT_INPUT, lambda out: out.write(problems))
-    counts = {
-        "labs": len(data.labs),
-        "rules": len(data.rules),
-        "packs": len(data.packs),
-        "waivers": len(data.waivers),
-    }
-    if fmt == "json":
-        text = json.dumps({"ok": True, "strict": args.strict, **counts, "problems": []}, indent=2) + "\n"
-    else:
-        text = (
-            f"ok: {len(data.labs)} lab profile(s), {len(data.rules)} rule(s) in {len(data.packs)} pack(s), "
-            f"{len(data.waivers)} waiver(s){' (strict)' if args.strict else ''}\n"
-        )
-        text = f"::notice title=parity validate::{text.strip()}\n" if fmt == "github" else text
-    return _emit(EXIT_OK, lambda out: out.write(text))
+        text = render_validate(Validation(args.strict, problems=tuple(e.problems)), fmt)
+        return _emit(EXIT_INPUT, functools.partial(_write_text, text))
+    counts = Validation(args.strict, len(data.labs), len(data.rules), len(data.packs), len(data.waivers))
+    return _emit(EXIT_OK, functools.partial(_write_text, render_validate(counts, fmt)))
 
 
 def _waivers(args: argparse.Namespace) -> int:
     from parity.evaluate import evaluate
+    from parity.waivers import statuses
 
     data = _load(args)
     report = evaluate(data, as_of=args.as_of, waiver_horizon=args.max_waiver_days)
-    rows = waiver_rows(data, report)
-    if args.format == "json":
-        text = (
-            json.dumps({"as_of": report.as_of.isoformat(), "waivers": rows}, indent=2, ensure_ascii=False)
-            + "\n"
-        )
-    else:
-        from tabulate import tabulate
-
-        from parity.formats.escape import markdown
-
-        esc = markdown if args.format == "markdown" else terminal
-        table = [[esc(str(v)) for v in row.values()] for row in rows]
-        headers = ["rule", "lab", "expires", "days left", "status", "reason", "file"]
-        fmt = "github" if args.format == "markdown" else "simple"
-        text = (
-            tabulate(table, headers=headers, tablefmt=fmt, disable_numparse=True) if rows else "no waivers"
-        ) + "\n"
+    text = render_waivers(statuses(data, report), report.as_of, args.format)
     code = EXIT_SHORTFALLS if args.strict_waivers and report.waiver_issues else EXIT_OK
-    return _emit(code, lambda out: out.write(text))
-
-
-def waiver_rows(data: Dataset, report: Report) -> list[dict[str, object]]:
-    """Every waiver with its status: active (covering a shortfall), expired, unused, beyond the horizon."""
-    issues = {(w.rule, w.lab): w.problem for w in report.waiver_issues}
-    rows = []
-    for found in data.waivers:
-        w = found.waiver
-        rows.append(
-            {
-                "rule": w.rule,
-                "lab": w.lab,
-                "expires": w.expires.isoformat(),
-                "days_left": (w.expires - report.as_of).days,
-                "status": issues.get((w.rule, w.lab), "active"),
-                "reason": w.reason,
-                "file": f"{found.file}:{found.line}",
-            }
-        )
-    return rows
-
-
-def _problems_text(problems: list[Problem], fmt: str) -> str:
-    """Problems as data (json) or as GitHub annotations at their file, line and column."""
-    if fmt == "json":
-        doc = {"ok": False, "problems": [p.to_dict() for p in problems]}
-        return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
-    from parity.formats.ci import data_escape, property_escape
-
-    lines = []
-    for p in problems:
-        where = f"file={property_escape(p.file)},line={p.line},col={p.column}"
-        title = property_escape(p.field or "parity")
-        lines.append(f"::error {where},title={title}::{data_escape(p.message)}")
-    lines.append(f"::error title=parity validate::{len(problems)} problem(s); nothing was evaluated")
-    return "\n".join(lines) + "\n"
+    return _emit(code, functools.partial(_write_text, text))
 
 
 def _explain(args: argparse.Namespace) -> int:

@@ -1,5 +1,5 @@
 """What changed between two evaluations: verdicts matched by (lab, rule), never by line, each change with
-its kind and its cause (docs/diff.md).
+its kind and its cause (docs/cli.md, "parity diff").
 
 A side is a git revision of the repository, a folder holding `lab_profiles/` and `rules/`, or a saved JSON
 report; both sides are compared as reports, so a saved report needs nothing else to be compared.
@@ -17,11 +17,9 @@ from parity.cache import ParseCache
 from parity.errors import LoadError, Problem, UsageError
 from parity.reportdoc import plain
 from parity.results import SHORTFALLS, Location, Report, Verdict, changed_packs
-from parity.vocabulary import at_least, show
+from parity.vocabulary import at_least
 
 SCHEMA = "parity/diff/v1"
-CHANGE_KINDS = ("new", "resolved", "changed", "added", "removed")
-CAUSES = ("rule", "own", "waiver", "bar", "as_of")
 
 
 @dataclass(frozen=True)
@@ -218,37 +216,3 @@ def load_side(spec: str, repo: Path, as_of: dt.date, cache: ParseCache | None = 
         waivers_name = "waivers.yaml" if tree.exists("waivers.yaml") else None
         data = load_revision(repo, spec, waivers=waivers_name, cache=cache, objects=objects)
     return Side(spec, "revision", evaluate(data, as_of=as_of), tree.commit)
-
-
-# --- text ---------------------------------------------------------------------------------------------------
-
-
-def summary_line(diff: Diff) -> str:
-    counts = {k: sum(1 for c in diff.changes if c.change == k) for k in CHANGE_KINDS}
-    listed = ", ".join(f"{n} {k}" for k, n in counts.items() if n) or "no change"
-    return (
-        f"parity diff {diff.base.ref} -> {diff.head.ref} as of {diff.head.report.as_of.isoformat()}: {listed}"
-    )
-
-
-def rows(diff: Diff, esc: Any) -> list[list[str]]:
-    out = []
-    for c in diff.changes:
-        b, a = c.before or {}, c.after or {}
-        cause = c.cause + (f" ({', '.join(c.moved_by)})" if c.moved_by else "")
-        flag = " [pack version changed]" if c.pack_version_changed else ""
-        out.append(
-            [
-                c.change,
-                c.severity,
-                esc(c.lab),
-                esc(c.rule),
-                esc(f"{b.get('status', '-')} -> {a.get('status', '-')}"),
-                esc(f"{show(b.get('bar'))} -> {show(a.get('bar'))}" if b and a else ""),
-                esc(cause) + flag,
-            ]
-        )
-    return out
-
-
-HEADERS = ["change", "severity", "lab", "rule", "status", "bar", "cause"]

@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from parity.errors import Problem
 from parity.models import Evidence
 from parity.vocabulary import (
     FAIL_ON,
@@ -40,9 +41,11 @@ __all__ = [
     "State",
     "Status",
     "Truth",
+    "Validation",
     "Verdict",
     "WaiverIssue",
     "WaiverNote",
+    "WaiverStatus",
     "changed_packs",
     "fails",
 ]
@@ -124,6 +127,35 @@ class WaiverIssue:
     expires: dt.date
     location: Location
     problem: str
+
+
+class WaiverStatus(NamedTuple):
+    """A waiver and where it stands at the evaluation date: `active` (covering a shortfall), or the problem
+    that kept it from applying (expired, matches no shortfall, beyond the horizon)."""
+
+    rule: str
+    lab: str
+    expires: dt.date
+    days_left: int
+    status: str
+    reason: str
+    location: Location
+
+
+@dataclass(frozen=True)
+class Validation:
+    """What `parity validate` found: how much a valid load holds, or every problem of one that failed."""
+
+    strict: bool
+    labs: int = 0
+    rules: int = 0
+    packs: int = 0
+    waivers: int = 0
+    problems: tuple[Problem, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
 
 
 class RuleInfo(NamedTuple):

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from parity.dataset import LoadedWaiver
-from parity.results import Location, Verdict, WaiverIssue, WaiverNote
+from parity.dataset import Dataset, LoadedWaiver
+from parity.results import Location, Report, Verdict, WaiverIssue, WaiverNote, WaiverStatus
 from parity.vocabulary import is_shortfall
 
 DEFAULT_HORIZON = 365
@@ -79,3 +79,19 @@ def _issues(
         location = Location(found.file, found.line)
         issues.append(WaiverIssue(waiver.rule, waiver.lab, waiver.expires, location, problem))
     return issues
+
+
+def statuses(data: Dataset, report: Report) -> list[WaiverStatus]:
+    """Every waiver of `data` with where it stands in `report`: active, or why it did not apply."""
+    issues = {(w.rule, w.lab): w.problem for w in report.waiver_issues}
+    out = []
+    for found in data.waivers:
+        w = found.waiver
+        status = issues.get((w.rule, w.lab), "active")
+        days_left = (w.expires - report.as_of).days
+        out.append(
+            WaiverStatus(
+                w.rule, w.lab, w.expires, days_left, status, w.reason, Location(found.file, found.line)
+            )
+        )
+    return out

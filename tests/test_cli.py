@@ -415,13 +415,13 @@ def test_formats_say_which_commands_they_render() -> None:
     from parity import formats
 
     assert {name: f.commands for name, f in formats.FORMATS.items()} == {
-        "table": ("check", "diff", "explain", "rules", "history"),
-        "markdown": ("check", "diff", "explain", "rules", "history"),
-        "json": ("check", "diff", "explain", "rules", "history"),
+        "table": ("check", "diff", "explain", "rules", "history", "validate", "waivers"),
+        "markdown": ("check", "diff", "explain", "rules", "history", "waivers"),
+        "json": ("check", "diff", "explain", "rules", "history", "validate", "waivers"),
         "scorecard": ("check",),
         "sarif": ("check", "diff"),
         "junit": ("check", "diff"),
-        "github": ("check", "diff"),
+        "github": ("check", "diff", "validate"),
     }
     only_check = formats.Format("check-only", "a format that renders reports only", check=lambda r: ["x"])
     formats.FORMATS["check-only"] = only_check

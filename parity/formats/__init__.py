@@ -7,6 +7,7 @@ so the same inputs and `--as-of` give byte-identical text.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING
@@ -18,13 +19,13 @@ from parity.formats import history as history_text
 from parity.formats import json as json_format
 from parity.formats.escape import markdown, show, terminal
 from parity.gcpause import paused_gc
-from parity.results import Report
+from parity.results import Report, Validation, WaiverStatus
 
 if TYPE_CHECKING:
     from parity.diff import Diff
     from parity.history import History
 
-COMMANDS = ("check", "diff", "explain", "rules", "history")
+COMMANDS = ("check", "diff", "explain", "rules", "history", "validate", "waivers")
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,8 @@ class Format:
     explain: Callable[[Dataset, str, Report], str] | None = None
     rules: Callable[[Dataset], str] | None = None
     history: Callable[[History], str] | None = None
+    validate: Callable[[Validation], str] | None = None
+    waivers: Callable[[list[WaiverStatus], dt.date], str] | None = None
 
     @property
     def commands(self) -> tuple[str, ...]:
@@ -55,6 +58,8 @@ FORMATS: dict[str, Format] = {
             explain=text.explain_table,
             rules=text.rules_table,
             history=history_text.table,
+            validate=text.validate_table,
+            waivers=text.waivers_table,
         ),
         Format(
             "markdown",
@@ -64,6 +69,7 @@ FORMATS: dict[str, Format] = {
             explain=text.explain_markdown,
             rules=text.rules_markdown,
             history=history_text.markdown_text,
+            waivers=text.waivers_markdown,
         ),
         Format(
             "json",
@@ -73,6 +79,8 @@ FORMATS: dict[str, Format] = {
             explain=json_format.explain,
             rules=json_format.rules,
             history=json_format.history,
+            validate=json_format.validate,
+            waivers=json_format.waivers,
         ),
         Format(
             "scorecard",
@@ -81,7 +89,13 @@ FORMATS: dict[str, Format] = {
         ),
         Format("sarif", "SARIF 2.1.0, for code scanning", check=ci.sarif, diff=ci.diff_sarif),
         Format("junit", "JUnit XML: shortfalls and new shortfalls fail", check=ci.junit, diff=ci.diff_junit),
-        Format("github", "GitHub workflow commands: annotations", check=ci.github, diff=ci.diff_github),
+        Format(
+            "github",
+            "GitHub workflow commands: annotations",
+            check=ci.github,
+            diff=ci.diff_github,
+            validate=ci.validate_github,
+        ),
     )
 }
 
@@ -136,6 +150,20 @@ def render_history(history: History, fmt: str) -> str:
     return render(history)
 
 
+def render_validate(result: Validation, fmt: str) -> str:
+    """What `parity validate` found: the counts, or every problem (table: problems go to stderr)."""
+    render = get(fmt, "validate").validate
+    assert render is not None
+    return render(result)
+
+
+def render_waivers(rows: list[WaiverStatus], as_of: dt.date, fmt: str) -> str:
+    """Every waiver and where it stands."""
+    render = get(fmt, "waivers").waivers
+    assert render is not None
+    return render(rows, as_of)
+
+
 def render_rules(data: Dataset, fmt: str) -> str:
     """The rule list: id, pack, kind, area, what it checks, severity, who it applies to, when in force."""
     rules = get(fmt, "rules").rules
@@ -154,6 +182,8 @@ __all__ = [
     "render_explain",
     "render_history",
     "render_rules",
+    "render_validate",
+    "render_waivers",
     "show",
     "terminal",
     "write",

@@ -11,7 +11,8 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from parity.formats.escape import terminal
-from parity.results import SHORTFALLS, Report, RuleInfo, Verdict
+from parity.formats.present import summary_line
+from parity.results import SHORTFALLS, Report, RuleInfo, Validation, Verdict
 from parity.vocabulary import show
 
 if TYPE_CHECKING:
@@ -221,8 +222,6 @@ def _fingerprint(lab: str, rule: str) -> str:
 
 def diff_github(result: Diff) -> str:
     """An annotation per new shortfall (by severity) and a notice per resolved one, at the practice."""
-    from parity.diff import summary_line
-
     lines = []
     for c in result.changes:
         if c.change not in ("new", "resolved"):
@@ -298,3 +297,20 @@ def diff_junit(result: Diff) -> str:
     root.set("failures", str(failures))
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def validate_github(result: Validation) -> str:
+    """`parity validate` as annotations: each problem at its file, line and column; or one notice."""
+    if result.ok:
+        text = (
+            f"ok: {result.labs} lab profile(s), {result.rules} rule(s) in {result.packs} pack(s), "
+            f"{result.waivers} waiver(s){' (strict)' if result.strict else ''}"
+        )
+        return f"::notice title=parity validate::{text}\n"
+    lines = []
+    for p in result.problems:
+        where = f"file={property_escape(p.file)},line={p.line},col={p.column}"
+        title = property_escape(p.field or "parity")
+        lines.append(f"::error {where},title={title}::{data_escape(p.message)}")
+    lines.append(f"::error title=parity validate::{len(result.problems)} problem(s); nothing was evaluated")
+    return "\n".join(lines) + "\n"

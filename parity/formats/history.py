@@ -12,7 +12,8 @@ from xml.sax.saxutils import quoteattr
 from tabulate import tabulate
 
 from parity.formats.escape import markdown, terminal
-from parity.formats.text import Escape, share
+from parity.formats.present import share
+from parity.formats.text import Escape
 from parity.vocabulary import show
 
 if TYPE_CHECKING:

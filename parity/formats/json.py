@@ -9,16 +9,26 @@ from json.encoder import encode_basestring
 from typing import TYPE_CHECKING, Any
 
 from parity.dataset import Dataset
-from parity.formats.rows import rule_row
+from parity.formats.present import rule_row
 from parity.models import Evidence
 from parity.reportdoc import SCHEMA, head_dict, tail_dict
-from parity.results import Report, Verdict
+from parity.results import Report, Validation, Verdict, WaiverStatus
 
 if TYPE_CHECKING:
     from parity.diff import Diff
     from parity.history import History
 
-__all__ = ["SCHEMA", "diff", "explain", "history", "iter_json", "rules", "verdict_json"]
+__all__ = [
+    "SCHEMA",
+    "diff",
+    "explain",
+    "history",
+    "iter_json",
+    "rules",
+    "validate",
+    "verdict_json",
+    "waivers",
+]
 
 
 def _evidence_json(evidence: Iterable[Evidence]) -> list[dict[str, Any]]:
@@ -151,3 +161,35 @@ def diff(result: Diff) -> str:
 def history(result: History) -> str:
     """The history as data (`parity/history/v1`, docs/history.md)."""
     return json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+
+def validate(result: Validation) -> str:
+    """`parity validate` as data: the counts, or every problem."""
+    if result.ok:
+        counts = {
+            "labs": result.labs,
+            "rules": result.rules,
+            "packs": result.packs,
+            "waivers": result.waivers,
+        }
+        doc: dict[str, Any] = {"ok": True, "strict": result.strict, **counts, "problems": []}
+        return json.dumps(doc, indent=2) + "\n"
+    doc = {"ok": False, "problems": [p.to_dict() for p in result.problems]}
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+def waivers(rows: list[WaiverStatus], as_of: dt.date) -> str:
+    """`parity waivers` as data."""
+    items = [
+        {
+            "rule": w.rule,
+            "lab": w.lab,
+            "expires": w.expires.isoformat(),
+            "days_left": w.days_left,
+            "status": w.status,
+            "reason": w.reason,
+            "file": f"{w.location.file}:{w.location.line}",
+        }
+        for w in rows
+    ]
+    return json.dumps({"as_of": as_of.isoformat(), "waivers": items}, indent=2, ensure_ascii=False) + "\n"

@@ -3,7 +3,8 @@ layout, escaped for each medium."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+import datetime as dt
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from tabulate import tabulate
@@ -11,9 +12,9 @@ from tabulate import tabulate
 from parity.catalog import explain_facts, rule_target
 from parity.dataset import Dataset
 from parity.formats.escape import markdown, show, terminal
-from parity.formats.rows import rule_row
+from parity.formats.present import by_score, percent, rule_row, share, shortfall_count, summary_line
 from parity.models import Rule
-from parity.results import SHORTFALLS, STATUSES, LabSummary, Report, Verdict
+from parity.results import SHORTFALLS, STATUSES, Report, Validation, Verdict, WaiverStatus
 from parity.vocabulary import severity_rank
 
 if TYPE_CHECKING:
@@ -78,11 +79,6 @@ def _status_text(v: Verdict) -> str:
 
 
 _HEADERS = ["severity", "area", "rule", "status", "value", "bar", "set by", "gap", "flags"]
-
-
-def share(value: float | None) -> str:
-    """A score or a coverage as the text formats print it."""
-    return "n/a" if value is None else f"{value:.2f}"
 
 
 def _summary(report: Report, lab: str, esc: Escape) -> list[str]:
@@ -236,13 +232,37 @@ def _explain_table(rule: Rule, report: Report, verdicts: list[Verdict], fmt: str
     return tabulate(rows, headers=headers, tablefmt=tablefmt, disable_numparse=True)
 
 
-def _diff(result: Diff, esc: Escape, tablefmt: str) -> str:
-    from parity.diff import HEADERS, rows, summary_line
+def _diff_rows(diff: Diff, esc: Escape) -> list[list[str]]:
+    out = []
+    for c in diff.changes:
+        b, a = c.before or {}, c.after or {}
+        cause = c.cause + (f" ({', '.join(c.moved_by)})" if c.moved_by else "")
+        flag = " [pack version changed]" if c.pack_version_changed else ""
+        out.append(
+            [
+                c.change,
+                c.severity,
+                esc(c.lab),
+                esc(c.rule),
+                esc(f"{b.get('status', '-')} -> {a.get('status', '-')}"),
+                esc(f"{show(b.get('bar'))} -> {show(a.get('bar'))}" if b and a else ""),
+                esc(cause) + flag,
+            ]
+        )
+    return out
 
+
+_DIFF_HEADERS = ["change", "severity", "lab", "rule", "status", "bar", "cause"]
+
+
+def _diff(result: Diff, esc: Escape, tablefmt: str) -> str:
     lines = [esc(summary_line(result))]
     lines += [esc(f"pack {p}: {b or '-'} -> {h or '-'} (methodology changed)") for p, b, h in result.packs]
     if result.changes:
-        lines += ["", tabulate(rows(result, esc), headers=HEADERS, tablefmt=tablefmt, disable_numparse=True)]
+        table = tabulate(
+            _diff_rows(result, esc), headers=_DIFF_HEADERS, tablefmt=tablefmt, disable_numparse=True
+        )
+        lines += ["", table]
     return "\n".join(lines) + "\n"
 
 
@@ -252,26 +272,6 @@ def diff_table(result: Diff) -> str:
 
 def diff_markdown(result: Diff) -> str:
     return "# parity diff\n\n" + _diff(result, markdown, "github")
-
-
-def percent(value: float | None) -> str:
-    """A share as a person reads it on a scorecard: 89%, or n/a."""
-    return "n/a" if value is None else f"{value:.0%}"
-
-
-def by_score(labs: Mapping[str, LabSummary]) -> list[str]:
-    """The labs, best score first (then higher coverage, then id); labs with no score last."""
-
-    def key(lab: str) -> tuple[bool, float, float, str]:
-        s = labs[lab]
-        return (s.score is None, -(s.score or 0.0), -(s.coverage or 0.0), lab)
-
-    return sorted(labs, key=key)
-
-
-def shortfall_count(report: Report, lab: str) -> int:
-    counts = report.labs[lab].counts
-    return sum(counts.get(status, 0) for status in SHORTFALLS)
 
 
 def scorecard_markdown(report: Report) -> str:
@@ -310,3 +310,41 @@ def scorecard_markdown(report: Report) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def validate_table(result: Validation) -> str:
+    """`parity validate` on a terminal: one line when valid (problems go to stderr, where errors go)."""
+    strict = " (strict)" if result.strict else ""
+    return (
+        f"ok: {result.labs} lab profile(s), {result.rules} rule(s) in {result.packs} pack(s), "
+        f"{result.waivers} waiver(s){strict}\n"
+    )
+
+
+_WAIVER_HEADERS = ["rule", "lab", "expires", "days left", "status", "reason", "file"]
+
+
+def _waivers(rows: list[WaiverStatus], esc: Escape, tablefmt: str) -> str:
+    if not rows:
+        return "no waivers\n"
+    table = [
+        [
+            esc(w.rule),
+            esc(w.lab),
+            w.expires.isoformat(),
+            str(w.days_left),
+            esc(w.status),
+            esc(w.reason),
+            esc(f"{w.location.file}:{w.location.line}"),
+        ]
+        for w in rows
+    ]
+    return tabulate(table, headers=_WAIVER_HEADERS, tablefmt=tablefmt, disable_numparse=True) + "\n"
+
+
+def waivers_table(rows: list[WaiverStatus], as_of: dt.date) -> str:
+    return _waivers(rows, terminal, "simple")
+
+
+def waivers_markdown(rows: list[WaiverStatus], as_of: dt.date) -> str:
+    return _waivers(rows, markdown, "github")

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from parity.dataset import Dataset
-from parity.formats.text import by_score, percent, shortfall_count
+from parity.formats.present import by_score, percent, shortfall_count
 from parity.models import Evidence
 from parity.results import SHORTFALLS, LabSummary, Report, Verdict
 from parity.scores import base_reads, summaries
