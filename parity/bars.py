@@ -187,13 +187,14 @@ def select_peers(tags: dict[str, frozenset[str]], peers: Peers | None) -> list[s
     listed by id."""
     if peers is None:
         return list(tags)
-    wanted = set(peers.tags or [])
-    listed = set(peers.labs) if peers.labs is not None else None
-    return [lab for lab, carried in tags.items() if wanted <= carried and (listed is None or lab in listed)]
+    return [lab for lab, carried in tags.items() if peers.selects(lab, carried)]
 
 
 def compare(lab_key: Key, bar_key: Key) -> str:
-    """surpasses, meets or below."""
+    """surpasses, meets or below: a value against a bar, both as keys. A bar rule's verdict is classified
+    by the engine (`engine._CLASSIFY`, over ranks of these keys); this is the same order in Python, for
+    conditions (`meets:`) and for telling whether a classification moved (`incremental`). The property
+    tests hold the engine's verdicts to the reference evaluator's, which compares values on its own."""
     if lab_key > bar_key:
         return "surpasses"
     return "meets" if lab_key == bar_key else "below"

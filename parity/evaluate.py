@@ -11,17 +11,16 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Iterable
-from typing import Any
 
 from parity import engine, scores, waivers
 from parity.catalog import rule_target
 from parity.classify import judge_lab
 from parity.dataset import Dataset, LoadedRule
-from parity.errors import UsageError
 from parity.gcpause import paused_gc
-from parity.models import Rule, suggest
+from parity.models import Rule
 from parity.ratchet import Held
 from parity.results import IndicatorInfo, Location, Report, RuleInfo
+from parity.selection import scope
 from parity.tables import Tables
 from parity.vocabulary import today
 
@@ -62,18 +61,6 @@ def evaluate(
         rules=rules_info,
         indicators=indicators_catalog(data, rules_info),
     )
-
-
-def scope(
-    data: Dataset, labs: Iterable[str] | None, rules: Iterable[str] | None, packs: Iterable[str] | None
-) -> tuple[list[str], set[str]]:
-    """The labs (in order) and the rules whose verdicts are reported; raises UsageError for unknown ids."""
-    lab_ids = select(labs, data.labs, "lab")
-    rule_ids = set(select(rules, data.rules, "rule"))
-    if packs is not None:
-        chosen = set(select(packs, dict(data.packs), "pack"))
-        rule_ids &= {r for r, loaded in data.rules.items() if loaded.pack in chosen}
-    return lab_ids, rule_ids
 
 
 def rules_catalog(data: Dataset, rule_ids: set[str]) -> dict[str, RuleInfo]:
@@ -118,14 +105,3 @@ def indicators_catalog(data: Dataset, rules_info: dict[str, RuleInfo]) -> dict[s
         levels = tuple(ind.levels) if ind.levels else None
         out[name] = IndicatorInfo(ind.title, ind.area, ind.type, ind.unit, levels)
     return out
-
-
-def select(wanted: Iterable[str] | None, known: dict[str, Any], what: str) -> list[str]:
-    """The ids asked for, sorted; every one must exist (with a "did you mean" when it does not)."""
-    if wanted is None:
-        return list(known)
-    chosen = sorted(set(wanted))
-    for x in chosen:
-        if x not in known:
-            raise UsageError(f"unknown {what} {x!r}{suggest(x, known)}")
-    return chosen

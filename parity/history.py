@@ -101,7 +101,8 @@ class Alarm:
 
 @dataclass(frozen=True)
 class BarPoint:
-    """A rule's industry bar at one revision: the most demanding bar any judged lab faces."""
+    """A rule's top bar at one revision: the most demanding bar any lab it judges faces (each lab's own bar
+    leaves that lab out; the top is the highest of them)."""
 
     revision: Revision
     value: Any  # None: the bar does not bind
@@ -139,7 +140,7 @@ class History:
     as_of: dt.date | None = None  # --as-of, when it overrode the commit dates
     ratchets: dict[str, int] = field(default_factory=dict)  # rule -> its ratchet window, as last defined
     methodology: dict[Revision, tuple[tuple[str, str], ...]] = field(default_factory=dict)  # packs' versions
-    industry: _IndustryBars = field(default_factory=lambda: _IndustryBars(), repr=False)
+    top_bars: _TopBars = field(default_factory=lambda: _TopBars(), repr=False)
     last: Report | None = None  # the newest revision's report
 
     def to_dict(self) -> dict[str, Any]:
@@ -542,8 +543,8 @@ def _weaker_bar(
 # --- bars over time ----------------------------------------------------------------------------------------
 
 
-class _IndustryBars:
-    """Each relative rule's industry bar at each revision: the most demanding bar among its verdicts (for
+class _TopBars:
+    """Each relative rule's top bar at each revision: the most demanding bar among its verdicts (for
     `best`, the best competitor's value; for a quorum of k, the k-th best), so it is computed where every
     bar is. Between revisions judged alike (the same labs and rules), only the rules with a verdict that is
     not the very object of the revision before are looked at again: incremental evaluation keeps those."""
@@ -608,8 +609,8 @@ class _IndustryBars:
 
 
 def _bar_points(history: History, revision: Revision, data: Dataset, report: Report) -> None:
-    """Each relative rule's industry bar at this revision, and why it is lower than before, if it is."""
-    best = history.industry.update(data, report)
+    """Each relative rule's top bar at this revision, and why it is lower than before, if it is."""
+    best = history.top_bars.update(data, report)
     for rule_id, loaded in sorted(data.rules.items()):
         rule = loaded.rule
         if rule.bar is None or rule.bar.kind not in RELATIVE_BARS:

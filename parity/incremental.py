@@ -30,10 +30,11 @@ from parity.bars import BarValue, Cell, Ranking, compare
 from parity.classify import BarFact, bar_fact, classify, judge_lab
 from parity.dataset import Dataset, Lab, LoadedRule
 from parity.errors import EngineError
-from parity.evaluate import indicators_catalog, rules_catalog, scope
+from parity.evaluate import indicators_catalog, rules_catalog
 from parity.gcpause import paused_gc
 from parity.models import Bar
 from parity.results import LabSummary, Location, Report, Verdict
+from parity.selection import scope
 from parity.tables import Moved, Plan, Tables, lab_bar
 from parity.verdicts import SETTER_EVIDENCE, rebar, redate, reflag
 from parity.vocabulary import SHORTFALLS, Truth, has_value, rank_k, today

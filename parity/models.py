@@ -218,6 +218,7 @@ class Bar(_Model):
 
 
 _BAR_FORMS = "best, median, all, {quorum: k}, {threshold: v} or {within_days: d}"
+_WHOLE_ARGS = {"quorum": (1, 100_000), "within_days": (0, MAX_DAYS)}  # the bars that take a whole number
 
 
 def _parse_bar(raw: Any) -> Any:
@@ -227,8 +228,8 @@ def _parse_bar(raw: Any) -> Any:
         return Bar(kind=raw)
     if isinstance(raw, dict) and len(raw) == 1:
         ((kind, arg),) = raw.items()
-        if kind in ("quorum", "within_days"):
-            low, high = (1, 100_000) if kind == "quorum" else (0, MAX_DAYS)
+        if kind in _WHOLE_ARGS:
+            low, high = _WHOLE_ARGS[kind]
             if type(arg) is not int or not low <= arg <= high:
                 raise ValueError(f"{kind} must be a whole number from {low} to {high}, not {arg!r}")
             return Bar(kind=kind, k=arg if kind == "quorum" else None, value=arg)
@@ -239,28 +240,23 @@ def _parse_bar(raw: Any) -> Any:
     raise ValueError(f"unknown bar {raw!r}; expected {_BAR_FORMS}")
 
 
+def _one_key(kind: str, value: dict[str, Any]) -> dict[str, Any]:
+    """The JSON Schema of a bar written `{kind: value}`."""
+    return {"type": "object", "additionalProperties": False, "required": [kind], "properties": {kind: value}}
+
+
+def _whole(kind: str) -> dict[str, Any]:
+    low, high = _WHOLE_ARGS[kind]
+    return {"type": "integer", "minimum": low, "maximum": high}
+
+
 _BAR_SCHEMA: dict[str, Any] = {
     "description": f"The industry bar: {_BAR_FORMS}.",
     "oneOf": [
         {"enum": ["best", "median", "all"]},
-        {
-            "type": "object",
-            "additionalProperties": False,
-            "required": ["quorum"],
-            "properties": {"quorum": {"type": "integer", "minimum": 1, "maximum": 100_000}},
-        },
-        {
-            "type": "object",
-            "additionalProperties": False,
-            "required": ["threshold"],
-            "properties": {"threshold": {}},
-        },
-        {
-            "type": "object",
-            "additionalProperties": False,
-            "required": ["within_days"],
-            "properties": {"within_days": {"type": "integer", "minimum": 0, "maximum": MAX_DAYS}},
-        },
+        _one_key("quorum", _whole("quorum")),
+        _one_key("threshold", {}),
+        _one_key("within_days", _whole("within_days")),
     ],
 }
 BarSpec = Annotated[Bar, BeforeValidator(_parse_bar), WithJsonSchema(_BAR_SCHEMA)]
@@ -332,6 +328,11 @@ class Peers(_Model):
         if self.tags is None and self.labs is None:
             raise ValueError("peers needs 'tags' or 'labs'")
         return self
+
+    def selects(self, lab: str, tags: frozenset[str] | set[str]) -> bool:
+        """Whether the lab (which carries `tags`) is selected: every listed tag carried, and listed by id
+        when ids are given. The one predicate of `peers:` and of `applies_to: {tags, labs}`."""
+        return set(self.tags or ()) <= tags and (self.labs is None or lab in self.labs)
 
 
 def _applies_to_form(raw: Any) -> str:
@@ -428,7 +429,7 @@ class Rule(_Model):
             return True
         if isinstance(target, list):
             return lab in target
-        return set(target.tags or ()) <= tags and (target.labs is None or lab in target.labs)
+        return target.selects(lab, tags)
 
     def reads(self) -> list[str]:
         """The indicators the rule reads: its indicator, or those of its conditions."""

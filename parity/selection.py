@@ -1,4 +1,5 @@
-"""Which rules a command reports: `--rule`/`--skip-rule` (ids or globs), `--pack`, `--area`, `--min-severity`.
+"""What a command reports: the labs and rules in scope (`scope`), and which rules `--rule`/`--skip-rule`
+(ids or globs), `--pack`, `--area` and `--min-severity` select (`select_rules`).
 
 Selection narrows what is reported, never what a bar sees. Precedence: start from every rule; keep those
 matching any `--rule`, then those of any `--pack`, then those of any `--area`, then those at or above
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Iterable
+from typing import Any
 
 from parity.dataset import Dataset
 from parity.errors import UsageError
@@ -42,11 +44,8 @@ def select_rules(
     ids = sorted(data.rules)
     chosen = set(ids) if rules is None else _matching(rules, ids, "--rule")
     if packs is not None:
-        known = sorted({loaded.pack for loaded in data.rules.values()})
-        for pack in packs:
-            if pack not in known:
-                raise UsageError(f"unknown pack {pack!r}{suggest(pack, known)}")
-        chosen = {r for r in chosen if data.rules[r].pack in set(packs)}
+        wanted = set(select(packs, dict(data.packs), "pack"))
+        chosen = {r for r in chosen if data.rules[r].pack in wanted}
     if areas is not None:
         area_of = {r: data.rules[r].area(data.indicators) for r in ids}
         known = sorted(set(area_of.values()))
@@ -59,3 +58,26 @@ def select_rules(
     if skip is not None:
         chosen -= _matching(skip, ids, "--skip-rule")
     return sorted(chosen)
+
+
+def scope(
+    data: Dataset, labs: Iterable[str] | None, rules: Iterable[str] | None, packs: Iterable[str] | None
+) -> tuple[list[str], set[str]]:
+    """The labs (in order) and the rules whose verdicts are reported; raises UsageError for unknown ids."""
+    lab_ids = select(labs, data.labs, "lab")
+    rule_ids = set(select(rules, data.rules, "rule"))
+    if packs is not None:
+        chosen = set(select(packs, dict(data.packs), "pack"))
+        rule_ids &= {r for r, loaded in data.rules.items() if loaded.pack in chosen}
+    return lab_ids, rule_ids
+
+
+def select(wanted: Iterable[str] | None, known: dict[str, Any], what: str) -> list[str]:
+    """The ids asked for, sorted; every one must exist (with a "did you mean" when it does not)."""
+    if wanted is None:
+        return list(known)
+    chosen = sorted(set(wanted))
+    for x in chosen:
+        if x not in known:
+            raise UsageError(f"unknown {what} {x!r}{suggest(x, known)}")
+    return chosen

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from json.encoder import encode_basestring
 from typing import TYPE_CHECKING, Any
 
 from parity.dataset import Dataset
 from parity.formats.present import rule_row
 from parity.models import Evidence
-from parity.reportdoc import SCHEMA, head_dict, tail_dict
+from parity.reportdoc import SCHEMA, evidence_dict, head_dict, tail_dict
 from parity.results import Report, Validation, Verdict, WaiverStatus
 
 if TYPE_CHECKING:
@@ -29,15 +29,6 @@ __all__ = [
     "verdict_json",
     "waivers",
 ]
-
-
-def _evidence_json(evidence: Iterable[Evidence]) -> list[dict[str, Any]]:
-    out = []
-    for e in evidence:
-        item: dict[str, Any] = {"url": e.url, "date": e.date.isoformat()}
-        item.update({k: v for k, v in (("title", e.title), ("quote", e.quote), ("note", e.note)) if v})
-        out.append(item)
-    return out
 
 
 def _encode(value: Any) -> str:
@@ -70,7 +61,7 @@ def _states(labs: tuple[str, ...], states: tuple[str, ...]) -> str:
 def _evidence_text(evidence: tuple[Evidence, ...], cache: dict[int, str]) -> str:
     text = cache.get(id(evidence))
     if text is None:  # evidence tuples are shared per practice: serialise each once
-        text = cache[id(evidence)] = json.dumps(_evidence_json(evidence), ensure_ascii=False)
+        text = cache[id(evidence)] = json.dumps([evidence_dict(e) for e in evidence], ensure_ascii=False)
     return text
 
 

@@ -4,21 +4,9 @@ from __future__ import annotations
 
 from collections import Counter
 
-from parity.catalog import explain_facts
+from parity.catalog import COMPUTED, explain_facts
 from parity.dataset import Dataset
 from parity.results import Report
-
-# How each kind of bar is computed, for a reader (docs/verdicts.md, "Bar rules").
-COMPUTED = {
-    "best": "the best disclosed value among the peers (rank 1, ties kept); no bar when no peer discloses",
-    "quorum": "the k-th best disclosed value among the peers (ties kept); no bar when fewer than k disclose",
-    "median": "the ceil(n/2)-th best of the n disclosed peer values; no bar when no peer discloses",
-    "all": "binds only when every peer discloses the practice, and then is the worst of their values; "
-    "while any peer is silent or not yet researched there is no bar, and those peers are named",
-    "threshold": "an absolute value written in the rule (from a pledge or a law); nobody sets it",
-    "within_days": "the evaluation date minus the given number of days; nobody sets it",
-    "require": "a commitment: if its condition holds, the required practice must hold (never surpassed)",
-}
 
 
 def rule_facts(data: Dataset, rule_id: str) -> list[dict[str, str]]:
