@@ -11,7 +11,7 @@ last. Then, revision after revision, oldest first, each evaluated at its commit 
                untimed load warms it), and parity.evaluate;
   incremental  what `parity history` does: a RevisionLoader through its own such cache (one pair of git
                processes; only the profiles that changed are read), incremental.Evaluator, and the
-               collector paused for the walk (parity.gcpause.paused_walk).
+               collector paused for the walk (parity._gc.paused_walk).
 
 It prints, per mode, the mean, median, 95th percentile and total time per revision. The verdicts, lab
 summaries, derived values and waiver issues of the three must be equal on every revision measured, and the
@@ -37,10 +37,10 @@ from pathlib import Path
 import generate  # the same world as the other benchmarks; the script's folder is on sys.path
 
 import parity
-from parity.cache import ParseCache
-from parity.gcpause import paused_walk
-from parity.incremental import Evaluator
-from parity.loader import RevisionLoader
+from parity._gc import paused_walk
+from parity.judge.incremental import Evaluator
+from parity.loading.cache import ParseCache
+from parity.loading.stages import RevisionLoader
 
 START = dt.datetime(2025, 1, 1, 12, tzinfo=dt.UTC)
 _VALUE = re.compile(r"^    value: (true|false|-?[0-9]+(?:\.[0-9]+)?)$", re.M)
@@ -247,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
 def command(repo: Path, revisions: int) -> int:
     """`parity history` itself, end to end: the timeline, every load and evaluation, the regressions,
     alarms and bars; the figure a user sees."""
-    from parity.history import run
+    from parity.history.walk import run
 
     start = time.perf_counter()
     result = run(repo)

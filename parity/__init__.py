@@ -7,10 +7,11 @@ print(parity.render(report, "table"))
 
 from parity._version import __version__
 from parity.errors import EngineError, LoadError, ParityError, Problem, UsageError
-from parity.evaluate import evaluate
 from parity.formats import FORMATS, Format, render, render_explain, render_rules, write
-from parity.loader import Dataset, Strict, load, load_revision
-from parity.results import (
+from parity.judge.evaluation import evaluate
+from parity.judge.scope import select_rules
+from parity.loading.stages import Dataset, Strict, load, load_revision
+from parity.report.records import (
     FAIL_ON,
     SHORTFALLS,
     STATUSES,
@@ -23,7 +24,6 @@ from parity.results import (
     WaiverNote,
     fails,
 )
-from parity.selection import select_rules
 
 __all__ = [
     "FAIL_ON",

@@ -29,12 +29,12 @@ from typing import Any
 
 import yaml
 
-from parity import source
 from parity.errors import LoadError, Problem
-from parity.inputs import InputProblem, list_yaml, read_bytes
-from parity.loader import Dataset, load
+from parity.loading import yamldoc as source
+from parity.loading.files import InputProblem, list_yaml, read_bytes
+from parity.loading.stages import Dataset, load
 from parity.models import Peers
-from parity.results import STATUSES
+from parity.report.records import STATUSES
 from parity.vocabulary import parse_date
 
 EVIDENCE = [{"url": "https://example.org/evidence", "date": "2026-01-01"}]
@@ -163,7 +163,7 @@ def _named_labs(packs: Dataset) -> set[str]:
 
 def run_cases(cases: list[Case], rules: Path) -> list[Outcome]:
     """Each case judged in a world of its own, against every pack of `rules`."""
-    from parity.evaluate import evaluate
+    from parity.judge.evaluation import evaluate
 
     packs = load(None, rules)
     named = _named_labs(packs)

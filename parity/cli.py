@@ -18,8 +18,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
+from parity._gc import paused_gc
 from parity._version import __version__
-from parity.cache import ParseCache
 from parity.errors import EngineError, LoadError, OutputError, UsageError
 from parity.formats import (
     names,
@@ -32,14 +32,14 @@ from parity.formats import (
     terminal,
     write,
 )
-from parity.gcpause import paused_gc
-from parity.loader import DEFAULT_MAX_REVIEW_AGE, MAX_DAYS, Dataset, Strict, load
+from parity.judge.scope import select_rules
+from parity.judge.waivers import DEFAULT_HORIZON
+from parity.loading.cache import ParseCache
+from parity.loading.stages import DEFAULT_MAX_REVIEW_AGE, MAX_DAYS, Dataset, Strict, load
 from parity.models import suggest
-from parity.results import FAIL_ON, Validation, fails
-from parity.schemas import SCHEMAS
-from parity.selection import select_rules
+from parity.report.records import FAIL_ON, Validation, fails
+from parity.report.schemas import SCHEMAS
 from parity.vocabulary import SEVERITIES, parse_date, today
-from parity.waivers import DEFAULT_HORIZON
 
 EXIT_OK, EXIT_SHORTFALLS, EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 EARLIEST_AS_OF = dt.date(1900, 1, 1)
@@ -385,7 +385,7 @@ def _default_format() -> str:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from parity.evaluate import evaluate
+    from parity.judge.evaluation import evaluate
 
     data = _load(args)
     rules = select_rules(data, args.rule, args.skip_rule, args.pack, args.area, args.min_severity)
@@ -404,7 +404,7 @@ def _held(data: Dataset, args: argparse.Namespace) -> Any:
     """For ratcheted bars, what the repository's history holds; said on stderr when there is none."""
     if not any(r.rule.ratchet for r in data.rules.values()):
         return None
-    from parity.history import held_for
+    from parity.history.walk import held_for
 
     held = held_for(data, args.profiles, args.rules, args.as_of, _cache(args))
     if not held.complete:
@@ -451,8 +451,8 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _waivers(args: argparse.Namespace) -> int:
-    from parity.evaluate import evaluate
-    from parity.waivers import statuses
+    from parity.judge.evaluation import evaluate
+    from parity.judge.waivers import statuses
 
     data = _load(args)
     report = evaluate(data, as_of=args.as_of, waiver_horizon=args.max_waiver_days)
@@ -462,7 +462,7 @@ def _waivers(args: argparse.Namespace) -> int:
 
 
 def _explain(args: argparse.Namespace) -> int:
-    from parity.evaluate import evaluate
+    from parity.judge.evaluation import evaluate
 
     data = _load(args)
     if args.rule not in data.rules:
@@ -495,7 +495,7 @@ def _schema(args: argparse.Namespace) -> int:
 
 
 def _scorecard(args: argparse.Namespace) -> int:
-    from parity.evaluate import evaluate
+    from parity.judge.evaluation import evaluate
     from parity.site import write_site
 
     data = _load(args)
@@ -515,8 +515,8 @@ def _scorecard(args: argparse.Namespace) -> int:
 def _charts(args: argparse.Namespace, labs: set[str]) -> dict[str, str]:
     """Each lab's score over time, from the history of the repository that holds the profiles."""
     from parity.formats.history import chart
-    from parity.history import run
-    from parity.timeline import data_in
+    from parity.history.timeline import data_in
+    from parity.history.walk import run
 
     top, paths = data_in(args.profiles, args.rules)
     result = run(top, since=args.since, profiles=paths[0], rules=paths[1], cache=_cache(args))
@@ -572,7 +572,7 @@ def _diff(args: argparse.Namespace) -> int:
 
 
 def _history(args: argparse.Namespace) -> int:
-    from parity.history import run
+    from parity.history.walk import run
 
     result = run(
         repo=args.repo,

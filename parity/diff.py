@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from parity.cache import ParseCache
 from parity.errors import LoadError, Problem, UsageError
-from parity.reportdoc import plain
-from parity.results import SHORTFALLS, Location, Report, Verdict, changed_packs
+from parity.loading.cache import ParseCache
+from parity.report.document import plain
+from parity.report.records import SHORTFALLS, Location, Report, Verdict, changed_packs
 from parity.vocabulary import at_least
 
 SCHEMA = "parity/diff/v1"
@@ -191,8 +191,8 @@ def _cause(
 def load_side(spec: str, repo: Path, as_of: dt.date, cache: ParseCache | None = None) -> Side:
     """A saved JSON report, a folder of data, or a git revision of `repo`, evaluated at `as_of`; files are
     parsed through `cache` when one is given."""
-    from parity.evaluate import evaluate
-    from parity.loader import load, load_revision
+    from parity.judge.evaluation import evaluate
+    from parity.loading.stages import load, load_revision
 
     path = Path(spec)
     if spec.endswith(".json") and path.is_file():
@@ -205,7 +205,7 @@ def load_side(spec: str, repo: Path, as_of: dt.date, cache: ParseCache | None = 
         waivers = path / "waivers.yaml"
         data = load(path / "lab_profiles", path / "rules", waivers if waivers.exists() else None, cache=cache)
         return Side(spec, "folder", evaluate(data, as_of=as_of))
-    from parity.inputs import GitObjects, GitRevision, InputProblem
+    from parity.loading.files import GitObjects, GitRevision, InputProblem
 
     with GitObjects(repo) as objects:
         try:

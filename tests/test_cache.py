@@ -17,9 +17,9 @@ import pytest
 
 import parity
 import parity._version
-from parity import source
-from parity.cache import ParseCache, blob_id, default_dir, fingerprint
-from parity.inputs import GitRevision
+from parity.loading import yamldoc as source
+from parity.loading.cache import ParseCache, blob_id, default_dir, fingerprint
+from parity.loading.files import GitRevision
 from tests.conftest import WORLD, Result, git
 
 AS_OF = dt.date(2026, 11, 26)

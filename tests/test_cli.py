@@ -233,7 +233,7 @@ def test_internal_errors_exit_3(run: Run, monkeypatch: pytest.MonkeyPatch) -> No
     def boom(*args: object, **kwargs: object) -> None:
         raise RuntimeError("simulated bug")
 
-    monkeypatch.setattr(sys.modules["parity.evaluate"], "evaluate", boom)
+    monkeypatch.setattr(sys.modules["parity.judge.evaluation"], "evaluate", boom)
     result = run("check")
     assert result.code == 3
     assert "internal error: RuntimeError: simulated bug" in result.err
@@ -276,7 +276,7 @@ def test_ctrl_c_exits_130_with_one_line(run: Run, monkeypatch: pytest.MonkeyPatc
     def interrupted(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(sys.modules["parity.evaluate"], "evaluate", interrupted)
+    monkeypatch.setattr(sys.modules["parity.judge.evaluation"], "evaluate", interrupted)
     result = run("check")
     assert result.code == 130
     assert result.err == "parity: interrupted\n"

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 import parity
-from parity import engine
-from parity.engine import ChainRule, Engine, VerdictFact
+from parity.judge import engine
+from parity.judge.engine import ChainRule, Engine, VerdictFact
 
 AS_OF = dt.date(2026, 11, 26)
 EVIDENCE = "evidence: [{url: 'https://e.org', date: 2026-01-01}]"
@@ -38,7 +38,7 @@ def _classify(facts: list[VerdictFact]) -> dict[int, str]:
     return statuses
 
 
-# The state codes of parity.bars: 0 not applicable, 1 unassessed, 2 undisclosed, 3 unevidenced, 4 disclosed.
+# The state codes of parity.judge.bars: 0 not applicable, 1 unassessed, 2 undisclosed, 3 unevidenced, 4 disclosed.
 
 
 def test_generic_rules_classify_every_state_exactly_once() -> None:

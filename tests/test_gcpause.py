@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import weakref
 
-from parity.gcpause import paused_gc, paused_walk
+from parity._gc import paused_gc, paused_walk
 
 
 class _Node:

@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 from strategies import AS_OF, DATES, DataSet, datasets, draw_evidence, draw_practice
 
 import parity
-from parity.cache import ParseCache
-from parity.incremental import Evaluator, Stats
+from parity.judge.incremental import Evaluator, Stats
+from parity.loading.cache import ParseCache
 from tests.conftest import git
 
 Edit = Callable[[Path], None]

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from parity import LoadError, Strict, load
-from parity.source import MAX_FILE_BYTES
+from parity.loading.yamldoc import MAX_FILE_BYTES
 
 PACK = """pack: p
 version: "1"

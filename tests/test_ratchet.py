@@ -1,5 +1,5 @@
 """Ratcheted bars against the reference evaluator: random present profiles and random dated snapshots of
-their past, judged by the engine (with what `parity.ratchet.Held` records) and by tests/reference.py,
+their past, judged by the engine (with what `parity.judge.ratchet.Held` records) and by tests/reference.py,
 which reads the rule book's definition (docs/history.md) straight from the snapshots."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import parity
-from parity import ratchet
+from parity.judge import ratchet
 from tests.reference import report
 from tests.test_properties import verdict_diffs
 

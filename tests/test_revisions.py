@@ -49,7 +49,7 @@ def test_a_broken_revision_names_its_files_rev_colon_path(repo: Path) -> None:
 
 
 def test_blob_ids_are_kept(repo: Path) -> None:
-    from parity.inputs import GitRevision
+    from parity.loading.files import GitRevision
 
     tree = GitRevision(repo, "HEAD")
     files = tree.list_yaml(Path("lab_profiles"), "lab profiles", Path("."))
@@ -96,10 +96,10 @@ def test_folders_and_submodules_named_like_profiles_are_refused(repo: Path) -> N
 
 
 def test_a_blob_over_the_size_cap_is_refused_unread(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import parity.inputs
-    from parity.inputs import GitObjects
+    import parity.loading.files
+    from parity.loading.files import GitObjects
 
-    monkeypatch.setattr(parity.inputs, "MAX_FILE_BYTES", 100)
+    monkeypatch.setattr(parity.loading.files, "MAX_FILE_BYTES", 100)
     read: list[str] = []
     original = GitObjects.read
     monkeypatch.setattr(GitObjects, "read", lambda self, oid: read.append(oid) or original(self, oid))
@@ -146,7 +146,7 @@ def test_a_sha256_repository(tmp_path: Path) -> None:
 def test_one_pair_of_git_processes_serves_many_revisions(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import subprocess
 
-    from parity.inputs import GitObjects
+    from parity.loading.files import GitObjects
 
     for i in range(3):
         (repo / "lab_profiles/alpha.yaml").write_text(
@@ -202,8 +202,8 @@ SCRIPT: list[tuple[str, object, bool]] = [
 
 
 def test_a_revision_loader_gives_what_load_revision_gives_on_every_revision(repo: Path) -> None:
-    from parity.cache import ParseCache
-    from parity.loader import RevisionLoader
+    from parity.loading.cache import ParseCache
+    from parity.loading.stages import RevisionLoader
 
     commits = []
     for message, edit, _ in SCRIPT:

@@ -13,7 +13,7 @@ from strategies import DataSet, datasets
 from test_properties import write_dataset
 
 import parity
-from parity.results import Report
+from parity.report.records import Report
 from tests.conftest import WORLD
 
 
@@ -41,7 +41,9 @@ def test_the_world_report_round_trips_with_its_waivers_and_dates() -> None:
     data = parity.load(WORLD / "lab_profiles", WORLD / "rules", WORLD / "waivers.yaml")
     import datetime as dt
 
-    report = parity.evaluate(data, as_of=dt.date(2026, 6, 30))  # a waiver active, dates as values and bars
+    report = parity.evaluate(
+        data, as_of=dt.date(2026, 6, 30)
+    )  # a waiver active, dates as values and bars
     back = Report.from_dict(json.loads(parity.render(report, "json")))
     assert back == report
     assert any(v.status == "waived" for v in back.verdicts)

@@ -12,18 +12,18 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING
 
+from parity._gc import paused_gc
 from parity.dataset import Dataset
 from parity.errors import UsageError
 from parity.formats import ci, text
 from parity.formats import history as history_text
 from parity.formats import json as json_format
 from parity.formats.escape import markdown, show, terminal
-from parity.gcpause import paused_gc
-from parity.results import Report, Validation, WaiverStatus
+from parity.report.records import Report, Validation, WaiverStatus
 
 if TYPE_CHECKING:
     from parity.diff import Diff
-    from parity.history import History
+    from parity.history.walk import History
 
 COMMANDS = ("check", "diff", "explain", "rules", "history", "validate", "waivers")
 

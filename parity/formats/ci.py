@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from parity.formats.escape import terminal
 from parity.formats.present import summary_line
-from parity.results import SHORTFALLS, Report, RuleInfo, Validation, Verdict
+from parity.report.records import SHORTFALLS, Report, RuleInfo, Validation, Verdict
 from parity.vocabulary import show
 
 if TYPE_CHECKING:

@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from parity.catalog import applies_to_text, rule_target
 from parity.dataset import Dataset, LoadedRule
-from parity.results import LabSummary, Report
+from parity.report.catalog import applies_to_text, rule_target
+from parity.report.records import LabSummary, Report
 from parity.vocabulary import SHORTFALLS, show
 
 if TYPE_CHECKING:

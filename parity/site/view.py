@@ -16,9 +16,9 @@ from typing import Any
 
 from parity.dataset import Dataset
 from parity.formats.present import by_score, percent, shortfall_count
+from parity.judge.scores import base_reads, summaries
 from parity.models import Evidence
-from parity.results import SHORTFALLS, LabSummary, Report, Verdict
-from parity.scores import base_reads, summaries
+from parity.report.records import SHORTFALLS, LabSummary, Report, Verdict
 from parity.vocabulary import GOOD, UNSCORED, severity_rank, show
 
 View = dict[str, Any]

@@ -21,11 +21,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from parity import bars, ratchet, timeline
-from parity.cache import ParseCache
+from parity._gc import paused_walk
 from parity.errors import LoadError, Problem, UsageError
-from parity.gcpause import paused_walk
-from parity.loader import Dataset, RevisionLoader, load, load_alarms
+from parity.history import timeline
+from parity.history.timeline import Revision
+from parity.judge import bars, ratchet
+from parity.judge.ratchet import Held
+from parity.loading.cache import ParseCache
+from parity.loading.stages import Dataset, RevisionLoader, load, load_alarms
 from parity.models import (
     REGRESSION_KINDS,
     Alarms,
@@ -36,9 +39,7 @@ from parity.models import (
     Rule,
     Severity,
 )
-from parity.ratchet import Held
-from parity.results import Report, Verdict, changed_packs
-from parity.timeline import Revision
+from parity.report.records import Report, Verdict, changed_packs
 from parity.vocabulary import (
     NOT_APPLICABLE,
     RELATIVE_BARS,
@@ -145,7 +146,7 @@ class History:
 
     def to_dict(self) -> dict[str, Any]:
         from parity._version import __version__
-        from parity.historydoc import history_to_dict
+        from parity.history.document import history_to_dict
 
         return history_to_dict(self, __version__)
 
@@ -274,8 +275,8 @@ def run(
 ) -> History:
     """`parity history`: the revisions of `repo` that touched the profiles or the rules (or the snapshot
     folders), each evaluated at its date (or at `as_of`), and what got worse."""
-    from parity.evaluate import evaluate
-    from parity.incremental import Evaluator
+    from parity.judge.evaluation import evaluate
+    from parity.judge.incremental import Evaluator
 
     cache = cache if cache is not None else ParseCache(None)  # at least in memory, for the whole walk
     if snapshots:

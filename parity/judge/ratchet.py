@@ -13,8 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from parity.bars import Cell, Key, cell_of
 from parity.dataset import Dataset
+from parity.judge.bars import Cell, Key, cell_of
 from parity.vocabulary import DISCLOSED, NOT_APPLICABLE, same, window_start
 
 

@@ -11,9 +11,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from parity.historydoc import HistoryDoc
+from parity.history.document import HistoryDoc
 from parity.models import Alarms, LabProfile, RulePack, Severity, Waiver
-from parity.results import Shortfall, State, Status, Truth
+from parity.report.records import Shortfall, State, Status, Truth
 
 _Scalar = bool | int | float | str | None
 _Share = float | None

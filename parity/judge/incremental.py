@@ -25,18 +25,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from parity import engine, scores, waivers
-from parity.bars import BarValue, Cell, Ranking, compare
-from parity.classify import BarFact, bar_fact, classify, judge_lab
+from parity._gc import paused_gc
 from parity.dataset import Dataset, Lab, LoadedRule
 from parity.errors import EngineError
-from parity.evaluate import indicators_catalog, rules_catalog
-from parity.gcpause import paused_gc
+from parity.judge import engine, scores, waivers
+from parity.judge.bars import BarValue, Cell, Ranking, compare
+from parity.judge.classify import BarFact, bar_fact, classify, judge_lab
+from parity.judge.evaluation import indicators_catalog, rules_catalog
+from parity.judge.scope import scope
+from parity.judge.tables import Moved, Plan, Tables, lab_bar
+from parity.judge.verdicts import SETTER_EVIDENCE, rebar, redate, reflag
 from parity.models import Bar
-from parity.results import LabSummary, Location, Report, Verdict
-from parity.selection import scope
-from parity.tables import Moved, Plan, Tables, lab_bar
-from parity.verdicts import SETTER_EVIDENCE, rebar, redate, reflag
+from parity.report.records import LabSummary, Location, Report, Verdict
 from parity.vocabulary import SHORTFALLS, Truth, has_value, rank_k, today
 
 Pair = tuple[str, str]  # (lab, rule)

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from parity.errors import Problem
-from parity.source import MAX_FILE_BYTES
+from parity.loading.yamldoc import MAX_FILE_BYTES
 
 YAML_SUFFIXES = (".yaml", ".yml")
 

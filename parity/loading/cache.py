@@ -52,8 +52,8 @@ def default_dir() -> Path:
 def fingerprint() -> str:
     """What decides a parse besides the bytes: parity's version, the parser's own code, PyYAML's version
     and which of its parsers runs. Upgrading any of them starts a fresh folder of entries."""
-    from parity import source
     from parity._version import __version__
+    from parity.loading import yamldoc as source
 
     digest = hashlib.sha256(f"{FORMAT}|{__version__}|{yaml.__version__}|{source.PARSER}|".encode())
     digest.update(Path(source.__file__).read_bytes())

@@ -12,16 +12,16 @@ import datetime as dt
 import hashlib
 from collections.abc import Iterable
 
-from parity import engine, scores, waivers
-from parity.catalog import rule_target
-from parity.classify import judge_lab
+from parity._gc import paused_gc
 from parity.dataset import Dataset, LoadedRule
-from parity.gcpause import paused_gc
+from parity.judge import engine, scores, waivers
+from parity.judge.classify import judge_lab
+from parity.judge.ratchet import Held
+from parity.judge.scope import scope
+from parity.judge.tables import Tables
 from parity.models import Rule
-from parity.ratchet import Held
-from parity.results import IndicatorInfo, Location, Report, RuleInfo
-from parity.selection import scope
-from parity.tables import Tables
+from parity.report.catalog import rule_target
+from parity.report.records import IndicatorInfo, Location, Report, RuleInfo
 from parity.vocabulary import today
 
 
@@ -38,7 +38,7 @@ def evaluate(
 
     `labs`, `rules` and `packs` narrow the verdicts reported (and the scores and coverage computed from
     them); bars always see every lab. `as_of` (default: today, UTC) is the one date all time-dependent
-    logic uses. `held`: what peers disclosed in the past, for ratcheted bars (`parity.ratchet`); without
+    logic uses. `held`: what peers disclosed in the past, for ratcheted bars (`parity.judge.ratchet`); without
     it (or with an incomplete one) a ratcheted bar ranks present values and its verdicts are flagged
     `no_history`.
     """

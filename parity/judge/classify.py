@@ -14,15 +14,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from parity import bars, engine
-from parity.bars import BarValue, Cell
-from parity.conditions import commitment_status, condition, fold
 from parity.dataset import LoadedRule
 from parity.errors import EngineError
+from parity.judge import bars, engine
+from parity.judge.bars import BarValue, Cell
+from parity.judge.conditions import commitment_status, condition, fold
+from parity.judge.tables import Plan, Tables
+from parity.judge.verdicts import bar_verdict, commitment_verdict
 from parity.models import Condition
-from parity.results import Location, Verdict
-from parity.tables import Plan, Tables
-from parity.verdicts import bar_verdict, commitment_verdict
+from parity.report.records import Location, Verdict
 from parity.vocabulary import STATUSES, Status, Truth, has_value
 
 TRUTH_CODE: dict[Truth, int] = {False: 0, "undisclosed": 1, True: 2, "unassessed": 3}

@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from parity.models import Alarms, RegressionKind, Severity
-from parity.reportdoc import plain
+from parity.report.document import plain
 
 if TYPE_CHECKING:
-    from parity.history import Alarm, BarPoint, History, Point, Regression
-    from parity.timeline import Revision
+    from parity.history.timeline import Revision
+    from parity.history.walk import Alarm, BarPoint, History, Point, Regression
 
 
 SCHEMA = "parity/history/v1"

@@ -17,12 +17,12 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from parity import source
-from parity.cache import ParseCache, blob_id
+from parity._gc import paused_gc
 from parity.dataset import DEFAULT_MAX_REVIEW_AGE, Dataset, Lab, LoadedRule, LoadedWaiver, Strict
 from parity.errors import LoadError, Problem
-from parity.gcpause import paused_gc
-from parity.inputs import Folder, GitObjects, GitRevision, InputFile, InputProblem
+from parity.loading import yamldoc as source
+from parity.loading.cache import ParseCache, blob_id
+from parity.loading.files import Folder, GitObjects, GitRevision, InputFile, InputProblem
 from parity.models import (
     MAX_DAYS,
     UNKNOWN,

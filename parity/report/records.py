@@ -200,14 +200,14 @@ class Report:
     def to_dict(self) -> dict[str, Any]:
         """The JSON report as plain data (what `json.loads` of `parity check --format json` gives)."""
         from parity._version import __version__
-        from parity.reportdoc import report_to_dict
+        from parity.report.document import report_to_dict
 
         return report_to_dict(self, __version__)
 
     @classmethod
     def from_dict(cls, doc: dict[str, Any]) -> Report:
         """A report read back from its JSON; raises ValueError on a document that is not one."""
-        from parity.reportdoc import report_from_dict
+        from parity.report.document import report_from_dict
 
         return report_from_dict(doc)
 

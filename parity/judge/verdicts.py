@@ -8,10 +8,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from parity.bars import BarValue, Cell, gap
+from parity.judge.bars import BarValue, Cell, gap
+from parity.judge.tables import Plan
 from parity.models import Bar, Condition
-from parity.results import BarResult, Location, Verdict
-from parity.tables import Plan
+from parity.report.records import BarResult, Location, Verdict
 from parity.vocabulary import COMPARED, DISCLOSED, STATE_NAMES, UNEVIDENCED, Status, is_shortfall
 
 SETTER_EVIDENCE = 3  # a shortfall cites the evidence of this many of the labs that set its bar

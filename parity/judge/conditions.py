@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from parity.bars import BarValue, Cell, Key, compare
+from parity.judge.bars import BarValue, Cell, Key, compare
 from parity.vocabulary import DISCLOSED, NOT_APPLICABLE, UNASSESSED, UNDISCLOSED, Status, Truth
 
 UNDISCLOSED_T: Truth = "undisclosed"

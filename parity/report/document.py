@@ -12,7 +12,7 @@ import datetime as dt
 from typing import Any
 
 from parity.models import Evidence
-from parity.results import (
+from parity.report.records import (
     BarResult,
     IndicatorInfo,
     LabSummary,
