@@ -39,8 +39,8 @@ import generate  # the same world as the other benchmarks; the script's folder i
 import parity
 from parity._gc import paused_walk
 from parity.judge.incremental import Evaluator
+from parity.loading import RevisionLoader
 from parity.loading.cache import ParseCache
-from parity.loading.stages import RevisionLoader
 
 START = dt.datetime(2025, 1, 1, 12, tzinfo=dt.UTC)
 _VALUE = re.compile(r"^    value: (true|false|-?[0-9]+(?:\.[0-9]+)?)$", re.M)

@@ -10,7 +10,7 @@ from parity.errors import EngineError, LoadError, ParityError, Problem, UsageErr
 from parity.formats import FORMATS, Format, render, render_explain, render_rules, write
 from parity.judge.evaluation import evaluate
 from parity.judge.scope import select_rules
-from parity.loading.stages import Dataset, Strict, load, load_revision
+from parity.loading import Dataset, Strict, load, load_revision
 from parity.report.records import (
     FAIL_ON,
     SHORTFALLS,

@@ -30,9 +30,9 @@ from typing import Any
 import yaml
 
 from parity.errors import LoadError, Problem
+from parity.loading import Dataset, load
 from parity.loading import yamldoc as source
 from parity.loading.files import InputProblem, list_yaml, read_bytes
-from parity.loading.stages import Dataset, load
 from parity.models import Peers
 from parity.report.records import STATUSES
 from parity.vocabulary import parse_date

@@ -34,8 +34,8 @@ from parity.formats import (
 )
 from parity.judge.scope import select_rules
 from parity.judge.waivers import DEFAULT_HORIZON
+from parity.loading import DEFAULT_MAX_REVIEW_AGE, MAX_DAYS, Dataset, Strict, load
 from parity.loading.cache import ParseCache
-from parity.loading.stages import DEFAULT_MAX_REVIEW_AGE, MAX_DAYS, Dataset, Strict, load
 from parity.models import suggest
 from parity.report.records import FAIL_ON, Validation, fails
 from parity.report.schemas import SCHEMAS

@@ -192,7 +192,7 @@ def load_side(spec: str, repo: Path, as_of: dt.date, cache: ParseCache | None = 
     """A saved JSON report, a folder of data, or a git revision of `repo`, evaluated at `as_of`; files are
     parsed through `cache` when one is given."""
     from parity.judge.evaluation import evaluate
-    from parity.loading.stages import load, load_revision
+    from parity.loading import load, load_revision
 
     path = Path(spec)
     if spec.endswith(".json") and path.is_file():

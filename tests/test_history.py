@@ -21,7 +21,7 @@ import parity
 from parity.formats import render_history
 from parity.history.walk import Alarm, History
 from parity.history.walk import run as history
-from parity.loading.stages import load_alarms
+from parity.loading import load_alarms
 from tests.conftest import GIT_ENV, Result
 
 LEVELS = ["l0", "l1", "l2", "l3", "l4", "l5"]

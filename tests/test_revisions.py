@@ -202,8 +202,8 @@ SCRIPT: list[tuple[str, object, bool]] = [
 
 
 def test_a_revision_loader_gives_what_load_revision_gives_on_every_revision(repo: Path) -> None:
+    from parity.loading import RevisionLoader
     from parity.loading.cache import ParseCache
-    from parity.loading.stages import RevisionLoader
 
     commits = []
     for message, edit, _ in SCRIPT:

@@ -41,9 +41,7 @@ def test_the_world_report_round_trips_with_its_waivers_and_dates() -> None:
     data = parity.load(WORLD / "lab_profiles", WORLD / "rules", WORLD / "waivers.yaml")
     import datetime as dt
 
-    report = parity.evaluate(
-        data, as_of=dt.date(2026, 6, 30)
-    )  # a waiver active, dates as values and bars
+    report = parity.evaluate(data, as_of=dt.date(2026, 6, 30))  # a waiver active, dates as values and bars
     back = Report.from_dict(json.loads(parity.render(report, "json")))
     assert back == report
     assert any(v.status == "waived" for v in back.verdicts)

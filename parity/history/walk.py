@@ -27,8 +27,8 @@ from parity.history import timeline
 from parity.history.timeline import Revision
 from parity.judge import bars, ratchet
 from parity.judge.ratchet import Held
+from parity.loading import Dataset, RevisionLoader, load, load_alarms
 from parity.loading.cache import ParseCache
-from parity.loading.stages import Dataset, RevisionLoader, load, load_alarms
 from parity.models import (
     REGRESSION_KINDS,
     Alarms,

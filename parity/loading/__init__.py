@@ -1,1 +1,100 @@
-"""Loading: a tree of files (a folder, or a git revision) to a validated, cross-checked `Dataset`."""
+"""Loading: a tree of files (a folder, or a git revision) to a validated, cross-checked `Dataset`.
+
+`files` reads bounded regular files from a folder or from git's object store; `yamldoc` turns bytes into
+plain data with the position of every key; `cache` keeps parsed documents by blob id; `stages` runs one
+load (read, validate, cross-check: `messages`, `checks`); `revisions` loads a history's revisions one
+after another.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from parity._gc import paused_gc
+from parity.dataset import DEFAULT_MAX_REVIEW_AGE, Dataset, Lab, LoadedRule, LoadedWaiver, Strict
+from parity.errors import LoadError
+from parity.loading import yamldoc
+from parity.loading.cache import ParseCache
+from parity.loading.files import Folder, GitObjects, GitRevision, InputProblem
+from parity.loading.messages import Problems, validated
+from parity.loading.revisions import RevisionLoader
+from parity.loading.stages import Load
+from parity.models import MAX_DAYS, Alarms, shown
+
+__all__ = [
+    "DEFAULT_MAX_REVIEW_AGE",
+    "MAX_DAYS",
+    "Dataset",
+    "Lab",
+    "LoadedRule",
+    "LoadedWaiver",
+    "RevisionLoader",
+    "Strict",
+    "load",
+    "load_alarms",
+    "load_revision",
+]
+
+
+def load(
+    profiles: str | Path | None = "lab_profiles",
+    rules: str | Path = "rules",
+    waivers: str | Path | None = None,
+    *,
+    strict: Strict | None = None,
+    cache: ParseCache | None = None,
+) -> Dataset:
+    """Load and cross-check profiles, rule packs and (optionally) waivers; raise LoadError.
+
+    With `profiles=None` only the rule packs are read, and checks that need labs are skipped. Report
+    locations are relative to the folder that holds the profiles (or the rules). With a `cache`, documents
+    parsed before (by content) are not parsed again; the result is the same (docs/cache.md).
+    """
+    with paused_gc():
+        return Load(Folder(), profiles, rules, waivers, strict, cache).run()
+
+
+def load_revision(
+    repo: str | Path,
+    rev: str,
+    profiles: str | None = "lab_profiles",
+    rules: str = "rules",
+    waivers: str | None = None,
+    *,
+    strict: Strict | None = None,
+    cache: ParseCache | None = None,
+    objects: GitObjects | None = None,
+) -> Dataset:
+    """Load the data as one git revision holds it (paths relative to the repository's top), through git's
+    object store: the working tree is neither read nor touched. Problems name files `REV:path`. With a
+    `cache`, a file whose blob was parsed before is not even read from git. Pass the repository's
+    `GitObjects` to load many revisions through the same two git processes."""
+    try:
+        tree = GitRevision(Path(repo), rev, objects)
+    except InputProblem as e:
+        raise LoadError([e.problem]) from None
+    try:
+        with paused_gc():
+            return Load(tree, profiles, rules, waivers, strict, cache).run()
+    finally:
+        tree.close()
+
+
+def load_alarms(path: str | Path) -> Alarms:
+    """`history`'s alarm settings from a YAML file (docs/history.md); raise LoadError with every problem."""
+    problems = Problems()
+    folder = Folder()
+    try:
+        file = folder.file(Path(path), None)
+        doc = yamldoc.parse(folder.read(file), file.name)
+    except InputProblem as e:
+        raise LoadError([e.problem]) from None
+    problems.items.extend(doc.problems)
+    found = None
+    if not isinstance(doc.data, dict):
+        problems.at(doc, (), f"the alarms file must be a mapping of settings, not {shown(doc.data)}")
+    else:
+        found = validated(doc, Alarms, doc.data, (), problems)
+    if problems.items or found is None:
+        raise LoadError(problems.items)
+    return found
