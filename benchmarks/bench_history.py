@@ -247,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
 def command(repo: Path, revisions: int) -> int:
     """`parity history` itself, end to end: the timeline, every load and evaluation, the regressions,
     alarms and bars; the figure a user sees."""
-    from parity.history.walk import run
+    from parity.history import run
 
     start = time.perf_counter()
     result = run(repo)

@@ -404,7 +404,7 @@ def _held(data: Dataset, args: argparse.Namespace) -> Any:
     """For ratcheted bars, what the repository's history holds; said on stderr when there is none."""
     if not any(r.rule.ratchet for r in data.rules.values()):
         return None
-    from parity.history.walk import held_for
+    from parity.history import held_for
 
     held = held_for(data, args.profiles, args.rules, args.as_of, _cache(args))
     if not held.complete:
@@ -515,8 +515,8 @@ def _scorecard(args: argparse.Namespace) -> int:
 def _charts(args: argparse.Namespace, labs: set[str]) -> dict[str, str]:
     """Each lab's score over time, from the history of the repository that holds the profiles."""
     from parity.formats.history import chart
+    from parity.history import run
     from parity.history.timeline import data_in
-    from parity.history.walk import run
 
     top, paths = data_in(args.profiles, args.rules)
     result = run(top, since=args.since, profiles=paths[0], rules=paths[1], cache=_cache(args))
@@ -572,7 +572,7 @@ def _diff(args: argparse.Namespace) -> int:
 
 
 def _history(args: argparse.Namespace) -> int:
-    from parity.history.walk import run
+    from parity.history import run
 
     result = run(
         repo=args.repo,

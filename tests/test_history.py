@@ -19,8 +19,8 @@ import yaml
 
 import parity
 from parity.formats import render_history
-from parity.history.walk import Alarm, History
-from parity.history.walk import run as history
+from parity.history import Alarm, History
+from parity.history import run as history
 from parity.loading import load_alarms
 from tests.conftest import GIT_ENV, Result
 

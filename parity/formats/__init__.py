@@ -23,7 +23,7 @@ from parity.report.records import Report, Validation, WaiverStatus
 
 if TYPE_CHECKING:
     from parity.diff import Diff
-    from parity.history.walk import History
+    from parity.history.records import History
 
 COMMANDS = ("check", "diff", "explain", "rules", "history", "validate", "waivers")
 

@@ -17,8 +17,8 @@ from parity.formats.text import Escape
 from parity.vocabulary import show
 
 if TYPE_CHECKING:
+    from parity.history.records import Alarm, History, Point
     from parity.history.timeline import Revision
-    from parity.history.walk import Alarm, History, Point
 
 
 def _header(history: History, esc: Escape) -> str:

@@ -16,7 +16,7 @@ from parity.report.records import Report, Validation, Verdict, WaiverStatus
 
 if TYPE_CHECKING:
     from parity.diff import Diff
-    from parity.history.walk import History
+    from parity.history.records import History
 
 __all__ = [
     "SCHEMA",

@@ -13,8 +13,8 @@ from parity.models import Alarms, RegressionKind, Severity
 from parity.report.document import plain
 
 if TYPE_CHECKING:
+    from parity.history.records import Alarm, BarPoint, History, Point, Regression
     from parity.history.timeline import Revision
-    from parity.history.walk import Alarm, BarPoint, History, Point, Regression
 
 
 SCHEMA = "parity/history/v1"
