@@ -11,19 +11,8 @@ from parity.formats import FORMATS, Format, render, render_explain, render_rules
 from parity.judge.evaluation import evaluate
 from parity.judge.scope import select_rules
 from parity.loading import Dataset, Strict, load, load_revision
-from parity.report.records import (
-    FAIL_ON,
-    SHORTFALLS,
-    STATUSES,
-    BarResult,
-    LabSummary,
-    Location,
-    Report,
-    Verdict,
-    WaiverIssue,
-    WaiverNote,
-    fails,
-)
+from parity.report import BarResult, LabSummary, Location, Report, Verdict, WaiverIssue, WaiverNote, fails
+from parity.vocabulary import FAIL_ON, SHORTFALLS, STATUSES
 
 __all__ = [
     "FAIL_ON",

@@ -34,8 +34,7 @@ from parity.loading import Dataset, load
 from parity.loading import yamldoc as source
 from parity.loading.files import InputProblem, list_yaml, read_bytes
 from parity.models import Peers
-from parity.report.records import STATUSES
-from parity.vocabulary import parse_date
+from parity.vocabulary import STATUSES, parse_date
 
 EVIDENCE = [{"url": "https://example.org/evidence", "date": "2026-01-01"}]
 

@@ -37,9 +37,9 @@ from parity.judge.waivers import DEFAULT_HORIZON
 from parity.loading import DEFAULT_MAX_REVIEW_AGE, MAX_DAYS, Dataset, Strict, load
 from parity.loading.cache import ParseCache
 from parity.models import suggest
-from parity.report.records import FAIL_ON, Validation, fails
+from parity.report import Validation, fails
 from parity.report.schemas import SCHEMAS
-from parity.vocabulary import SEVERITIES, parse_date, today
+from parity.vocabulary import FAIL_ON, SEVERITIES, parse_date, today
 
 EXIT_OK, EXIT_SHORTFALLS, EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 EARLIEST_AS_OF = dt.date(1900, 1, 1)

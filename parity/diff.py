@@ -15,9 +15,9 @@ from typing import Any
 
 from parity.errors import LoadError, Problem, UsageError
 from parity.loading.cache import ParseCache
+from parity.report import Location, Report, Verdict, changed_packs
 from parity.report.document import plain
-from parity.report.records import SHORTFALLS, Location, Report, Verdict, changed_packs
-from parity.vocabulary import at_least
+from parity.vocabulary import SHORTFALLS, at_least
 
 SCHEMA = "parity/diff/v1"
 

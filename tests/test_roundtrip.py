@@ -13,7 +13,7 @@ from strategies import DataSet, datasets
 from test_properties import write_dataset
 
 import parity
-from parity.report.records import Report
+from parity.report import Report
 from tests.conftest import WORLD
 
 

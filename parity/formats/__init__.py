@@ -19,7 +19,7 @@ from parity.formats import ci, text
 from parity.formats import history as history_text
 from parity.formats import json as json_format
 from parity.formats.escape import markdown, show, terminal
-from parity.report.records import Report, Validation, WaiverStatus
+from parity.report import Report, Validation, WaiverStatus
 
 if TYPE_CHECKING:
     from parity.diff import Diff

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 
 from parity.formats.escape import terminal
 from parity.formats.present import summary_line
-from parity.report.records import SHORTFALLS, Report, RuleInfo, Validation, Verdict
-from parity.vocabulary import show
+from parity.report import Report, RuleInfo, Validation, Verdict
+from parity.vocabulary import SHORTFALLS, show
 
 if TYPE_CHECKING:
     from parity.diff import Change, Diff

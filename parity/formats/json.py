@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 from parity.dataset import Dataset
 from parity.formats.present import rule_row
 from parity.models import Evidence
+from parity.report import Report, Validation, Verdict, WaiverStatus
 from parity.report.document import SCHEMA, evidence_dict, head_dict, tail_dict
-from parity.report.records import Report, Validation, Verdict, WaiverStatus
 
 if TYPE_CHECKING:
     from parity.diff import Diff

@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from parity.dataset import Dataset, LoadedRule
+from parity.report import LabSummary, Report
 from parity.report.catalog import applies_to_text, rule_target
-from parity.report.records import LabSummary, Report
 from parity.vocabulary import SHORTFALLS, show
 
 if TYPE_CHECKING:

@@ -13,9 +13,9 @@ from parity.dataset import Dataset
 from parity.formats.escape import markdown, show, terminal
 from parity.formats.present import by_score, percent, rule_row, share, shortfall_count, summary_line
 from parity.models import Rule
+from parity.report import Report, Validation, Verdict, WaiverStatus
 from parity.report.catalog import explain_facts, rule_target
-from parity.report.records import SHORTFALLS, STATUSES, Report, Validation, Verdict, WaiverStatus
-from parity.vocabulary import severity_rank
+from parity.vocabulary import SHORTFALLS, STATUSES, severity_rank
 
 if TYPE_CHECKING:
     from parity.diff import Diff

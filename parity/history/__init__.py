@@ -23,7 +23,7 @@ from parity.judge.ratchet import Held
 from parity.loading import Dataset, load_alarms
 from parity.loading.cache import ParseCache
 from parity.models import Alarms
-from parity.report.records import Report
+from parity.report import Report
 
 __all__ = [
     "Alarm",

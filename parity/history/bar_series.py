@@ -12,7 +12,7 @@ from parity.dataset import Dataset
 from parity.history.records import BarPoint, Decline, History
 from parity.history.timeline import Revision
 from parity.judge import bars
-from parity.report.records import Report, Verdict
+from parity.report import Report, Verdict
 from parity.vocabulary import RELATIVE_BARS, window_start
 
 # --- bars over time ----------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from parity.history.document import history_to_dict
 from parity.history.timeline import Revision
 from parity.judge import bars
 from parity.models import Alarms
-from parity.report.records import Report
+from parity.report import Report
 
 
 @dataclass(frozen=True)

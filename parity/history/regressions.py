@@ -14,7 +14,7 @@ from parity.history.records import Regression
 from parity.history.timeline import Revision
 from parity.judge import bars
 from parity.models import REGRESSION_KINDS, Alarms, Bar, Indicator, Peers, RegressionKind, Rule, Severity
-from parity.report.records import Report, changed_packs
+from parity.report import Report, changed_packs
 from parity.vocabulary import (
     NOT_APPLICABLE,
     RELATIVE_BARS,

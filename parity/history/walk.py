@@ -25,7 +25,7 @@ from parity.judge.ratchet import Held
 from parity.loading import Dataset, RevisionLoader, load
 from parity.loading.cache import ParseCache
 from parity.models import Alarms
-from parity.report.records import Report, changed_packs
+from parity.report import Report, changed_packs
 from parity.vocabulary import window_start
 
 # --- the walk ----------------------------------------------------------------------------------------------

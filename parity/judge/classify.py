@@ -22,7 +22,7 @@ from parity.judge.conditions import commitment_status, condition, fold
 from parity.judge.tables import Plan, Tables
 from parity.judge.verdicts import bar_verdict, commitment_verdict
 from parity.models import Condition
-from parity.report.records import Location, Verdict
+from parity.report import Location, Verdict
 from parity.vocabulary import STATUSES, Status, Truth, has_value
 
 TRUTH_CODE: dict[Truth, int] = {False: 0, "undisclosed": 1, True: 2, "unassessed": 3}

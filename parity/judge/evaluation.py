@@ -20,8 +20,8 @@ from parity.judge.ratchet import Held
 from parity.judge.scope import scope
 from parity.judge.tables import Tables
 from parity.models import Rule
+from parity.report import IndicatorInfo, Location, Report, RuleInfo
 from parity.report.catalog import rule_target
-from parity.report.records import IndicatorInfo, Location, Report, RuleInfo
 from parity.vocabulary import today
 
 

@@ -36,7 +36,7 @@ from parity.judge.scope import scope
 from parity.judge.tables import Moved, Plan, Tables, lab_bar
 from parity.judge.verdicts import SETTER_EVIDENCE, rebar, redate, reflag
 from parity.models import Bar
-from parity.report.records import LabSummary, Location, Report, Verdict
+from parity.report import LabSummary, Location, Report, Verdict
 from parity.vocabulary import SHORTFALLS, Truth, has_value, rank_k, today
 
 Pair = tuple[str, str]  # (lab, rule)

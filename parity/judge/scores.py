@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from parity.dataset import Dataset
-from parity.report.records import LabSummary, Verdict
+from parity.report import LabSummary, Verdict
 from parity.vocabulary import GOOD, SCORED, STATUSES
 
 

@@ -17,7 +17,7 @@ from parity.judge import bars, engine, scores
 from parity.judge.bars import BarValue, Cell, Key, Ranking
 from parity.judge.ratchet import Held
 from parity.models import Bar, Condition, Indicator, Peers, Rule
-from parity.report.records import Location
+from parity.report import Location
 from parity.vocabulary import ABSOLUTE_BARS, DISCLOSED, Severity, has_value, same, window_start
 
 RankingKey = tuple[str, str, int | None]  # (indicator, the peer group as JSON, ratchet window)

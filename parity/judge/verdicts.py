@@ -11,7 +11,7 @@ from typing import Any
 from parity.judge.bars import BarValue, Cell, gap
 from parity.judge.tables import Plan
 from parity.models import Bar, Condition
-from parity.report.records import BarResult, Location, Verdict
+from parity.report import BarResult, Location, Verdict
 from parity.vocabulary import COMPARED, DISCLOSED, STATE_NAMES, UNEVIDENCED, Status, is_shortfall
 
 SETTER_EVIDENCE = 3  # a shortfall cites the evidence of this many of the labs that set its bar

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 from parity.dataset import Dataset, LoadedWaiver
-from parity.report.records import Location, Report, Verdict, WaiverIssue, WaiverNote, WaiverStatus
+from parity.report import Location, Report, Verdict, WaiverIssue, WaiverNote, WaiverStatus
 from parity.vocabulary import is_shortfall
 
 DEFAULT_HORIZON = 365

@@ -1,6 +1,6 @@
 """The JSON report as plain data, both ways: `Report` to the documented dict (docs/report.md), and a dict
-(a saved report) back to an equal `Report`, so that tools such as `diff` can compare a saved report with a
-new one. Reading a report never imports the engine.
+(a saved report) back to the fields of an equal `Report` (`Report.from_dict` builds it), so that tools such
+as `diff` can compare a saved report with a new one. Reading a report never imports the engine.
 
 The report carries its own catalog (`rules`, `indicators`): a saved report renders and reads back on its
 own, and its date values are read back as dates because the catalog says which indicators hold dates.
@@ -9,7 +9,7 @@ own, and its date values are read back as dates because the catalog says which i
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from parity.models import Evidence
 from parity.report.records import (
@@ -17,13 +17,15 @@ from parity.report.records import (
     IndicatorInfo,
     LabSummary,
     Location,
-    Report,
     RuleInfo,
     Verdict,
     WaiverIssue,
     WaiverNote,
 )
 from parity.vocabulary import parse_date
+
+if TYPE_CHECKING:
+    from parity.report import Report
 
 SCHEMA = "parity/report/v1"
 
@@ -225,23 +227,23 @@ class _Reader:
             note,
         )
 
-    def report(self) -> Report:
+    def fields(self) -> dict[str, Any]:
         doc = self.doc
         if doc.get("schema") != SCHEMA:
             raise ValueError(f"not a parity report: schema is {doc.get('schema')!r}, expected {SCHEMA!r}")
-        return Report(
-            as_of=parse_date(doc["as_of"]),
-            packs=[(p["pack"], p["version"]) for p in doc["packs"]],
-            verdicts=[self.verdict(v) for v in doc["verdicts"]],
-            labs={lab: _summary(s) for lab, s in doc["labs"].items()},
-            derived=doc["derived"],
-            waiver_issues=[
+        return {
+            "as_of": parse_date(doc["as_of"]),
+            "packs": [(p["pack"], p["version"]) for p in doc["packs"]],
+            "verdicts": [self.verdict(v) for v in doc["verdicts"]],
+            "labs": {lab: _summary(s) for lab, s in doc["labs"].items()},
+            "derived": doc["derived"],
+            "waiver_issues": [
                 WaiverIssue(w["rule"], w["lab"], parse_date(w["expires"]), _loc(w["location"]), w["problem"])
                 for w in doc["waivers"]
             ],
-            rules={rule_id: _rule(r) for rule_id, r in doc.get("rules", {}).items()},
-            indicators={name: _indicator(i) for name, i in doc.get("indicators", {}).items()},
-        )
+            "rules": {rule_id: _rule(r) for rule_id, r in doc.get("rules", {}).items()},
+            "indicators": {name: _indicator(i) for name, i in doc.get("indicators", {}).items()},
+        }
 
 
 def _summary(s: dict[str, Any]) -> LabSummary:
@@ -277,8 +279,10 @@ def _indicator(i: dict[str, Any]) -> IndicatorInfo:
     return IndicatorInfo(i["title"], i["area"], i["type"], i.get("unit"), tuple(levels) if levels else None)
 
 
-def report_from_dict(doc: dict[str, Any]) -> Report:
+def report_fields(doc: dict[str, Any]) -> dict[str, Any]:
+    """The fields of the Report a JSON document holds (`Report.from_dict` builds it); ValueError when the
+    document is not a report."""
     try:
-        return _Reader(doc).report()
+        return _Reader(doc).fields()
     except (KeyError, TypeError, AttributeError) as e:
         raise ValueError(f"not a parity report: {type(e).__name__}: {e}") from None

@@ -1,4 +1,5 @@
-"""The results of an evaluation as typed data: verdicts, their bars, lab summaries, waiver notes, the report.
+"""The records an evaluation's results are made of: verdicts and their bars, lab summaries, waiver notes and
+statuses, what a validation found, and the report's own catalog of rules and indicators.
 
 Nothing here imports the engine, so reading or rendering a report never loads durable_rules. Result records
 are named tuples: immutable, typed, and several times cheaper to create than frozen dataclasses, which
@@ -8,7 +9,7 @@ matters at 200,000 verdicts.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from parity.errors import Problem
@@ -23,7 +24,6 @@ from parity.vocabulary import (
     State,
     Status,
     Truth,
-    at_least,
 )
 
 __all__ = [
@@ -35,7 +35,6 @@ __all__ = [
     "IndicatorInfo",
     "LabSummary",
     "Location",
-    "Report",
     "RuleInfo",
     "Shortfall",
     "State",
@@ -47,7 +46,6 @@ __all__ = [
     "WaiverNote",
     "WaiverStatus",
     "changed_packs",
-    "fails",
 ]
 
 
@@ -183,46 +181,8 @@ class IndicatorInfo(NamedTuple):
     levels: tuple[str, ...] | None = None
 
 
-@dataclass(frozen=True)
-class Report:
-    """Everything `evaluate` found; the formats turn it into text. `to_dict` gives the JSON report
-    (docs/report.md) and `from_dict` reads one back, equal to the report that wrote it."""
-
-    as_of: dt.date
-    packs: list[tuple[str, str]]
-    verdicts: list[Verdict]
-    labs: dict[str, LabSummary]
-    derived: dict[str, dict[str, Truth]]
-    waiver_issues: list[WaiverIssue] = field(default_factory=list)
-    rules: dict[str, RuleInfo] = field(default_factory=dict)
-    indicators: dict[str, IndicatorInfo] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON report as plain data (what `json.loads` of `parity check --format json` gives)."""
-        from parity._version import __version__
-        from parity.report.document import report_to_dict
-
-        return report_to_dict(self, __version__)
-
-    @classmethod
-    def from_dict(cls, doc: dict[str, Any]) -> Report:
-        """A report read back from its JSON; raises ValueError on a document that is not one."""
-        from parity.report.document import report_from_dict
-
-        return report_from_dict(doc)
-
-
 def changed_packs(before: list[tuple[str, str]], after: list[tuple[str, str]]) -> tuple[str, ...]:
     """The packs, sorted, whose version differs between two lists of (pack, version), one side's only
     included: a change of methodology."""
     a, b = dict(before), dict(after)
     return tuple(sorted(p for p in a.keys() | b.keys() if a.get(p) != b.get(p)))
-
-
-def fails(report: Report, fail_on: str) -> bool:
-    """Whether an unwaived shortfall at or above `fail_on` remains (`never`: never)."""
-    if fail_on not in FAIL_ON:
-        raise ValueError(f"unknown severity {fail_on!r}; one of {', '.join(FAIL_ON)}")
-    if fail_on == "never":
-        return False
-    return any(v.status in SHORTFALLS and at_least(v.severity, fail_on) for v in report.verdicts)

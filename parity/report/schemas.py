@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from parity.history.document import HistoryDoc
 from parity.models import Alarms, LabProfile, RulePack, Severity, Waiver
-from parity.report.records import Shortfall, State, Status, Truth
+from parity.vocabulary import Shortfall, State, Status, Truth
 
 _Scalar = bool | int | float | str | None
 _Share = float | None

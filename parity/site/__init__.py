@@ -27,7 +27,7 @@ from parity.errors import OutputError, UsageError
 from parity.formats.escape import terminal
 from parity.formats.json import iter_json
 from parity.formats.text import scorecard_markdown
-from parity.report.records import Report
+from parity.report import Report
 from parity.site.view import Pages, heat_class, percent, slug
 
 __all__ = ["MARKER", "badge", "build", "write_site"]

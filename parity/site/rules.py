@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import Counter
 
 from parity.dataset import Dataset
+from parity.report import Report
 from parity.report.catalog import COMPUTED, explain_facts
-from parity.report.records import Report
 
 
 def rule_facts(data: Dataset, rule_id: str) -> list[dict[str, str]]:

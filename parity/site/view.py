@@ -18,8 +18,8 @@ from parity.dataset import Dataset
 from parity.formats.present import by_score, percent, shortfall_count
 from parity.judge.scores import base_reads, summaries
 from parity.models import Evidence
-from parity.report.records import SHORTFALLS, LabSummary, Report, Verdict
-from parity.vocabulary import GOOD, UNSCORED, severity_rank, show
+from parity.report import LabSummary, Report, Verdict
+from parity.vocabulary import GOOD, SHORTFALLS, UNSCORED, severity_rank, show
 
 View = dict[str, Any]
 
