@@ -1,0 +1,331 @@
+"""The command line's options: one argument parser, its option groups shared by the commands that take
+them, and how each option's text becomes a value (dates, day counts, FORMAT:PATH). A bad value is a usage
+error, exit 2, before any command runs."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import functools
+import sys
+from pathlib import Path
+from typing import Any
+
+from parity._version import __version__
+from parity.dataset import DEFAULT_MAX_REVIEW_AGE
+from parity.formats import names
+from parity.judge.waivers import DEFAULT_HORIZON
+from parity.models import MAX_DAYS
+from parity.report.schemas import SCHEMAS
+from parity.vocabulary import FAIL_ON, SEVERITIES, parse_date
+
+EXIT_INPUT = 2  # argparse's own exit code for usage errors, and parity's for bad input
+
+
+EARLIEST_AS_OF = dt.date(1900, 1, 1)
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # argparse's own exit code for usage errors is 2 too
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_INPUT, f"parity: error: {message}\n")
+
+
+def _date(text: str) -> dt.date:
+    try:
+        value = parse_date(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+    if value < EARLIEST_AS_OF:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is out of range: the earliest evaluation date is {EARLIEST_AS_OF}"
+        )
+    return value
+
+
+def _days(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text[:8]) <= MAX_DAYS or len(text) > 8:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number of days from 1 to {MAX_DAYS}, got {text!r}"
+        )
+    return int(text)
+
+
+_INPUTS = (
+    ("--profiles", Path("lab_profiles"), "DIR", "directory of lab profiles (default: ./lab_profiles)"),
+    ("--rules", Path("rules"), "DIR", "directory of rule packs (default: ./rules)"),
+    ("--waivers", None, "FILE", "waivers file (default: waivers.yaml beside the profiles folder, if any)"),
+)
+
+
+def _input(p: argparse.ArgumentParser, flag: str) -> None:
+    """One of the input options, as every command that takes it spells it."""
+    for name, default, metavar, text in _INPUTS:
+        if name == flag:
+            p.add_argument(flag, type=Path, default=default, metavar=metavar, help=text)
+
+
+def _inputs(p: argparse.ArgumentParser, strict: bool = False) -> None:
+    for flag, *_ in _INPUTS:
+        _input(p, flag)
+    p.add_argument(
+        "--as-of",
+        type=_date,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="evaluation date for recency bars, staleness and waiver expiry"
+        + (" and --strict" if strict else "")
+        + " (default: today, UTC)",
+    )
+    if strict:
+        p.add_argument(
+            "--strict",
+            action="store_true",
+            help="every value (unknown too) needs evidence, none dated after the evaluation date, "
+            "and every profile a recent 'reviewed'",
+        )
+        p.add_argument(
+            "--max-review-age",
+            type=_days,
+            metavar="DAYS",
+            default=None,
+            help=f"with --strict: the oldest 'reviewed' accepted (default: {DEFAULT_MAX_REVIEW_AGE})",
+        )
+
+
+def _pack(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--pack", action="append", metavar="ID", help="only the rules of this pack (repeatable)")
+
+
+def _waiver_horizon(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--max-waiver-days",
+        type=_days,
+        default=DEFAULT_HORIZON,
+        metavar="DAYS",
+        help="a waiver expiring more than DAYS after the evaluation date is not applied "
+        f"(default: {DEFAULT_HORIZON})",
+    )
+
+
+def _waiver_options(p: argparse.ArgumentParser) -> None:
+    _waiver_horizon(p)
+    p.add_argument(
+        "--strict-waivers",
+        action="store_true",
+        help="exit 1 when a waiver is expired, unused or beyond the horizon",
+    )
+
+
+def _cache_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="keep parsed files here (default: $PARITY_CACHE_DIR, else $XDG_CACHE_HOME/parity, "
+        "else ~/.cache/parity)",
+    )
+    p.add_argument("--no-cache", action="store_true", help="parse every file afresh; read and write no cache")
+
+
+def parser() -> argparse.ArgumentParser:
+    """The argument parser (public so the docs test can check every command is documented)."""
+    top = Parser(prog="parity", description="Find where AI labs fall below the industry bar.")
+    top.add_argument("--version", action="version", version=f"parity {__version__}")
+    sub = top.add_subparsers(dest="command", required=True, parser_class=Parser)
+    check = sub.add_parser("check", help="evaluate and list shortfalls (all verdicts in json)")
+    _inputs(check, strict=True)
+    _formats(check, "check")
+    check.add_argument("--lab", action="append", metavar="ID", help="only this lab (repeatable)")
+    check.add_argument(
+        "--rule", action="append", metavar="ID", help="only rules matching this id or glob (repeatable)"
+    )
+    check.add_argument(
+        "--skip-rule", action="append", metavar="ID", help="leave out rules matching this id or glob"
+    )
+    _pack(check)
+    check.add_argument(
+        "--area", action="append", metavar="AREA", help="only the rules of this area (repeatable)"
+    )
+    check.add_argument(
+        "--min-severity", choices=SEVERITIES, default=None, help="only rules of this severity or higher"
+    )
+    check.add_argument(
+        "--fail-on",
+        choices=FAIL_ON,
+        default="never",
+        help="exit 1 when an unwaived shortfall of this severity or higher remains (default: never)",
+    )
+    _waiver_options(check)
+    _cache_options(check)
+    diff = sub.add_parser("diff", help="what changed between two evaluations (revisions, folders or reports)")
+    diff.add_argument(
+        "base",
+        metavar="BASE",
+        help="a git revision, a folder with lab_profiles/ and rules/, or a saved JSON report",
+    )
+    diff.add_argument(
+        "head", metavar="HEAD", nargs="?", default=None, help="the same (default: the working tree, .)"
+    )
+    diff.add_argument(
+        "--repo", type=Path, default=Path("."), metavar="DIR", help="the git repository (default: .)"
+    )
+    diff.add_argument(
+        "--as-of",
+        type=_date,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="evaluation date of both sides that are evaluated (default: today, UTC)",
+    )
+    _formats(diff, "diff")
+    diff.add_argument(
+        "--fail-on-new",
+        choices=FAIL_ON,
+        default="never",
+        help="exit 1 when a new shortfall of this severity or higher appears (default: never)",
+    )
+    _cache_options(diff)
+    _history_parser(sub)
+    test = sub.add_parser("test", help="run rule-pack test cases: the status expected per lab and rule")
+    test.add_argument(
+        "cases",
+        metavar="DIR",
+        nargs="?",
+        type=Path,
+        default=Path("tests/rule_cases"),
+        help="folder of case files (default: ./tests/rule_cases)",
+    )
+    _input(test, "--rules")
+    waivers = sub.add_parser("waivers", help="list the waivers: what each covers, its status and days left")
+    _inputs(waivers)
+    waivers.add_argument("--format", choices=names("waivers"), default="table")
+    _waiver_options(waivers)
+    validate = sub.add_parser("validate", help="load and validate profiles, rules and waivers only")
+    _inputs(validate, strict=True)
+    validate.add_argument(
+        "--format",
+        choices=names("validate"),
+        default=None,
+        help="how to report problems (default: table; github when GITHUB_ACTIONS=true)",
+    )
+    _cache_options(validate)
+    explain = sub.add_parser("explain", help="what a rule means, its bar, and which labs set it now")
+    explain.add_argument("rule", metavar="RULE")
+    _inputs(explain)
+    explain.add_argument("--format", choices=names("explain"), default="table")
+    rules = sub.add_parser("rules", help="list rules (id, pack, kind, area, what it checks, severity)")
+    _input(rules, "--rules")
+    rules.add_argument("--format", choices=names("rules"), default="table")
+    scorecard = sub.add_parser(
+        "scorecard", help="write the public scorecard: a static site (pages, report.json, badges)"
+    )
+    scorecard.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        help="the folder to write: new, empty, or one parity wrote before (then replaced whole)",
+    )
+    _inputs(scorecard, strict=True)
+    _pack(scorecard)
+    _waiver_horizon(scorecard)
+    scorecard.add_argument(
+        "--history",
+        action="store_true",
+        help="embed each lab's score over time, from every revision of the repository holding the data",
+    )
+    scorecard.add_argument(
+        "--since", metavar="DATE|REV", help="with --history: from this date or after this revision"
+    )
+    _cache_options(scorecard)
+    schema = sub.add_parser(
+        "schema", help="print JSON Schemas for profiles, rule packs, waivers and the report"
+    )
+    schema.add_argument("which", nargs="?", choices=sorted(SCHEMAS))
+    schema.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="write each schema to DIR/<name>.schema.json instead",
+    )
+    return top
+
+
+def _history_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "history", help="evaluate every revision: scores over time, regressions, erosion alarms, bar declines"
+    )
+    p.add_argument(
+        "snapshots",
+        metavar="SNAPSHOT",
+        nargs="*",
+        type=Path,
+        help="snapshot folders (each holding lab_profiles/ and rules/, named by date) instead of revisions",
+    )
+    p.add_argument(
+        "--repo", type=Path, default=Path("."), metavar="DIR", help="the git repository (default: .)"
+    )
+    p.add_argument("--since", metavar="DATE|REV", help="from this date (inclusive) or after this revision")
+    p.add_argument(
+        "--until", metavar="DATE|REV", help="up to this date or revision (inclusive; default: HEAD)"
+    )
+    p.add_argument("--first-parent", action="store_true", help="follow only the first parent of merges")
+    p.add_argument(
+        "--profiles", default="lab_profiles", metavar="DIR", help="profiles' folder in each revision"
+    )
+    p.add_argument("--rules", default="rules", metavar="DIR", help="rule packs' folder in each revision")
+    p.add_argument(
+        "--waivers", default="waivers.yaml", metavar="FILE", help="waivers file in each revision, if present"
+    )
+    p.add_argument(
+        "--as-of",
+        type=_date,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="evaluate every revision at this date (default: each at its commit date)",
+    )
+    p.add_argument(
+        "--alarms",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="alarm thresholds and weights (default: alarms.yaml in the repository's top, if any)",
+    )
+    p.add_argument("--window", type=_days, default=None, metavar="DAYS", help="erosion window (default: 365)")
+    _formats(p, "history")
+    _cache_options(p)
+    p.add_argument(
+        "--charts", type=Path, default=None, metavar="DIR", help="write DIR/<lab>.svg, score over time"
+    )
+    p.add_argument("--fail-on-alarm", action="store_true", help="exit 1 when any alarm is raised")
+
+
+def _formats(p: argparse.ArgumentParser, command: str) -> None:
+    """`--format` and the repeatable `-o FORMAT:PATH` of a command that renders a report or a diff."""
+    p.add_argument(
+        "--format",
+        choices=names(command),
+        default=None,
+        help="what to print (default: table; github when GITHUB_ACTIONS=true)",
+    )
+    p.add_argument(
+        "-o",
+        "--output",
+        action="append",
+        type=functools.partial(_output, command),
+        default=[],
+        metavar="FORMAT:PATH",
+        help="also write this format to this file (repeatable; each file is replaced whole, atomically)",
+    )
+
+
+def _output(command: str, text: str) -> tuple[str, Path]:
+    fmt, sep, path = text.partition(":")
+    if not sep or not path:
+        raise argparse.ArgumentTypeError(f"expected FORMAT:PATH, got {text!r}")
+    if fmt not in names(command):
+        raise argparse.ArgumentTypeError(f"unknown format {fmt!r}; one of {', '.join(names(command))}")
+    return fmt, Path(path)
