@@ -1,36 +1,17 @@
-"""Shared fixtures: a CLI runner, a tree writer, golden-file comparison, a git repository of the world."""
+"""Shared fixtures: a CLI runner, a tree writer, golden-file comparison, a git repository of the world
+(plain helpers live in helpers.py)."""
 
 from __future__ import annotations
 
 import shutil
-import subprocess
 import textwrap
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from helpers import GOLDEN, WORLD, Result, git
 
 from parity.cli import main
-
-WORLD = Path(__file__).parent / "data" / "world"
-GOLDEN = Path(__file__).parent / "golden"
-# git with a fixed identity and no user or system configuration, so the tests run the same anywhere.
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "t",
-    "GIT_AUTHOR_EMAIL": "t@example.org",
-    "GIT_COMMITTER_NAME": "t",
-    "GIT_COMMITTER_EMAIL": "t@example.org",
-    "GIT_CONFIG_GLOBAL": "/dev/null",
-    "GIT_CONFIG_SYSTEM": "/dev/null",
-    "PATH": "/usr/bin:/bin:/usr/local/bin",
-}
-
-
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-C", str(repo), *args], capture_output=True, text=True, check=True, env=GIT_ENV
-    ).stdout
 
 
 @pytest.fixture(scope="session")
@@ -48,13 +29,6 @@ def _cache_in_tmp(shared_cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> No
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--update-golden", action="store_true", help="rewrite tests/golden/* from the output")
-
-
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
 
 
 @pytest.fixture

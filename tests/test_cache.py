@@ -3,7 +3,6 @@ rebuilt, an unusable folder never an error (docs/cache.md)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import shutil
@@ -14,20 +13,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from helpers import WORLD, Result, git, report_json
 
 import parity
 import parity._version
 from parity.loading import yamldoc as source
 from parity.loading.cache import ParseCache, blob_id, default_dir, fingerprint
 from parity.loading.files import GitRevision
-from tests.conftest import WORLD, Result, git
 
-AS_OF = dt.date(2026, 11, 26)
 Run = Callable[..., Result]
-
-
-def _report(data: parity.Dataset) -> str:
-    return parity.render(parity.evaluate(data, as_of=AS_OF), "json")
 
 
 def _world(cache: ParseCache | None, root: Path = WORLD) -> parity.Dataset:
@@ -55,7 +49,7 @@ def test_a_cached_load_gives_the_same_report_and_the_same_objects(tmp_path: Path
     cache = ParseCache(tmp_path / "cache")
     fresh = _world(None)
     first, second = _world(cache), _world(cache)
-    assert _report(first) == _report(second) == _report(fresh)
+    assert report_json(first) == report_json(second) == report_json(fresh)
     assert cache.hits > 0
     assert all(second.labs[lab] is first.labs[lab] for lab in first.labs)  # nothing changed: `is` says so
     assert all(second.rules[r].rule is first.rules[r].rule for r in first.rules)
@@ -65,14 +59,14 @@ def test_a_cached_load_gives_the_same_report_and_the_same_objects(tmp_path: Path
 def test_a_new_process_reads_the_entries_instead_of_parsing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    expected = _report(_world(ParseCache(tmp_path / "cache")))
+    expected = report_json(_world(ParseCache(tmp_path / "cache")))
 
     def no_parse(*args: object, **kwargs: object) -> None:
         raise AssertionError("parsed although every file is cached")
 
     monkeypatch.setattr(source, "parse", no_parse)
     cache = ParseCache(tmp_path / "cache")  # an empty memory, the same folder
-    assert _report(_world(cache)) == expected
+    assert report_json(_world(cache)) == expected
     assert cache.misses == 0
 
 
@@ -96,13 +90,13 @@ def _write_world(root: Path) -> Path:
 )
 def test_a_damaged_entry_is_ignored_and_rebuilt(tmp_path: Path, damage: Callable[[bytes], bytes]) -> None:
     folder = tmp_path / "cache"
-    expected = _report(_world(None))
+    expected = report_json(_world(None))
     _world(ParseCache(folder))
     alpha = blob_id((WORLD / "lab_profiles/alpha.yaml").read_bytes())
     (entry,) = [p for p in _entries(folder) if p.name.startswith(alpha)]
     entry.write_bytes(damage(entry.read_bytes()))
     cache = ParseCache(folder)
-    assert _report(_world(cache)) == expected
+    assert report_json(_world(cache)) == expected
     assert cache.misses == 1  # that one file was parsed again...
     again = ParseCache(folder)
     _world(again)
@@ -136,11 +130,11 @@ def _forged(folder: Path, blob: str, body: object) -> None:
 )
 def test_an_entry_of_the_wrong_shape_is_ignored(tmp_path: Path, body: object) -> None:
     folder = tmp_path / "cache"
-    expected = _report(_world(None))
+    expected = report_json(_world(None))
     _world(ParseCache(folder))
     _forged(folder, blob_id((WORLD / "lab_profiles/alpha.yaml").read_bytes()), body)
     cache = ParseCache(folder)
-    assert _report(_world(cache)) == expected
+    assert report_json(_world(cache)) == expected
     assert cache.misses == 1
 
 
@@ -158,7 +152,7 @@ def test_nan_in_an_entry_is_not_a_value(tmp_path: Path) -> None:
     header["sha256"] = hashlib.sha256(body).hexdigest()
     entry.write_bytes(json.dumps(header).encode() + b"\n" + body)
     cache = ParseCache(folder)
-    assert _report(_world(cache)) == _report(_world(None))
+    assert report_json(_world(cache)) == report_json(_world(None))
     assert cache.misses == 1
 
 
@@ -230,7 +224,7 @@ def test_a_deep_problem_in_a_cached_git_blob_is_located_as_without_cache(repo: P
 
 def test_a_cached_revision_reads_no_blob_from_git(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     cache = ParseCache(repo.parent / "cache")
-    expected = _report(parity.load_revision(repo, "HEAD", waivers="waivers.yaml", cache=cache))
+    expected = report_json(parity.load_revision(repo, "HEAD", waivers="waivers.yaml", cache=cache))
     reads: list[str] = []
     original = GitRevision.read
 
@@ -240,12 +234,14 @@ def test_a_cached_revision_reads_no_blob_from_git(repo: Path, monkeypatch: pytes
 
     monkeypatch.setattr(GitRevision, "read", counted)
     assert (
-        _report(parity.load_revision(repo, "HEAD", waivers="waivers.yaml", cache=ParseCache(cache.directory)))
+        report_json(
+            parity.load_revision(repo, "HEAD", waivers="waivers.yaml", cache=ParseCache(cache.directory))
+        )
         == expected
     )
     assert reads == []
     assert (
-        _report(parity.load(repo / "lab_profiles", repo / "rules", repo / "waivers.yaml", cache=cache))
+        report_json(parity.load(repo / "lab_profiles", repo / "rules", repo / "waivers.yaml", cache=cache))
         == expected
     )
 
@@ -264,7 +260,7 @@ def test_an_unwritable_folder_is_no_cache_and_no_error(tmp_path: Path) -> None:
     folder.mkdir(mode=0o500)
     try:
         cache = ParseCache(folder / "sub")
-        assert _report(_world(cache)) == _report(_world(None))
+        assert report_json(_world(cache)) == report_json(_world(None))
         assert not (folder / "sub").exists()
     finally:
         folder.chmod(0o700)
@@ -273,7 +269,7 @@ def test_an_unwritable_folder_is_no_cache_and_no_error(tmp_path: Path) -> None:
 def test_a_read_only_entries_folder_is_no_error(tmp_path: Path) -> None:
     """The entries folder exists but nothing can be written into it (as for a read-only mount)."""
     folder = tmp_path / "cache"
-    ParseCache(folder)._root()
+    ParseCache(folder).entries()
     (folder / fingerprint()).chmod(0o500)
     try:
         cache = ParseCache(folder)
@@ -281,7 +277,7 @@ def test_a_read_only_entries_folder_is_no_error(tmp_path: Path) -> None:
             (folder / fingerprint()).chmod(0o700)
             (folder / fingerprint()).rmdir()
             (folder / fingerprint()).write_text("a file where the folder should be")
-        assert _report(_world(cache)) == _report(_world(None))
+        assert report_json(_world(cache)) == report_json(_world(None))
     finally:
         target = folder / fingerprint()
         if target.is_dir():
@@ -291,7 +287,7 @@ def test_a_read_only_entries_folder_is_no_error(tmp_path: Path) -> None:
 def test_a_file_where_the_folder_should_be_is_no_cache(tmp_path: Path) -> None:
     (tmp_path / "cache").write_text("not a folder")
     cache = ParseCache(tmp_path / "cache")
-    assert _report(_world(cache)) == _report(_world(None))
+    assert report_json(_world(cache)) == report_json(_world(None))
     assert (tmp_path / "cache").read_text() == "not a folder"
 
 

@@ -9,21 +9,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from helpers import AS_OF_ARG, Result, edit_file, git
 
-from tests.conftest import Result, git
-
-AS_OF = "--as-of=2026-11-26"
 Run = Callable[..., Result]
 
 
-def _edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-
-
 def _changes(run: Run, repo: Path, *args: str) -> dict[tuple[str, str], dict[str, object]]:
-    result = run("diff", *args, AS_OF, "--format=json", cwd=repo)
+    result = run("diff", *args, AS_OF_ARG, "--format=json", cwd=repo)
     assert result.code in (0, 1), result.err
     doc = json.loads(result.out)
     assert doc["schema"] == "parity/diff/v1"
@@ -32,7 +24,7 @@ def _changes(run: Run, repo: Path, *args: str) -> dict[tuple[str, str], dict[str
 
 def test_one_labs_edit_moves_another_labs_verdict(run: Run, repo: Path) -> None:
     # beta sets alpha's bar on risk-report-cadence-parity: beta's edit resolves alpha's shortfall.
-    _edit(repo / "lab_profiles/beta.yaml", "value: 3\n", "value: 9\n")
+    edit_file(repo / "lab_profiles/beta.yaml", "value: 3\n", "value: 9\n")
     changes = _changes(run, repo, "main")
     alpha = changes["alpha", "risk-report-cadence-parity"]
     assert (alpha["change"], alpha["cause"], alpha["moved_by"]) == ("resolved", "bar", ["beta"])
@@ -45,8 +37,8 @@ def test_one_labs_edit_moves_another_labs_verdict(run: Run, repo: Path) -> None:
 
 def test_two_revisions_and_a_saved_report_agree(run: Run, repo: Path, tmp_path: Path) -> None:
     saved = tmp_path / "base.json"
-    saved.write_text(run("check", AS_OF, "--format=json", cwd=repo).out, encoding="utf-8")
-    _edit(repo / "lab_profiles/beta.yaml", "value: 3\n", "value: 9\n")
+    saved.write_text(run("check", AS_OF_ARG, "--format=json", cwd=repo).out, encoding="utf-8")
+    edit_file(repo / "lab_profiles/beta.yaml", "value: 3\n", "value: 9\n")
     git(repo, "commit", "-q", "-am", "beta reports less often")
     by_revision = _changes(run, repo, "HEAD~1", "HEAD")
     by_report = _changes(run, repo, str(saved), "HEAD")
@@ -55,16 +47,16 @@ def test_two_revisions_and_a_saved_report_agree(run: Run, repo: Path, tmp_path: 
 
 
 def test_a_rule_change_is_the_rule_not_the_lab(run: Run, repo: Path) -> None:
-    _edit(repo / "rules/transparency.yaml", "bar: {threshold: SL3}", "bar: {threshold: SL2}")
+    edit_file(repo / "rules/transparency.yaml", "bar: {threshold: SL3}", "bar: {threshold: SL2}")
     changes = _changes(run, repo, "main")
     assert {c["cause"] for c in changes.values()} == {"rule"}
     assert changes["beta", "security-floor"]["change"] == "resolved"
 
 
 def test_a_pack_version_change_is_flagged(run: Run, repo: Path) -> None:
-    _edit(repo / "rules/transparency.yaml", 'version: "1.2.0"', 'version: "1.3.0"')
-    _edit(repo / "rules/transparency.yaml", "bar: {threshold: SL3}", "bar: {threshold: SL2}")
-    doc = json.loads(run("diff", "main", AS_OF, "--format=json", cwd=repo).out)
+    edit_file(repo / "rules/transparency.yaml", 'version: "1.2.0"', 'version: "1.3.0"')
+    edit_file(repo / "rules/transparency.yaml", "bar: {threshold: SL3}", "bar: {threshold: SL2}")
+    doc = json.loads(run("diff", "main", AS_OF_ARG, "--format=json", cwd=repo).out)
     assert doc["packs"] == [{"pack": "transparency", "base": "1.2.0", "head": "1.3.0"}]
     assert all(c["pack_version_changed"] for c in doc["changes"])
 
@@ -92,7 +84,7 @@ def test_the_evaluation_date_is_a_cause(run: Run, repo: Path, tmp_path: Path) ->
 
 def test_a_new_lab_is_added(run: Run, repo: Path) -> None:
     shutil.copy(repo / "lab_profiles/gamma.yaml", repo / "lab_profiles/delta.yaml")
-    _edit(repo / "lab_profiles/delta.yaml", "id: gamma", "id: delta")
+    edit_file(repo / "lab_profiles/delta.yaml", "id: gamma", "id: delta")
     changes = _changes(run, repo, "main")
     added = {key for key, c in changes.items() if c["change"] == "added"}
     assert added and all(lab == "delta" for lab, _ in added)
@@ -100,12 +92,12 @@ def test_a_new_lab_is_added(run: Run, repo: Path) -> None:
 
 @pytest.mark.parametrize(("floor", "code"), [("never", 0), ("critical", 0), ("high", 1), ("info", 1)])
 def test_fail_on_new(run: Run, repo: Path, floor: str, code: int) -> None:
-    _edit(repo / "lab_profiles/beta.yaml", "value: 3\n", "value: 9\n")  # a new high shortfall for beta
-    assert run("diff", "main", AS_OF, f"--fail-on-new={floor}", cwd=repo).code == code
+    edit_file(repo / "lab_profiles/beta.yaml", "value: 3\n", "value: 9\n")  # a new high shortfall for beta
+    assert run("diff", "main", AS_OF_ARG, f"--fail-on-new={floor}", cwd=repo).code == code
 
 
 def test_no_change_is_exit_0_and_says_so(run: Run, repo: Path) -> None:
-    result = run("diff", "main", AS_OF, cwd=repo)
+    result = run("diff", "main", AS_OF_ARG, cwd=repo)
     assert result.code == 0
     assert result.out == "parity diff main -> worktree as of 2026-11-26: no change\n"
 
@@ -128,8 +120,8 @@ def test_every_format_renders_a_diff(run: Run, repo: Path) -> None:
 
     import jsonschema
 
-    _edit(repo / "lab_profiles/beta.yaml", "value: 3\n", "value: 9\n")
-    sarif = json.loads(run("diff", "main", AS_OF, "--format=sarif", cwd=repo).out)
+    edit_file(repo / "lab_profiles/beta.yaml", "value: 3\n", "value: 9\n")
+    sarif = json.loads(run("diff", "main", AS_OF_ARG, "--format=sarif", cwd=repo).out)
     schema = json.loads(
         (Path(__file__).parent / "fixtures/sarif-schema-2.1.0.json").read_text(encoding="utf-8")
     )
@@ -139,9 +131,9 @@ def test_every_format_renders_a_diff(run: Run, repo: Path) -> None:
         ("beta", "risk-report-cadence-parity"): "new",
         ("alpha", "risk-report-cadence-parity"): "absent",
     }
-    junit = ET.fromstring(run("diff", "main", AS_OF, "--format=junit", cwd=repo).out)
+    junit = ET.fromstring(run("diff", "main", AS_OF_ARG, "--format=junit", cwd=repo).out)
     assert junit.get("failures") == "1" and junit.get("tests") == "5"
-    github = run("diff", "main", AS_OF, "--format=github", cwd=repo).out.splitlines()
+    github = run("diff", "main", AS_OF_ARG, "--format=github", cwd=repo).out.splitlines()
     assert github[0].startswith(
         "::notice file=lab_profiles/alpha.yaml,line=6,title=resolved%3A risk-report-cadence-parity"
     )
@@ -152,19 +144,19 @@ def test_every_format_renders_a_diff(run: Run, repo: Path) -> None:
         github[-1]
         == "::notice title=parity diff::parity diff main -> worktree as of 2026-11-26: 1 new, 1 resolved, 3 changed"
     )
-    markdown = run("diff", "main", AS_OF, "--format=markdown", cwd=repo).out
+    markdown = run("diff", "main", AS_OF_ARG, "--format=markdown", cwd=repo).out
     assert markdown.startswith("# parity diff\n") and "| resolved" in markdown
 
 
 def test_bad_input_in_a_revision_is_exit_2_with_its_location(run: Run, repo: Path) -> None:
     profile = repo / "lab_profiles" / "alpha.yaml"
     good = profile.read_bytes()
-    _edit(profile, "value: 6\n", "value: six\n")
-    _edit(profile, "tags: [frontier, us]", "tags: [frontier, us]\nmotto: typo")
+    edit_file(profile, "value: 6\n", "value: six\n")
+    edit_file(profile, "tags: [frontier, us]", "tags: [frontier, us]\nmotto: typo")
     git(repo, "commit", "-qam", "broken")
     profile.write_bytes(good)  # the working tree is fine again; the revision is not
     before = {p: p.read_bytes() for p in repo.rglob("*") if p.is_file() and ".git" not in p.parts}
-    result = run("diff", "HEAD", "main~1", AS_OF, cwd=repo)
+    result = run("diff", "HEAD", "main~1", AS_OF_ARG, cwd=repo)
     assert result.code == 2, result.out + result.err
     lines = result.err.splitlines()
     assert any(line.startswith("HEAD:lab_profiles/alpha.yaml:4:1: motto:") for line in lines), result.err
@@ -177,15 +169,15 @@ def test_bad_input_in_a_revision_is_exit_2_with_its_location(run: Run, repo: Pat
 
 
 def test_one_diff_writes_several_formats(run: Run, repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    _edit(repo / "lab_profiles/beta.yaml", "value: 3\n", "value: 9\n")
+    edit_file(repo / "lab_profiles/beta.yaml", "value: 3\n", "value: 9\n")
     expected = {
-        fmt: run("diff", "main", AS_OF, f"--format={fmt}", cwd=repo).out for fmt in ("sarif", "markdown")
+        fmt: run("diff", "main", AS_OF_ARG, f"--format={fmt}", cwd=repo).out for fmt in ("sarif", "markdown")
     }
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
     result = run(
         "diff",
         "main",
-        AS_OF,
+        AS_OF_ARG,
         "--fail-on-new=high",
         "-o",
         "sarif:out.sarif",

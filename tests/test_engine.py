@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import subprocess
 import sys
 import textwrap
@@ -11,13 +10,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from helpers import AS_OF
+from helpers import EVIDENCE_YAML as EVIDENCE
 
 import parity
 from parity.judge import engine
 from parity.judge.engine import ChainRule, Engine, VerdictFact
 
-AS_OF = dt.date(2026, 11, 26)
-EVIDENCE = "evidence: [{url: 'https://e.org', date: 2026-01-01}]"
 CHAIN_PACK = (
     "pack: p\nversion: '1'\nindicators:\n"
     "  flag: {title: F, area: a, type: boolean}\n  score: {title: S, area: a, type: number, better: higher}\n"
@@ -123,8 +122,8 @@ def test_compiled_engines_are_reused_and_bounded() -> None:
     for n in range(engine.CACHE_SIZE + 2):
         with engine.compiled([ChainRule((), 0)] * (n + 2)):
             pass
-    assert len(engine._CACHE) <= engine.CACHE_SIZE
-    assert a._closed  # evicted and freed once nobody used it
+    assert engine.cached() <= engine.CACHE_SIZE
+    assert a.closed  # evicted and freed once nobody used it
     with engine.compiled([ChainRule((), 0)]) as b:
         assert b is not a
 
@@ -134,10 +133,10 @@ def test_an_engine_in_use_is_not_freed_when_evicted() -> None:
         for n in range(engine.CACHE_SIZE + 2):  # evict it while it is held
             with engine.compiled([ChainRule((), 0)] * (n + 3)):
                 pass
-        assert held.evicted and not held._closed
+        assert held.evicted and not held.closed
         statuses, _ = held.run("a", [VerdictFact(0, 4, True, 1, 1)], [], lambda i, x: 0)
         assert statuses == {0: "meets"}
-    assert held._closed
+    assert held.closed
 
 
 def test_threads_evaluating_different_rule_sets_share_no_ruleset(
@@ -186,7 +185,7 @@ COLLIDING = (40189, 797186)
 def test_the_hash_parity_checks_is_the_one_durable_uses() -> None:
     assert engine.fnv1a_32(str(COLLIDING[0])) == engine.fnv1a_32(str(COLLIDING[1]))
     # Given those two ids, durable_rules keeps one fact and silently drops the other:
-    c = engine._module()
+    c = engine.durable()
     handle = c.create_ruleset("collide", '{"r": {"all": [{"m": {"t": "v"}}], "cap": 10}}')
     try:
         facts = [{"id": n, "sid": "1", "t": "v", "i": i} for i, n in enumerate((*COLLIDING, 5))]

@@ -9,10 +9,8 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from helpers import AS_OF_ARG, WORLD, Result
 
-from tests.conftest import WORLD, Result
-
-AS_OF = "--as-of=2026-11-26"
 ROOT = Path(__file__).parents[1]
 SARIF_SCHEMA = json.loads(
     (Path(__file__).parent / "fixtures/sarif-schema-2.1.0.json").read_text(encoding="utf-8")
@@ -21,13 +19,13 @@ Run = Callable[..., Result]
 
 
 def _shortfalls(run: Run, *args: str, cwd: Path = WORLD) -> list[dict[str, object]]:
-    report = json.loads(run("check", AS_OF, "--format=json", *args, cwd=cwd).out)
+    report = json.loads(run("check", AS_OF_ARG, "--format=json", *args, cwd=cwd).out)
     return [v for v in report["verdicts"] if v["status"] in ("below", "undisclosed")]
 
 
 @pytest.mark.parametrize("fmt", ["sarif", "junit", "github"])
 def test_ci_formats_match_golden(run: Run, golden: Callable[[str, str], None], fmt: str) -> None:
-    result = run("check", AS_OF, f"--format={fmt}")
+    result = run("check", AS_OF_ARG, f"--format={fmt}")
     assert result.code == 0, result.err
     golden(f"check.{fmt}", result.out)
 
@@ -47,7 +45,7 @@ def test_sarif_is_valid_against_the_official_schema(run: Run, cwd: Path) -> None
 
 
 def test_sarif_has_one_result_per_unwaived_shortfall_with_stable_fingerprints(run: Run) -> None:
-    sarif = json.loads(run("check", AS_OF, "--format=sarif").out)
+    sarif = json.loads(run("check", AS_OF_ARG, "--format=sarif").out)
     results = sarif["runs"][0]["results"]
     shortfalls = _shortfalls(run)
     assert sorted((r["properties"]["lab"], r["ruleId"]) for r in results) == sorted(
@@ -55,15 +53,15 @@ def test_sarif_has_one_result_per_unwaived_shortfall_with_stable_fingerprints(ru
     )
     prints = [r["partialFingerprints"]["parity/lab-rule/v1"] for r in results]
     assert len(set(prints)) == len(prints)
-    again = json.loads(run("check", AS_OF, "--format=sarif", "--lab=gamma").out)["runs"][0]["results"]
+    again = json.loads(run("check", AS_OF_ARG, "--format=sarif", "--lab=gamma").out)["runs"][0]["results"]
     assert {r["partialFingerprints"]["parity/lab-rule/v1"] for r in again} <= set(prints)
     waived = json.loads(run("check", "--as-of=2026-06-30", "--format=sarif").out)["runs"][0]["results"]
     assert ("gamma", "security-floor") not in {(r["properties"]["lab"], r["ruleId"]) for r in waived}
 
 
 def test_junit_parses_back_with_a_case_per_lab_and_rule(run: Run) -> None:
-    root = ET.fromstring(run("check", AS_OF, "--format=junit").out)
-    report = json.loads(run("check", AS_OF, "--format=json").out)
+    root = ET.fromstring(run("check", AS_OF_ARG, "--format=junit").out)
+    report = json.loads(run("check", AS_OF_ARG, "--format=json").out)
     cases = [
         (suite.get("name"), case.get("name"), case)
         for suite in root
@@ -83,7 +81,7 @@ def test_junit_parses_back_with_a_case_per_lab_and_rule(run: Run) -> None:
 
 
 def test_github_annotations_one_per_shortfall_then_a_notice(run: Run) -> None:
-    lines = run("check", AS_OF, "--format=github").out.splitlines()
+    lines = run("check", AS_OF_ARG, "--format=github").out.splitlines()
     shortfalls = _shortfalls(run)
     assert len(lines) == len(shortfalls) + 3 + 1  # three waivers need attention at 2026-11-26
     assert (
@@ -107,20 +105,20 @@ def test_github_escapes_what_would_break_a_workflow_command(run: Run, tree: Call
     root = tree(
         {"rules/p.yaml": pack, "lab_profiles/a.yaml": "id: a\nname: A\npractices:\n  x: {value: false}\n"}
     )
-    (line, _) = run("check", AS_OF, "--format=github", cwd=root).out.splitlines()
+    (line, _) = run("check", AS_OF_ARG, "--format=github", cwd=root).out.splitlines()
     assert line.startswith("::error file=lab_profiles/a.yaml,line=4,title=r (high)::")
     assert "100%25" in line and "\n" not in line
 
 
 def test_github_is_the_default_in_github_actions(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
-    assert run("check", AS_OF).out.startswith("::")
-    assert run("check", AS_OF, "--format=table").out.startswith("parity ")
+    assert run("check", AS_OF_ARG).out.startswith("::")
+    assert run("check", AS_OF_ARG, "--format=table").out.startswith("parity ")
 
 
 def test_several_outputs_in_one_run_each_written_whole(run: Run, tmp_path: Path) -> None:
     args = [f"-o=sarif:{tmp_path}/r.sarif", f"-o=junit:{tmp_path}/r.xml", f"-o=json:{tmp_path}/r.json"]
-    result = run("check", AS_OF, "--format=markdown", *args)
+    result = run("check", AS_OF_ARG, "--format=markdown", *args)
     assert result.code == 0, result.err
     assert result.out.startswith("# parity report")
     assert json.loads((tmp_path / "r.sarif").read_text())["version"] == "2.1.0"
@@ -138,7 +136,7 @@ def test_several_outputs_in_one_run_each_written_whole(run: Run, tmp_path: Path)
     ],
 )
 def test_bad_outputs_are_input_errors(run: Run, spec: str, message: str) -> None:
-    result = run("check", AS_OF, f"-o={spec}")
+    result = run("check", AS_OF_ARG, f"-o={spec}")
     assert result.code == 2
     assert message in result.err
 
@@ -190,23 +188,23 @@ def test_waivers_beyond_the_horizon_are_not_applied(run: Run, tree: Callable[...
             "waivers.yaml": "- {rule: r, lab: a, reason: forever, expires: 2030-01-01}\n",
         }
     )
-    report = json.loads(run("check", AS_OF, "--format=json", cwd=root).out)
+    report = json.loads(run("check", AS_OF_ARG, "--format=json", cwd=root).out)
     assert report["verdicts"][0]["status"] == "below"
     assert report["waivers"][0]["problem"] == "expires in 1132 days, beyond the 365-day horizon; not applied"
-    longer = json.loads(run("check", AS_OF, "--format=json", "--max-waiver-days=2000", cwd=root).out)
+    longer = json.loads(run("check", AS_OF_ARG, "--format=json", "--max-waiver-days=2000", cwd=root).out)
     assert longer["verdicts"][0]["status"] == "waived" and longer["waivers"] == []
 
 
 def test_strict_waivers_and_the_waivers_command(run: Run) -> None:
-    assert run("check", AS_OF).code == 0
-    assert run("check", AS_OF, "--strict-waivers").code == 1  # two unused waivers and one expired
-    listing = json.loads(run("waivers", AS_OF, "--format=json").out)
+    assert run("check", AS_OF_ARG).code == 0
+    assert run("check", AS_OF_ARG, "--strict-waivers").code == 1  # two unused waivers and one expired
+    listing = json.loads(run("waivers", AS_OF_ARG, "--format=json").out)
     assert [(w["rule"], w["days_left"], w["status"]) for w in listing["waivers"]] == [
         ("roadmap-best", 35, "matches no shortfall"),
         ("security-floor", -149, "expired on 2026-06-30"),
         ("risk-report-cadence-norm", 66, "matches no shortfall"),
     ]
-    assert run("waivers", AS_OF, "--strict-waivers").code == 1
+    assert run("waivers", AS_OF_ARG, "--strict-waivers").code == 1
 
 
 def test_waived_verdicts_stay_visible_in_the_tables(run: Run) -> None:

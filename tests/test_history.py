@@ -8,7 +8,6 @@ import datetime as dt
 import json
 import shutil
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,13 +15,13 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
+from helpers import GIT_ENV, Result, git, parity_process
 
 import parity
 from parity.formats import render_history
 from parity.history import Alarm, History
 from parity.history import run as history
 from parity.loading import load_alarms
-from tests.conftest import GIT_ENV, Result
 
 LEVELS = ["l0", "l1", "l2", "l3", "l4", "l5"]
 PACK: dict[str, Any] = {
@@ -71,12 +70,7 @@ class Repo:
         self._git("init", "-q", "-b", "main")
 
     def _git(self, *args: str, date: str | None = None) -> str:
-        env = dict(GIT_ENV)
-        if date:
-            env["GIT_AUTHOR_DATE"] = env["GIT_COMMITTER_DATE"] = f"{date}T12:00:00Z"
-        done = subprocess.run(["git", "-C", str(self.root), *args], capture_output=True, text=True, env=env)
-        assert done.returncode == 0, done.stderr
-        return done.stdout
+        return git(self.root, *args, date=date)
 
     def write(self) -> None:
         (self.root / "lab_profiles").mkdir(exist_ok=True)
@@ -178,15 +172,10 @@ def test_a_race_to_the_bottom_is_reported_and_the_ratchet_holds_the_bar(watchdog
 
 
 def _check_json(root: Path, as_of: str, cwd: Path | None = None) -> dict[str, Any]:
-    done = subprocess.run(
-        [sys.executable, "-m", "parity", "check", "--as-of", as_of, "--format", "json"],
-        cwd=cwd or root,
-        capture_output=True,
-        text=True,
-    )
-    assert done.returncode == 0, done.stderr
-    doc: dict[str, Any] = json.loads(done.stdout)
-    doc["stderr"] = done.stderr
+    done = parity_process("check", "--as-of", as_of, "--format", "json", cwd=cwd or root)
+    assert done.code == 0, done.err
+    doc: dict[str, Any] = json.loads(done.out)
+    doc["stderr"] = done.err
     return doc
 
 

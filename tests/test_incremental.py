@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from helpers import edit_file, git
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import AS_OF, DATES, DataSet, datasets, draw_evidence, draw_practice
@@ -21,16 +22,13 @@ from strategies import AS_OF, DATES, DataSet, datasets, draw_evidence, draw_prac
 import parity
 from parity.judge.incremental import Evaluator, Stats
 from parity.loading.cache import ParseCache
-from tests.conftest import git
 
 Edit = Callable[[Path], None]
 
 
 def _replace(path: str, old: str, new: str) -> Edit:
     def edit(root: Path) -> None:
-        text = (root / path).read_text(encoding="utf-8")
-        assert old in text, f"{old!r} not in {path}"
-        (root / path).write_text(text.replace(old, new, 1), encoding="utf-8")
+        edit_file(root / path, old, new)
 
     return edit
 

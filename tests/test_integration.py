@@ -13,9 +13,9 @@ from pathlib import Path
 
 import jsonschema
 import yaml
+from helpers import Result, git
 
 from parity.cli import parser
-from tests.conftest import Result, git
 
 ROOT = Path(__file__).resolve().parent.parent
 Run = Callable[..., Result]

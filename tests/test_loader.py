@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from parity import LoadError, Strict, load
+from parity import Dataset, LoadError, Strict, load
 from parity.loading.yamldoc import MAX_FILE_BYTES
 
 PACK = """pack: p
@@ -504,13 +504,14 @@ def base(tree: Callable[[dict[str, str | bytes]], Path]) -> Callable[[dict[str, 
     return make
 
 
-def _load(root: Path) -> None:
+def _load(root: Path) -> Dataset:
     waivers = root / "waivers.yaml"
-    load(root / "lab_profiles", root / "rules", waivers if waivers.exists() else None)
+    return load(root / "lab_profiles", root / "rules", waivers if waivers.exists() else None)
 
 
 def test_the_base_is_valid(base: Callable[[dict[str, str | bytes]], Path]) -> None:
-    _load(base({"waivers.yaml": WAIVER_OK}))
+    data = _load(base({"waivers.yaml": WAIVER_OK}))
+    assert data.labs and data.rules and data.waivers
 
 
 @pytest.mark.parametrize(("files", "fragments"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
@@ -737,7 +738,8 @@ def test_strict_passes_a_fully_sourced_profile(base: Callable[[dict[str, str | b
     root = base(
         {"lab_profiles/a.yaml": PROFILE.replace("tags: [frontier]", "tags: [frontier]\nreviewed: 2026-11-30")}
     )
-    load(root / "lab_profiles", root / "rules", strict=STRICT)
+    data = load(root / "lab_profiles", root / "rules", strict=STRICT)
+    assert list(data.labs) == ["a"]
 
 
 @pytest.mark.parametrize(

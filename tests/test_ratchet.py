@@ -13,15 +13,15 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from agreement import verdict_diffs
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from reference import report
 
 import parity
 from parity.judge import ratchet
-from tests.reference import report
-from tests.test_properties import verdict_diffs
 
-AS_OF = dt.date(2026, 6, 1)
+DAY = dt.date(2026, 6, 1)  # the day the ratchet scenarios are judged
 LABS = ["a", "b", "c", "d", "e"]
 LEVELS = ["none", "some", "most", "all"]
 INDICATORS = {
@@ -77,7 +77,7 @@ def worlds(draw: st.DrawFn) -> tuple[dict[str, Any], list[tuple[dt.date, list[di
     rules.append({"id": "n-plain", "indicator": "n", "bar": "best", "severity": "low"})
     pack = {"pack": "p", "version": "1", "indicators": INDICATORS, "rules": rules}
     offsets = sorted(draw(st.sets(st.integers(1, 500), max_size=3)), reverse=True)
-    past = [(AS_OF - dt.timedelta(days=o), _profiles(draw(snapshot), o)) for o in offsets]
+    past = [(DAY - dt.timedelta(days=o), _profiles(draw(snapshot), o)) for o in offsets]
     return pack, past, _profiles(draw(snapshot), 0)
 
 
@@ -105,11 +105,11 @@ def test_ratcheted_bars_agree_with_the_reference(world: tuple[dict, list, list])
         for i, (date, profiles) in enumerate(past):
             ratchet.record(held, date, _load(Path(d) / str(i), pack, profiles))
         data = _load(Path(d) / "now", pack, present)
-        ratchet.record(held, AS_OF, data)
+        ratchet.record(held, DAY, data)
         doc = json.loads(
-            parity.render(parity.evaluate(data, as_of=AS_OF, held=held), "json"), parse_float=Decimal
+            parity.render(parity.evaluate(data, as_of=DAY, held=held), "json"), parse_float=Decimal
         )
-    expected = report([pack], present, [], AS_OF, past=past)["verdicts"]
+    expected = report([pack], present, [], DAY, past=past)["verdicts"]
     got = {(v["lab"], v["rule"]): v for v in doc["verdicts"]}
     assert got.keys() == expected.keys()
     problems = [f"{key}: {d}" for key in sorted(expected) for d in verdict_diffs(expected[key], got[key])]
@@ -126,6 +126,6 @@ def test_no_history_ranks_present_values_and_flags_the_verdict(tmp_path: Path) -
     present = _profiles({lab: {"n": (i, True), "lv": None} for i, lab in enumerate(LABS)}, 0)
     data = _load(tmp_path, pack, present)
     for held in (None, ratchet.Held(complete=False)):
-        result = parity.evaluate(data, as_of=AS_OF, held=held)
+        result = parity.evaluate(data, as_of=DAY, held=held)
         verdict = next(v for v in result.verdicts if v.lab == "a")
         assert (verdict.bar.value, verdict.flags) == (4, ("no_history",))

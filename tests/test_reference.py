@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from reference import Reference, derived_values, evaluate, practice_lines, report, waiver_lines
 
-AS_OF = date(2026, 7, 1)
+DAY = date(2026, 7, 1)  # the day the reference's own scenarios are judged
 EVIDENCE = [{"url": "https://example.org/x", "date": date(2026, 6, 1)}]
 NUM_HIGH = {"title": "Number up", "area": "alpha", "type": "number", "better": "higher"}
 NUM_LOW = {"title": "Number down", "area": "alpha", "type": "number", "better": "lower"}
@@ -44,7 +44,7 @@ def pack(indicators: dict, rules: list[dict], **extra: Any) -> list[dict]:
 def run(
     indicators: dict, rules: list[dict], profiles: list[dict], waivers: list[dict] | None = None
 ) -> dict[tuple[str, str], dict]:
-    return evaluate(pack(indicators, rules), profiles, waivers or [], AS_OF)
+    return evaluate(pack(indicators, rules), profiles, waivers or [], DAY)
 
 
 def bar_rule(bar: Any, **extra: Any) -> dict:
@@ -263,12 +263,12 @@ def test_applies_to_and_in_force_on_rules_and_packs() -> None:
     profiles = [lab("a", n=shown(1)), lab("b", n=shown(2))]
     rules = [
         bar_rule("best", id="only-a", applies_to=["a"], in_force=date(2025, 1, 1)),
-        bar_rule("best", id="today", in_force=AS_OF),  # in force on its first day
+        bar_rule("best", id="today", in_force=DAY),  # in force on its first day
         bar_rule("best", id="tomorrow", in_force=date(2026, 7, 2)),
         bar_rule("best", id="pack-date"),  # the pack's in_force
     ]
     packs = pack({"n": NUM_HIGH}, rules, in_force=date(2026, 12, 31))  # a rule's own date overrides it
-    out = evaluate(packs, profiles, [], AS_OF)
+    out = evaluate(packs, profiles, [], DAY)
     assert sorted(out) == [("a", "only-a"), ("a", "today"), ("b", "today")]
     later = evaluate(packs, profiles, [], date(2026, 12, 31))
     assert sorted(later) == [
@@ -301,7 +301,7 @@ def test_applies_to_tag_selection_judges_the_labs_with_every_tag() -> None:
         },
     ]
     waivers = [{"rule": "r", "lab": "c", "reason": "not judged", "expires": date(2027, 1, 1)}]
-    got = report(pack({"n": NUM_HIGH}, rules), profiles, waivers, AS_OF)
+    got = report(pack({"n": NUM_HIGH}, rules), profiles, waivers, DAY)
     out = got["verdicts"]
     # r judges the labs tagged x: a, b and e (e's practice is not applicable, but the selection is by tags:
     # e is judged, and its verdict says so); c and d get no verdict
@@ -357,7 +357,7 @@ def test_applies_to_tags_and_labs_intersect_with_peers_and_in_force() -> None:
         bar_rule("median", id="same-labs", applies_to={"labs": ["a", "c"]}),  # labs alone: as a list
         bar_rule("best", id="later", applies_to=selection, in_force=date(2026, 7, 2)),
     ]
-    out = evaluate(pack({"n": NUM_HIGH}, rules), profiles, [], AS_OF)
+    out = evaluate(pack({"n": NUM_HIGH}, rules), profiles, [], DAY)
     assert statuses(out) == {"b": "below", "d": "below", "f": "unassessed"}
     # b's peers are the other labs tagged y: c (9). d's and f's: b (4) and c (9) -> best 9
     b, d = out["b", "r"], out["d", "r"]
@@ -371,7 +371,7 @@ def test_applies_to_tags_and_labs_intersect_with_peers_and_in_force() -> None:
     later = evaluate(pack({"n": NUM_HIGH}, rules), profiles, [], date(2026, 7, 2))
     assert statuses(later, "later") == {"b": "below", "d": "below", "f": "unassessed"}
     # the pack's in_force is the default of a rule with a selection as of any other rule
-    packed = evaluate(pack({"n": NUM_HIGH}, rules[:1], in_force=date(2026, 12, 31)), profiles, [], AS_OF)
+    packed = evaluate(pack({"n": NUM_HIGH}, rules[:1], in_force=date(2026, 12, 31)), profiles, [], DAY)
     assert packed == {}
 
 
@@ -382,7 +382,7 @@ def test_conditions_are_four_valued_in_the_listed_order() -> None:
         lab("z", c=shown(3)),
     ]
     inds = {"b": BOOL, "n": NUM_HIGH, "l": LEVEL, "c": NUM_HIGH, "m": NUM_HIGH}
-    ref = Reference(pack(inds, []), profiles, AS_OF)
+    ref = Reference(pack(inds, []), profiles, DAY)
 
     def cond(ind: str, **op: Any) -> Any:
         return ref.condition("a", {"indicator": ind, **op})
@@ -405,7 +405,7 @@ def test_conditions_are_four_valued_in_the_listed_order() -> None:
 
 def test_all_and_any_folds() -> None:
     profiles = [lab("a", b=shown(True), n=UNKNOWN, l=NA)]
-    ref = Reference(pack({"b": BOOL, "n": NUM_HIGH, "l": LEVEL, "m": NUM_HIGH}, []), profiles, AS_OF)
+    ref = Reference(pack({"b": BOOL, "n": NUM_HIGH, "l": LEVEL, "m": NUM_HIGH}, []), profiles, DAY)
     t = {"indicator": "b", "equals": True}
     f = {"indicator": "l", "at_least": "L0"}  # not applicable: false
     d = {"indicator": "n", "at_least": 1}  # undisclosed
@@ -615,14 +615,14 @@ def test_derived_values_are_four_valued_chain_and_feed_commitments() -> None:
     ]
     packs = pack(inds, rules)
     # e: lead unassessed (n absent); act = any(unassessed, undisclosed) = unassessed
-    assert derived_values(packs, profiles, AS_OF) == {
+    assert derived_values(packs, profiles, DAY) == {
         "a": {"act": True, "lead": True},
         "b": {"act": False, "lead": False},
         "c": {"act": "undisclosed", "lead": "undisclosed"},
         "d": {"act": True, "lead": False},
         "e": {"act": "unassessed", "lead": "unassessed"},
     }
-    out = evaluate(packs, profiles, [], AS_OF)
+    out = evaluate(packs, profiles, [], DAY)
     assert set(out) == {(x, "c") for x in "abcde"}
     assert statuses(out, "c") == {
         "a": "below",
@@ -688,7 +688,7 @@ def test_waivers_and_stale_flags() -> None:
         {"rule": "rb", "lab": "a", "reason": "old", "expires": date(2026, 6, 30)},
         {"rule": "r", "lab": "b", "reason": "not a shortfall", "expires": date(2027, 1, 1)},
     ]
-    got = report(pack(inds, rules), profiles, waivers, AS_OF)
+    got = report(pack(inds, rules), profiles, waivers, DAY)
     out = got["verdicts"]
     a = out["a", "r"]
     assert (a["status"], a["gap"]) == ("waived", 2)  # active on its expiry date; the gap stays
@@ -740,7 +740,7 @@ def test_scores_per_area_and_pack_counts_and_coverage() -> None:
         lab("b", n=shown(1), b=shown(True), m=claimed(2), q=shown("L2")),
     ]
     waivers = [{"rule": "n-floor", "lab": "b", "reason": "ok", "expires": date(2027, 1, 1)}]
-    got = report([second, first], profiles, waivers, AS_OF)
+    got = report([second, first], profiles, waivers, DAY)
     assert got["packs"] == [{"pack": "first", "version": "1.0.0"}, {"pack": "second", "version": "2.0.0"}]
     assert statuses(got["verdicts"], "n-floor") == {"a": "surpasses", "b": "waived"}
     assert statuses(got["verdicts"], "b-on") == {"a": "undisclosed", "b": "meets"}
@@ -774,9 +774,9 @@ def test_scores_per_area_and_pack_counts_and_coverage() -> None:
     assert b["counts"]["waived"] == 1
     assert got["derived"] == {"a": {"der": "unassessed"}, "b": {"der": True}}
     # a lab with no verdict: nothing counts
-    lone = report([first], [*profiles, lab("c")], [], AS_OF)["labs"]
+    lone = report([first], [*profiles, lab("c")], [], DAY)["labs"]
     assert (lone["c"]["coverage"], lone["c"]["unassessed"]) == (Decimal("0"), ["b", "n"])
-    only_a = report([{**first, "rules": [bar_rule("best", applies_to=["a"])]}], profiles, [], AS_OF)["labs"][
+    only_a = report([{**first, "rules": [bar_rule("best", applies_to=["a"])]}], profiles, [], DAY)["labs"][
         "b"
     ]
     assert (
@@ -789,7 +789,7 @@ def test_scores_per_area_and_pack_counts_and_coverage() -> None:
 
 
 def test_score_is_null_when_nothing_counts() -> None:
-    got = report(pack({"n": NUM_HIGH}, [bar_rule("best")]), [lab("a"), lab("b")], [], AS_OF)["labs"]["a"]
+    got = report(pack({"n": NUM_HIGH}, [bar_rule("best")]), [lab("a"), lab("b")], [], DAY)["labs"]["a"]
     assert (got["score"], got["areas"], got["packs"], got["coverage"]) == (
         None,
         {"alpha": None},
@@ -807,7 +807,7 @@ def test_title_pack_indicator_area_severity_and_location() -> None:
     ]
     text = "# a comment\n\nid: a\nname: A\ntags: []\npractices:\n  # b first\n  b:\n    value: unknown\n  n:\n    value: 1\n"
     profiles = [{"id": "a", "name": "A", "tags": [], "practices": {"b": UNKNOWN, "n": claimed(1)}}, lab("z")]
-    out = report(pack(inds, rules), profiles, [], AS_OF, profile_texts={"a": text})["verdicts"]
+    out = report(pack(inds, rules), profiles, [], DAY, profile_texts={"a": text})["verdicts"]
     r, plain = out["a", "r"], out["a", "plain"]
     assert (r["title"], r["pack"], r["indicator"], r["area"], r["severity"]) == (
         "Own title",

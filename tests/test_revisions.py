@@ -2,26 +2,21 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import shutil
 from pathlib import Path
 
 import pytest
+from helpers import WORLD, edit_file, git, report_json
 
 import parity
-from tests.conftest import WORLD, git
-
-AS_OF = dt.date(2026, 11, 26)
-
-
-def _json(data: parity.Dataset) -> str:
-    return parity.render(parity.evaluate(data, as_of=AS_OF), "json")
 
 
 def test_a_revision_loads_as_the_folder_does(repo: Path) -> None:
     from_folder = parity.load(repo / "lab_profiles", repo / "rules", repo / "waivers.yaml")
     from_git = parity.load_revision(repo, "main", waivers="waivers.yaml")
-    assert _json(from_git) == _json(from_folder)  # the same verdicts, and the same report locations
+    assert report_json(from_git) == report_json(
+        from_folder
+    )  # the same verdicts, and the same report locations
 
 
 def test_reading_a_revision_never_touches_the_working_tree(repo: Path) -> None:
@@ -140,7 +135,7 @@ def test_a_sha256_repository(tmp_path: Path) -> None:
     git(root, "add", "-A")
     git(root, "commit", "-q", "-m", "base")
     from_folder = parity.load(root / "lab_profiles", root / "rules", root / "waivers.yaml")
-    assert _json(parity.load_revision(root, "main", waivers="waivers.yaml")) == _json(from_folder)
+    assert report_json(parity.load_revision(root, "main", waivers="waivers.yaml")) == report_json(from_folder)
 
 
 def test_one_pair_of_git_processes_serves_many_revisions(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -163,40 +158,34 @@ def test_one_pair_of_git_processes_serves_many_revisions(repo: Path, monkeypatch
     monkeypatch.setattr(subprocess.Popen, "__init__", counted)
     with GitObjects(repo) as objects:
         loaded = [parity.load_revision(repo, f"HEAD~{i}", objects=objects) for i in range(4)]
-        procs = list(objects._procs.values())
+        procs = objects.processes()
     assert [a[-1] for a in started] == ["--batch-check", "--batch"]
     assert all(p.returncode is not None for p in procs)  # closed, and waited for
     assert [d.labs["alpha"].profile.name for d in loaded] == ["Alpha AI"] * 4
-
-
-def _edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text, f"{old!r} not in {path}"
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
 # (what the commit does, the edit, whether RevisionLoader may build on the revision before)
 # fmt: off
 SCRIPT: list[tuple[str, object, bool]] = [
     ("the world", None, False),
-    ("alpha's value", lambda r: _edit(r / "lab_profiles/alpha.yaml", "value: 91.5", "value: 80"), True),
+    ("alpha's value", lambda r: edit_file(r / "lab_profiles/alpha.yaml", "value: 91.5", "value: 80"), True),
     ("nothing in the data", lambda r: (r / "NOTES.md").write_text("notes\n", encoding="utf-8"), True),
     ("a README beside the profiles", lambda r: (r / "lab_profiles/README.md").write_text("x\n"), True),
-    ("gamma's tags", lambda r: _edit(r / "lab_profiles/gamma.yaml", "[open-weights]", "[open-weights, us]"), True),
-    ("an undeclared tag", lambda r: _edit(r / "lab_profiles/gamma.yaml", ", us]", ", nowhere]"), False),
-    ("fixed", lambda r: _edit(r / "lab_profiles/gamma.yaml", ", nowhere]", "]"), False),
-    ("an id that is not the file's stem", lambda r: _edit(r / "lab_profiles/beta.yaml", "id: beta", "id: b"), False),
-    ("fixed again", lambda r: _edit(r / "lab_profiles/beta.yaml", "id: b\n", "id: beta\n"), False),
-    ("a YAML error", lambda r: _edit(r / "lab_profiles/alpha.yaml", "name: ", "name: [unclosed "), False),
-    ("mended", lambda r: _edit(r / "lab_profiles/alpha.yaml", "name: [unclosed ", "name: "), False),
-    ("an unknown practice", lambda r: _edit(r / "lab_profiles/beta.yaml", "practices:\n", "practices:\n  nope: {value: 1}\n"), False),
-    ("gone", lambda r: _edit(r / "lab_profiles/beta.yaml", "  nope: {value: 1}\n", ""), False),
+    ("gamma's tags", lambda r: edit_file(r / "lab_profiles/gamma.yaml", "[open-weights]", "[open-weights, us]"), True),
+    ("an undeclared tag", lambda r: edit_file(r / "lab_profiles/gamma.yaml", ", us]", ", nowhere]"), False),
+    ("fixed", lambda r: edit_file(r / "lab_profiles/gamma.yaml", ", nowhere]", "]"), False),
+    ("an id that is not the file's stem", lambda r: edit_file(r / "lab_profiles/beta.yaml", "id: beta", "id: b"), False),
+    ("fixed again", lambda r: edit_file(r / "lab_profiles/beta.yaml", "id: b\n", "id: beta\n"), False),
+    ("a YAML error", lambda r: edit_file(r / "lab_profiles/alpha.yaml", "name: ", "name: [unclosed "), False),
+    ("mended", lambda r: edit_file(r / "lab_profiles/alpha.yaml", "name: [unclosed ", "name: "), False),
+    ("an unknown practice", lambda r: edit_file(r / "lab_profiles/beta.yaml", "practices:\n", "practices:\n  nope: {value: 1}\n"), False),
+    ("gone", lambda r: edit_file(r / "lab_profiles/beta.yaml", "  nope: {value: 1}\n", ""), False),
     ("a new lab", lambda r: (r / "lab_profiles/delta.yaml").write_text("id: delta\nname: Delta\npractices: {}\n"), False),
-    ("delta's name", lambda r: _edit(r / "lab_profiles/delta.yaml", "Delta\n", "Delta Labs\n"), True),
-    ("a waiver's expiry", lambda r: _edit(r / "waivers.yaml", "expires: 2026-12-31", "expires: 2027-02-01"), False),
-    ("a rule", lambda r: _edit(r / "rules/transparency.yaml", "bar: {quorum: 2}", "bar: {quorum: 1}"), False),
+    ("delta's name", lambda r: edit_file(r / "lab_profiles/delta.yaml", "Delta\n", "Delta Labs\n"), True),
+    ("a waiver's expiry", lambda r: edit_file(r / "waivers.yaml", "expires: 2026-12-31", "expires: 2027-02-01"), False),
+    ("a rule", lambda r: edit_file(r / "rules/transparency.yaml", "bar: {quorum: 2}", "bar: {quorum: 1}"), False),
     ("a profile renamed", lambda r: (r / "lab_profiles/delta.yaml").rename(r / "lab_profiles/delta.yml"), False),
-    ("two labs at once", lambda r: (_edit(r / "lab_profiles/alpha.yaml", "SL3", "SL4"), _edit(r / "lab_profiles/gamma.yaml", "SL1", "SL2")), True),
+    ("two labs at once", lambda r: (edit_file(r / "lab_profiles/alpha.yaml", "SL3", "SL4"), edit_file(r / "lab_profiles/gamma.yaml", "SL1", "SL2")), True),
 ]
 # fmt: on
 

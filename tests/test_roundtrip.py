@@ -8,13 +8,13 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from agreement import write_dataset
+from helpers import WORLD
 from hypothesis import HealthCheck, given, settings
 from strategies import DataSet, datasets
-from test_properties import write_dataset
 
 import parity
 from parity.report import Report
-from tests.conftest import WORLD
 
 
 def _report(ds: DataSet) -> parity.Report:

@@ -7,10 +7,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from helpers import Result
 
 import parity
 from parity.casetest import Case, read_cases, run_cases
-from tests.conftest import Result
 
 ROOT = Path(__file__).parents[1]
 CASES = read_cases(Path(__file__).parent / "rule_cases")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import re
 import subprocess
@@ -11,8 +10,9 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from helpers import AS_OF_ARG, SHIPPED_AS_OF, Result, parity_process
+
 import parity
-from tests.conftest import Result
 
 ROOT = Path(__file__).parents[1]
 
@@ -33,7 +33,7 @@ def test_every_value_has_dated_http_evidence() -> None:
                 assert practice.evidence, f"{lab.file}: {name} has a value but no evidence"
             for evidence in practice.evidence:
                 assert urlsplit(evidence.url).scheme in ("http", "https"), evidence.url
-                assert evidence.date <= dt.date(2026, 12, 1), f"{lab.file}: {name}: evidence from the future"
+                assert evidence.date <= SHIPPED_AS_OF, f"{lab.file}: {name}: evidence from the future"
                 assert evidence.quote or evidence.note, f"{lab.file}: {name}: evidence without quote or note"
 
 
@@ -59,8 +59,9 @@ def test_shipped_data_passes_strict_validation(run: Callable[..., Result]) -> No
 
 def _check_json(*args: str, cwd: Path, env: dict[str, str] | None = None) -> str:
     """`python -m parity check --as-of=2026-11-26 --format=json ARGS` in a fresh process; its stdout."""
-    argv = [sys.executable, "-m", "parity", "check", "--as-of=2026-11-26", "--format=json", *args]
-    return subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, check=True).stdout
+    done = parity_process("check", AS_OF_ARG, "--format=json", *args, cwd=cwd, env=env)
+    assert done.code == 0, done.err
+    return done.out
 
 
 def test_output_does_not_depend_on_hash_seeds() -> None:
@@ -94,6 +95,9 @@ def test_readme_library_example_runs_as_written(tmp_path: Path) -> None:
 
 
 def test_no_tracked_file_refers_outside_the_repository() -> None:
+    """The project stands alone: a user clones only this repository, so nothing tracked may point at the
+    maintainers' working notes beside it (the research folder, its fact files, the product contract's
+    draft). Every fact a test needs is a fixture here, and every source a public URL."""
     tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
     outside = ("../shared", "shared/research", "lab_facts", "SPEC.md")
     for name in tracked.splitlines():

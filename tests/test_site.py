@@ -16,23 +16,22 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
+from helpers import GOLDEN, SHIPPED_AS_OF, WORLD, Result
+from site_helpers import ROOT, Page, hostile_world, site_files
 
 import parity
 from parity.errors import UsageError
 from parity.models import Evidence
 from parity.site import MARKER, build, write_site
-from tests.conftest import GOLDEN, WORLD, Result
-from tests.site_helpers import ROOT, Page, hostile_world, site_files
 
 Run = Callable[..., Result]
-AS_OF = dt.date(2026, 12, 1)
 CSP = "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'"
 
 
 @pytest.fixture(scope="module")
 def shipped() -> tuple[parity.Report, parity.Dataset, dict[str, bytes]]:
     data = parity.load(ROOT / "lab_profiles", ROOT / "rules")
-    report = parity.evaluate(data, as_of=AS_OF)
+    report = parity.evaluate(data, as_of=SHIPPED_AS_OF)
     return report, data, build(report, data)
 
 
@@ -233,7 +232,7 @@ def hostile(
 ) -> tuple[parity.Report, parity.Dataset, dict[str, bytes]]:
     world = hostile_world(tmp_path_factory.mktemp("hostile") / "world")
     data = parity.load(world / "lab_profiles", world / "rules")
-    report = parity.evaluate(data, as_of=AS_OF)
+    report = parity.evaluate(data, as_of=SHIPPED_AS_OF)
     return report, data, build(report, data)
 
 
@@ -273,7 +272,8 @@ def test_only_http_urls_become_links(hostile: tuple[parity.Report, parity.Datase
     assert "See javascript:alert(1) and " in rule and 'href="javascript' not in rule
     # A report read from elsewhere may hold any URL: javascript: and data: never become links.
     forged = [
-        Evidence.model_construct(url=u, date=AS_OF) for u in ("javascript:alert(1)", "data:text/html,x")
+        Evidence.model_construct(url=u, date=SHIPPED_AS_OF)
+        for u in ("javascript:alert(1)", "data:text/html,x")
     ]
     doctored = [v._replace(evidence=tuple(forged)) if v.lab == "meek" else v for v in report.verdicts]
     page = build(parity.Report(**{**report.__dict__, "verdicts": doctored}), data)["labs/meek.html"].decode()
@@ -334,7 +334,7 @@ def test_setters_beyond_the_twenty_a_verdict_carries_are_counted_as_the_report_c
     the labs that held a value in the past, which the profiles of today do not show)."""
     root = _many_labs(tree, 26, silent=1)
     data = parity.load(root / "lab_profiles", root / "rules")
-    report = parity.evaluate(data, as_of=AS_OF)
+    report = parity.evaluate(data, as_of=SHIPPED_AS_OF)
     silent = next(v for v in report.verdicts if (v.lab, v.rule) == ("lab00", "x-best"))
     assert len(silent.bar.set_by) == 20 and silent.bar.set_by_count == 25
     page = build(report, data)["rules/x-best.html"].decode()
@@ -349,7 +349,7 @@ def test_blockers_beyond_twenty_are_named_with_their_state_as_the_report_names_t
 ) -> None:
     root = _many_labs(tree, 25, silent=23)
     data = parity.load(root / "lab_profiles", root / "rules")
-    report = parity.evaluate(data, as_of=AS_OF)
+    report = parity.evaluate(data, as_of=SHIPPED_AS_OF)
     kept = next(v for v in report.verdicts if (v.lab, v.rule) == ("lab24", "x-all"))
     assert len(kept.bar.blocked_by or ()) == 20 and kept.bar.blocked_by_count == 23
     assert set(kept.bar.blocked_states) == {"undisclosed"}

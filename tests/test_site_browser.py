@@ -21,10 +21,10 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import pytest
+from site_helpers import ROOT, Page, hostile_world
 
 import parity
 from parity.site import write_site
-from tests.site_helpers import ROOT, Page, hostile_world
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 PREFIX = "/published/scorecard/"  # served from a sub-path: an absolute link would miss it

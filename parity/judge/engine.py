@@ -138,7 +138,7 @@ def _definition(chain: Sequence[ChainRule]) -> dict[str, Any]:
 
 
 @functools.cache
-def _module() -> Any:
+def durable() -> Any:
     """durable_rules' C module, imported on first use: loading, validating and rendering never need it."""
     try:
         import durable_rules_engine
@@ -163,19 +163,24 @@ class Engine:
         self.evicted = False
         with _LOCK:
             try:
-                self._handle = _module().create_ruleset("parity", json.dumps(_definition(chain)))
+                self._handle = durable().create_ruleset("parity", json.dumps(_definition(chain)))
             except EngineError:
                 raise
             except Exception as e:  # durable raises bare errors with numeric codes
                 raise EngineError(f"durable_rules could not compile the ruleset: {e}") from e
         self._closed = False
 
+    @property
+    def closed(self) -> bool:
+        """Whether the C ruleset has been freed."""
+        return self._closed
+
     def close(self) -> None:
         """Free the C ruleset (durable's Python layer never does)."""
         with _LOCK:
             if not self._closed:
                 self._closed = True
-                _module().delete_ruleset(self._handle)
+                durable().delete_ruleset(self._handle)
 
     def run(
         self, lab: str, facts: Sequence[VerdictFact], chain: Sequence[int], fire: Fire
@@ -198,7 +203,7 @@ class Engine:
                 raise EngineError(f"durable_rules failed on lab {lab!r}: {e}") from e
             finally:
                 with suppress(Exception):  # a session that stored no fact has no state
-                    _module().delete_state(self._handle, _SID)
+                    durable().delete_state(self._handle, _SID)
         session.check(lab, chain)
         return session.statuses, session.derived
 
@@ -243,10 +248,10 @@ class _Session:
 
     def assert_facts(self, facts: list[str]) -> None:
         if facts:
-            _module().assert_facts(self.engine._handle, "[" + ",".join(facts) + "]")
+            durable().assert_facts(self.engine._handle, "[" + ",".join(facts) + "]")
 
     def drain(self) -> None:
-        c, handle = _module(), self.engine._handle
+        c, handle = durable(), self.engine._handle
         while True:
             started = c.start_action(handle)
             if not started:
@@ -298,6 +303,12 @@ class _Session:
 
 _CACHE: OrderedDict[str, Engine] = OrderedDict()
 CACHE_SIZE = 8
+
+
+def cached() -> int:
+    """How many compiled engines the process keeps (at most CACHE_SIZE)."""
+    with _LOCK:
+        return len(_CACHE)
 
 
 @contextmanager

@@ -134,7 +134,7 @@ class ParseCache:
 
     # --- the disk layer -------------------------------------------------------------------------------
 
-    def _root(self) -> Path | None:
+    def entries(self) -> Path | None:
         """The folder of this parser's entries, created private on first use; None when unusable."""
         if self._disk is None:
             self._disk = self._open()
@@ -169,7 +169,7 @@ class ParseCache:
         }
 
     def _read(self, blob: str, depth: int | None) -> tuple[Any, Any] | None:
-        root = self._root()
+        root = self.entries()
         if root is None:
             return None
         try:
@@ -185,7 +185,7 @@ class ParseCache:
         return entry["data"], entry["marks"]
 
     def _write(self, blob: str, depth: int | None, data: Any, marks: Any) -> None:
-        root = self._root()
+        root = self.entries()
         if root is None:
             return
         try:

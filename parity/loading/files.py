@@ -192,6 +192,11 @@ class GitObjects:
         with contextlib.suppress(Exception):
             self.close()
 
+    def processes(self) -> tuple[subprocess.Popen[bytes], ...]:
+        """The git processes started so far and not yet ended by `close`."""
+        with self._lock:
+            return tuple(self._procs.values())
+
     def close(self) -> None:
         """End both processes (closing their input is what ends them)."""
         with self._lock:
