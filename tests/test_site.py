@@ -45,7 +45,7 @@ def test_the_shipped_site_is_pinned_file_by_file(
     out = tmp_path / "site"
     result = run("scorecard", "-o", str(out), "--as-of=2026-12-01", cwd=ROOT)
     assert result.code == 0, result.err
-    assert result.out == f"{out}: the scorecard as of 2026-12-01, 103 files; open {out / 'index.html'}\n"
+    assert result.out == f"{out}: the scorecard as of 2026-12-01, 117 files; open {out / 'index.html'}\n"
     files = site_files(out)
     golden = GOLDEN / "site"
     if request.config.getoption("--update-golden"):
@@ -132,8 +132,11 @@ def test_the_heat_map_has_every_lab_and_area_and_words_in_every_cell(
     assert heat and all(text for _, text in heat), "a heat-map cell with colour only"
     assert {cls.split()[1] for cls, _ in heat} >= {"s0", "s1", "s2", "s3", "s4", "ns"}
     for pack, _ in report.packs:
-        section = overview.split(f'<h3 id="pack-{pack}">', 1)[1].split("</table>", 1)[0]
         labs = {v.lab for v in report.verdicts if v.pack == pack}
+        if not labs:  # a pack not in force yet judges nobody: it has no heat map
+            assert f'<h3 id="pack-{pack}">' not in overview
+            continue
+        section = overview.split(f'<h3 id="pack-{pack}">', 1)[1].split("</table>", 1)[0]
         for lab in labs:
             assert f'href="labs/{lab}.html"' in section, (pack, lab)
         for area in {v.area for v in report.verdicts if v.pack == pack}:
@@ -141,7 +144,7 @@ def test_the_heat_map_has_every_lab_and_area_and_words_in_every_cell(
     ranked = re.findall(r'<th scope="row"><a href="labs/([^"]+)\.html">', overview.split('id="heat"')[0])
     scores = [report.labs[lab].score or 0 for lab in ranked]
     assert len(ranked) == len(report.labs) and scores == sorted(scores, reverse=True)
-    for name, cls in (("Mistral AI", "s0"), ("Anthropic", "s4")):  # 19% and 89%
+    for name, cls in (("Mistral AI", "s0"), ("Anthropic", "s4")):  # 19% and 92%
         assert re.search(rf'{name}</a></th>\n<td class="heat {cls} num">', overview), name
 
 
@@ -168,7 +171,7 @@ def test_a_lab_page_shows_shortfalls_setters_evidence_on_both_sides_and_the_to_d
     report, _, files = shipped
     page = files["labs/anthropic.html"].decode()
     shortfalls = page.split('id="shortfalls"', 1)[1].split("</table>", 1)[0]
-    assert shortfalls.count("✗ below") == report.labs["anthropic"].counts["below"] == 6
+    assert shortfalls.count("✗ below") == report.labs["anthropic"].counts["below"] == 5
     for name in report.labs["anthropic"].unassessed:
         assert f"<li><code>{name}</code>:" in page.split('id="todo"', 1)[1].split("</ul>", 1)[0]
     row = page.split('href="../rules/rsp3-match-whistleblower-policy-best.html"', 2)[2].split("</tr>", 1)[0]
@@ -212,14 +215,14 @@ def test_badges_are_shields_endpoints_and_the_markdown_is_the_scorecard_format(
     assert anthropic == {
         "schemaVersion": 1,
         "label": "parity: Anthropic",
-        "message": "89% · coverage 81%",
+        "message": "92% · coverage 85%",
         "color": "ffea46",
     }
     assert json.loads(files["badges/mistral-ai.json"])["color"] == "00204d"
     markdown = run("check", "--as-of=2026-12-01", "--format=scorecard", cwd=ROOT).out
     assert files["scorecard.md"].decode() == markdown
     assert re.search(
-        r"\n\| 1 +\| Anthropic \(anthropic\) +\| 89% +\| 81% +\| 6 +\| 6 +\| anthropic-rsp-v3 92%", markdown
+        r"\n\| 1 +\| Anthropic \(anthropic\) +\| 92% +\| 85% +\| 5 +\| 5 +\| anthropic-rsp-v3 92%", markdown
     )
 
 
