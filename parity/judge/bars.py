@@ -167,11 +167,16 @@ class Ranking:
         states = tuple([self.states[x] for x in blocked]) if blocked else ()
         if k is None:
             return BarValue(False, None, None, (), 0, n, blocked, blocked_count, states)
+        # The k-th best value of the others: the k-th of all, unless the lab itself is among the first k,
+        # which shifts the others' k-th best one place down (index k instead of k - 1).
         own = self.position.get(lab)
         key = self.keys[k - 1 if own is None or own > k - 1 else k]
         group = self.groups[key]
         set_by = tuple([x for x in group[: LISTED + 1] if x != lab][:LISTED])
-        count = len(group) - (own is not None and self.keys[own] == key)
+        ties_with_lab = (
+            own is not None and self.keys[own] == key
+        )  # the lab holds the same value: not a setter
+        count = len(group) - int(ties_with_lab)
         return BarValue(True, self.raw[key], key, set_by, count, n, blocked, blocked_count, states)
 
 

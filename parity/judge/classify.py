@@ -25,6 +25,8 @@ from parity.models import Condition
 from parity.report import Location, Verdict
 from parity.vocabulary import STATUSES, Status, Truth, has_value
 
+# A four-valued truth as the engine's input facts carry it: small integers (docs/engine.md). The codes are
+# names only; no order between them is ever compared.
 TRUTH_CODE: dict[Truth, int] = {False: 0, "undisclosed": 1, True: 2, "unassessed": 3}
 CODE_TRUTH: dict[int, Truth] = {code: truth for truth, code in TRUTH_CODE.items()}
 _STATUS: dict[str, Status] = {status: status for status in STATUSES}  # the engine names statuses as text

@@ -9,7 +9,8 @@ durable_rules 2.0.28 is used in the narrow role where it is safe (docs/engine.md
   only that hash, so two distinct facts whose keys collide would silently become one. The ids are decimal
   numbers whose hashes are checked here, with the same function, to be distinct from each other and from the
   ids durable itself uses (`sid-<sid>`, `$pulse`).
-- Six generic rules classify every (lab, rule) fact into a verdict; `cap` hands each of them all its matches
+- Seven generic rules classify every (lab, rule) fact into a verdict (`_CLASSIFY`, first match wins by
+  construction: the patterns exclude each other); `cap` hands each of them all its matches
   in one action.
 - Each commitment and derive rule compiles to one durable rule that waits for its own base fact and for one
   fact per derived indicator it reads; a derive rule's action asserts its value as an input fact of each

@@ -27,7 +27,9 @@ RankingKey = tuple[str, str, int | None]  # (indicator, the peer group as JSON, 
 class Plan:
     """What every verdict of one rule shares: its indicator, its bar (the ranking of its peers, or an
     absolute value), its rank table and its staleness cut-off. A commitment's plan is that of its
-    `require` indicator (a `best` bar over every lab stands in for the bar it never has)."""
+    `require` indicator: its cells (the lab's practice, and a `meets` setter's evidence), title, area,
+    severity and staleness; its bar and ranking are never read (a `best` bar over every lab fills them,
+    from the ranking shared with every other rule on that indicator)."""
 
     rule_id: str
     title: str

@@ -50,7 +50,7 @@ class PackDoc:
         reported again as unknown."""
         return set(mapping(mapping(self.doc.data).get("indicators")))
 
-    def problem_freedeclared_tags(self) -> bool:
+    def problem_free_tags(self) -> bool:
         """Whether the `tags:` mapping as written is what the pack declares (nothing dropped)."""
         return len(mapping(mapping(self.doc.data).get("tags"))) == len(self.pack.tags)
 

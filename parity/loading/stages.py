@@ -56,7 +56,7 @@ class Load:
         packs = [PackDoc(doc, pack) for doc, pack in self.read_dir(self.rules_dir, RulePack, "rule packs")]
         # Tags are checked only when every pack could be read: else a pack that could not be read would
         # make every tag it declares look undeclared (and likewise, below, for peer groups and profiles).
-        packs_clean = "rule packs" not in self.unread and all(p.problem_freedeclared_tags() for p in packs)
+        packs_clean = "rule packs" not in self.unread and all(p.problem_free_tags() for p in packs)
         indicators, declared_in = declared_indicators(packs, self.problems)
         declared = set().union(*(p.declared() for p in packs))
         tags = declared_tags(packs)
@@ -67,7 +67,7 @@ class Load:
             checker.memo = (self.cache, (tuple((p.doc.relative, p.doc.blob) for p in packs), self.strict))
         labs = checker.check_all(labs_read)
         self.checker = checker  # what a later revision's changed profiles are checked with (RevisionLoader)
-        waiver_doc, waiver_list = self.readchecked_waivers()
+        waiver_doc, waiver_list = self.read_waivers()
         lab_map = labs if self.profiles is not None and "lab profiles" not in self.unread else None
         rule_map = checked_rules(packs, indicators, declared, declared_in, tags, lab_map, self.problems)
         if packs and not rule_map and not self.problems.items:  # nothing to judge must not pass as clean
@@ -175,7 +175,7 @@ class Load:
             doc.data = None  # the validated profile holds it all now: a large profile is not kept twice
         return doc, checked
 
-    def readchecked_waivers(self) -> tuple[yamldoc.Located | None, list[tuple[int, Waiver]]]:
+    def read_waivers(self) -> tuple[yamldoc.Located | None, list[tuple[int, Waiver]]]:
         if self.waivers_path is None:
             return None, []
         try:
