@@ -138,9 +138,10 @@ def window_start(end: dt.date, days: int) -> dt.date:
     return end - dt.timedelta(days=days)
 
 
-def in_force(since: dt.date | None, as_of: dt.date) -> bool:
-    """Whether a rule in force from `since` (None: always) judges at `as_of`."""
-    return since is None or since <= as_of
+def in_force(since: dt.date | None, as_of: dt.date, until: dt.date | None = None) -> bool:
+    """Whether a rule in force from `since` (None: always) until the day before `until` (None: for good)
+    judges at `as_of`: since <= as_of < until."""
+    return (since is None or since <= as_of) and (until is None or as_of < until)
 
 
 # --- values as a person reads them ----------------------------------------------------------------------
