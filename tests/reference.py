@@ -172,7 +172,10 @@ class Reference:
         current = (self.profiles[lab].get("practices") or {}).get(ind)
         if current is None:
             return None, 0
-        states = [(current, 0), *((entry, i) for i, entry in enumerate(current.get("earlier") or [], start=1))]
+        states = [
+            (current, 0),
+            *((entry, i) for i, entry in enumerate(current.get("earlier") or [], start=1)),
+        ]
         started = [(s, i) for s, i in states if s.get("since") is None or s["since"] <= self.as_of]
         if not started:
             return None, 0
