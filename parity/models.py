@@ -520,6 +520,7 @@ RegressionKind = Literal[
     "level_lowered",
     "undisclosed",
     "not_applicable",
+    "commitment_withdrawn",
     "commitment_removed",
     "commitment_weakened",
     "coverage_lost",
@@ -537,7 +538,11 @@ def _lenient_numbers(v: Any) -> Any:
 class Alarms(_Model):
     """`history`'s alarms (docs/history.md): what a regression weighs, and when losses raise an alarm."""
 
-    window_days: Days = Field(365, description="Erosion: losses are added up over this many days.")
+    window_days: Days = Field(
+        1095,
+        description="Erosion: losses are added up over this many days (three years: a slide of policy "
+        "versions a year apart is one slide).",
+    )
     step_threshold: Annotated[Threshold, BeforeValidator(_lenient_numbers)] = Field(
         3.0, description="A single revision whose loss for a lab reaches this is a sudden regression."
     )
@@ -572,6 +577,7 @@ DEFAULT_WEIGHTS: dict[RegressionKind, float] = {
     "level_lowered": 1.0,
     "undisclosed": 2.0,
     "not_applicable": 1.0,
+    "commitment_withdrawn": 2.0,
     "commitment_removed": 2.0,
     "commitment_weakened": 1.0,
     "coverage_lost": 0.0,  # missing research is never read as the lab's silence

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from parity.models import Alarms, RegressionKind, Severity
-from parity.report.document import plain
+from parity.report.document import evidence_dict, plain
 
 if TYPE_CHECKING:
     from parity.history.records import Alarm, BarPoint, History, Point, Regression
@@ -47,12 +47,15 @@ def _regression(r: Regression) -> dict[str, Any]:
         "lab": r.lab,
         "kind": r.kind,
         "subject": r.subject,
+        "title": r.title,
         "before": plain(r.before),
         "after": plain(r.after),
         "severity": r.severity,
         "loss": r.loss,
         **revision(r.revision),
         "previous": r.previous.ref,
+        "evidence_before": [evidence_dict(e) for e in r.evidence_before],
+        "evidence_after": [evidence_dict(e) for e in r.evidence_after],
     }
     if r.methodology:
         out["methodology"] = True
@@ -67,6 +70,7 @@ def _alarm(a: Alarm) -> dict[str, Any]:
         "loss": a.loss,
         "steps": [{**revision(rev), "loss": loss} for rev, loss in a.steps],
         "message": a.message,
+        "lost": [_regression(r) for r in a.lost],
     }
 
 
@@ -174,10 +178,25 @@ class LabDoc(_Doc):
     points: list[PointDoc]
 
 
+class EvidenceDoc(_Doc):
+    url: str
+    date: str = Field(pattern=_DATE)
+    title: str | None = None
+    quote: str | None = None
+    note: str | None = None
+
+
 class RegressionDoc(RevisionDoc):
     lab: str
     kind: RegressionKind
     subject: str = Field(description="The indicator, or for commitments the rule.")
+    title: str = Field(description="The indicator's or the rule's title: the subject in words.")
+    evidence_before: list[EvidenceDoc] = Field(
+        description="The sources of the state before (a pledge: its text)."
+    )
+    evidence_after: list[EvidenceDoc] = Field(
+        description="The sources of the state after (a pledge: its withdrawal)."
+    )
     before: _Scalar
     after: _Scalar
     severity: Severity
@@ -195,7 +214,10 @@ class AlarmDoc(RevisionDoc):
     subject: str = Field(description="The lab (sudden, erosion) or the rule (race).")
     loss: float | None
     steps: list[StepDoc]
-    message: str
+    message: str = Field(description="What was lost, in words a reader can quote.")
+    lost: list[RegressionDoc] = Field(
+        description="Sudden and erosion: the regressions that add up, with their evidence."
+    )
 
 
 class BarPointDoc(RevisionDoc):
