@@ -111,6 +111,10 @@ def rank_k(kind: str, k: int | None, disclosed: int, peers: int) -> int | None:
 # --- dates ----------------------------------------------------------------------------------------------
 
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# The dates parity evaluates at (an --as-of, a commit's, a snapshot's): before 1900 is a typo, and from
+# the latest one every window and horizon (at most a hundred years, models.MAX_DAYS) still ends in a date.
+EARLIEST_DATE = dt.date(1900, 1, 1)
+LATEST_DATE = dt.date(9899, 12, 31)
 
 
 def parse_date(raw: Any) -> dt.date:

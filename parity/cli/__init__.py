@@ -280,7 +280,13 @@ def _history(args: argparse.Namespace) -> int:
         alarms=args.alarms,
         window=args.window,
         cache=_cache(args),
+        allow_shallow=args.allow_shallow or not args.fail_on_alarm,
     )
+    if result.shallow:
+        _say(
+            f"parity: warning: {args.repo} is a shallow clone: history walked only the "
+            f"{len(result.revisions)} revision(s) it holds (fetch it whole: git fetch --unshallow)"
+        )
     if args.charts is not None:
         _write_charts(result, args.charts)
     for fmt, path in args.output:

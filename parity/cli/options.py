@@ -301,6 +301,11 @@ def _history_parser(sub: Any) -> None:
         "--charts", type=Path, default=None, metavar="DIR", help="write DIR/<lab>.svg, score over time"
     )
     p.add_argument("--fail-on-alarm", action="store_true", help="exit 1 when any alarm is raised")
+    p.add_argument(
+        "--allow-shallow",
+        action="store_true",
+        help="with --fail-on-alarm, walk a shallow clone as far as it goes (default: exit 2, fetch it whole)",
+    )
 
 
 def _formats(p: argparse.ArgumentParser, command: str) -> None:

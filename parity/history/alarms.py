@@ -88,8 +88,10 @@ def races(history: History) -> list[Alarm]:
     race-to-the-bottom alarm."""
     alarms = []
     window = history.config.window_days
+    ancestry = history.ancestry()
     for rule_id in sorted(history.bars):
-        for decline in declines(rule_id, history.bars[rule_id], window, history.ratchets.get(rule_id)):
+        ratchet = history.ratchets.get(rule_id)
+        for decline in declines(rule_id, history.bars[rule_id], window, ratchet, history, ancestry):
             history.declines.append(decline)
             if decline.cause == "peers":
                 alarms.append(

@@ -4,6 +4,7 @@ regressions between revisions, the alarms, and each relative rule's top bar over
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -111,6 +112,30 @@ class History:
     ratchets: dict[str, int] = field(default_factory=dict)  # rule -> its ratchet window, as last defined
     methodology: dict[Revision, tuple[tuple[str, str], ...]] = field(default_factory=dict)  # packs' versions
     last: Report | None = None  # the newest revision's report
+    # What each revision was compared with: its parents that loaded (for one that did not, what it was
+    # compared with in turn), the first parent first; a revision the range left out may be among them.
+    parents: dict[Revision, tuple[Revision, ...]] = field(default_factory=dict)
+    shallow: bool = False  # the repository is a shallow clone: its history is cut off
+
+    def line(self, revision: Revision) -> Iterator[Revision]:
+        """The revisions before `revision` on its line of first parents, nearest first: where a lab's
+        previous point, or a bar's, is looked for."""
+        parents = self.parents.get(revision, ())
+        while parents:
+            yield parents[0]
+            parents = self.parents.get(parents[0], ())
+
+    def ancestry(self) -> dict[Revision, int]:
+        """Each revision's ancestors among `revisions`, as a set of their indices in bits."""
+        index = {r: i for i, r in enumerate(self.revisions)}
+        out: dict[Revision, int] = {}
+        for revision in self.revisions:
+            bits = 0
+            for parent in self.parents.get(revision, ()):
+                if parent in out:
+                    bits |= out[parent] | (1 << index[parent])
+            out[revision] = bits
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         return history_to_dict(self, __version__)
