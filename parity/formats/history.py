@@ -146,6 +146,25 @@ def decline_rows(history: History, esc: Escape) -> list[list[str]]:
 DECLINE_HEADERS = ["rule", "peak (set by)", "low", "cause", "ratchet"]
 
 
+def correction_rows(history: History, esc: Escape) -> list[list[str]]:
+    """The watchdog's corrections of its own record (--revisions): what, which past date, when recorded."""
+    return [
+        [
+            esc(r.lab or "-"),
+            esc(r.subject),
+            esc(r.what),
+            str(r.past) if r.past else "undated",
+            str(r.revision.date),
+            esc(r.revision.ref),
+        ]
+        for r in history.recorded
+        if r.kind == "correction"
+    ]
+
+
+CORRECTION_HEADERS = ["lab", "practice", "what was corrected", "of the state dated", "recorded", "revision"]
+
+
 def _skipped(history: History, esc: Escape, nested: str) -> list[str]:
     out = []
     for s in history.skipped:
@@ -163,6 +182,11 @@ def _sections(
         ("Alarms", alarm_rows(history, esc), ALARM_HEADERS),
         ("Regressions", regression_rows(history, esc), REGRESSION_HEADERS),
         ("Bars that fell", decline_rows(history, esc), DECLINE_HEADERS),
+        *(
+            (("Corrections", correction_rows(history, esc), CORRECTION_HEADERS),)
+            if history.mode == "revisions"
+            else ()
+        ),
     ):
         out.append(heading(f"{title} ({len(rows)})"))
         out.append(tabulate(rows, headers=headers, tablefmt=fmt, disable_numparse=True) if rows else "none")

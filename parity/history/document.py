@@ -13,7 +13,7 @@ from parity.models import Alarms, RegressionKind, Severity
 from parity.report.document import evidence_dict, plain
 
 if TYPE_CHECKING:
-    from parity.history.records import Alarm, BarPoint, History, Point, Regression
+    from parity.history.records import Alarm, BarPoint, History, Point, Recorded, Regression
     from parity.history.timeline import Revision
 
 
@@ -62,6 +62,17 @@ def _regression(r: Regression) -> dict[str, Any]:
     return out
 
 
+def _recorded(r: Recorded) -> dict[str, Any]:
+    return {
+        "kind": r.kind,
+        "lab": r.lab,
+        "subject": r.subject,
+        "what": r.what,
+        "past": r.past.isoformat() if r.past else None,
+        **revision(r.revision),
+    }
+
+
 def _alarm(a: Alarm) -> dict[str, Any]:
     return {
         "kind": a.kind,
@@ -97,6 +108,7 @@ def history_to_dict(history: History, version: str) -> dict[str, Any]:
         "schema": SCHEMA,
         "parity_version": version,
         "source": history.source,
+        "mode": history.mode,
         "as_of": history.as_of.isoformat() if history.as_of else None,
         "config": history.config.model_dump(mode="json"),
         "revisions": [
@@ -110,6 +122,7 @@ def history_to_dict(history: History, version: str) -> dict[str, Any]:
             lab: {"points": [_point(p) for p in points]} for lab, points in sorted(history.points.items())
         },
         "regressions": [_regression(r) for r in history.regressions],
+        "recorded": [_recorded(r) for r in history.recorded],
         "alarms": [_alarm(a) for a in history.alarms],
         "bars": {rule: _changes(points) for rule, points in sorted(history.bars.items())},
         "declines": [
@@ -205,6 +218,14 @@ class RegressionDoc(RevisionDoc):
     methodology: bool | None = None
 
 
+class RecordedDoc(RevisionDoc):
+    kind: Literal["lab", "correction", "research", "methodology"]
+    lab: str | None = Field(description="None for a pack's change.")
+    subject: str = Field(description="The practice, or the pack.")
+    what: str = Field(description="What changed, in words.")
+    past: str | None = Field(pattern=_DATE, description="A correction: the date of the state it corrects.")
+
+
 class StepDoc(RevisionDoc):
     loss: float
 
@@ -241,12 +262,18 @@ class HistoryDoc(_Doc):
     schema_: Literal["parity/history/v1"] = Field(alias="schema")
     parity_version: str
     source: str
+    mode: Literal["dates", "revisions"] = Field(
+        description="dates: the labs' story by the data's dates; revisions: the repository's commits."
+    )
     as_of: str | None = Field(pattern=_DATE)
     config: Alarms
     revisions: list[RevisionPacksDoc]
     skipped: list[SkippedDoc]
     labs: dict[str, LabDoc]
     regressions: list[RegressionDoc]
+    recorded: list[RecordedDoc] = Field(
+        description="--revisions: every change recorded, classified; only `lab` changes are regressions."
+    )
     alarms: list[AlarmDoc]
     bars: dict[str, list[BarPointDoc]] = Field(description="Each relative rule's bar, where it moved.")
     declines: list[DeclineDoc]

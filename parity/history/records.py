@@ -57,6 +57,19 @@ class Regression:
 
 
 @dataclass(frozen=True)
+class Recorded:
+    """One change the watchdog recorded between a revision and its parent, classified: `lab`, `correction`,
+    `research` or `methodology` (history/recorded.py)."""
+
+    kind: str
+    lab: str | None  # None for a pack's change
+    subject: str  # the practice, or the pack
+    what: str  # what changed, in words
+    past: dt.date | None  # a correction: the date of the state it corrects (None: a state with no date)
+    revision: Revision  # when it was recorded
+
+
+@dataclass(frozen=True)
 class Alarm:
     """What a reader must look at: a sudden regression, a slow erosion, or a race to the bottom."""
 
@@ -104,6 +117,7 @@ class History:
     skipped: list[Skipped] = field(default_factory=list)
     points: dict[str, list[Point]] = field(default_factory=dict)  # by lab
     regressions: list[Regression] = field(default_factory=list)
+    recorded: list[Recorded] = field(default_factory=list)  # --revisions: each change, classified
     alarms: list[Alarm] = field(default_factory=list)
     bars: dict[str, list[BarPoint]] = field(default_factory=dict)  # by rule, relative bars only
     declines: list[Decline] = field(default_factory=list)

@@ -42,8 +42,9 @@ class _Step:
     """One step: the two sides, and the severity at which each lab's practices are read."""
 
     def __init__(self, before: Side, after: Side, config: Alarms) -> None:
-        self.previous, self.old, self.old_report = before
-        self.revision, self.new, self.new_report = after
+        self.previous, old, self.old_report = before
+        self.revision, new, self.new_report = after
+        self.old, self.new = old.at(self.previous.date), new.at(self.revision.date)  # as they stood then
         self.config = config
         self.severity = _Severities(self.new, self.revision.date, self.old, self.previous.date)
         self.repacked = set(changed_packs(self.old.packs, self.new.packs))

@@ -18,6 +18,7 @@ from parity.errors import LoadError, Problem, UsageError
 from parity.history import timeline
 from parity.history.alarms import erosion, races
 from parity.history.bar_series import TopBars, bar_points
+from parity.history.recorded import recorded
 from parity.history.records import History, Point, Regression, Skipped
 from parity.history.regressions import Side, changes
 from parity.history.timeline import Revision, Timeline
@@ -124,11 +125,23 @@ def walk(
                 methodology = history.methodology[revision] = tuple(sorted(report.packs))
                 _points(history, points, revision, report, methodology)
                 bar_points(history, top_bars, revision, data, report)
-                history.regressions.extend(_regressions(before, side, history.config))
+                if before:
+                    changed = recorded(before[0][1], data, revision)
+                    history.recorded.extend(changed)
+                    lab_changes = {(r.lab, r.subject) for r in changed if r.kind == "lab"}
+                    history.regressions.extend(
+                        r for r in _regressions(before, side, history.config) if _the_labs(r, lab_changes)
+                    )
                 history.last = report
             compared.done(revision, side)
     history.alarms = [*erosion(history), *races(history)]
     return history
+
+
+def _the_labs(r: Regression, lab_changes: set[tuple[str | None, str]]) -> bool:
+    """Whether a regression is the lab's: a practice that got worse by a change classified `lab` (not the
+    watchdog's correction of the past, nor research), or a commitment's (methodology, marked as such)."""
+    return r.kind.startswith("commitment_") or (r.lab, r.subject) in lab_changes
 
 
 def _regressions(bases: Sequence[Side], side: Side, config: Alarms) -> list[Regression]:
