@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from helpers import Result
+from helpers import Result, edit_file, git
 
 import parity
 
@@ -32,6 +32,7 @@ indicators:
 rules:
   - {id: pause-best, indicator: pause_commitment, bar: best, severity: high}
   - id: pause-pledge
+    title: Pause when safeguards lag
     indicator: pause_commitment
     bar: {threshold: unconditional-pause}
     applies_to: [a]
@@ -201,3 +202,89 @@ def test_the_profile_schema_describes_timelines(run: Run) -> None:
     assert {"since", "earlier"} <= practice.keys()
     rule = schema_rule = json.loads(run("schema", "rule-pack").out)["$defs"]["Rule"]["properties"]
     assert {"until", "source", "withdrawn"} <= rule.keys() and schema_rule is rule
+
+
+# --- the story, by the data's dates and by the watchdog's record ----------------------------------------
+
+
+def test_the_story_in_one_revision_names_what_was_lost_and_cites_both_sides(run: Run, world: Path) -> None:
+    """The pause pledge: made 2023-09-19, weakened 2024-10-15, dropped 2026-02-24; no git needed."""
+    result = run("history", "--as-of=2026-12-01", "--format=json", cwd=world)
+    assert result.code == 0, result.err
+    doc = json.loads(result.out)
+    assert doc["mode"] == "dates"
+    found = {(r["date"], r["kind"], r["subject"]) for r in doc["regressions"] if r["lab"] == "a"}
+    assert found == {
+        ("2024-10-15", "level_lowered", "pause_commitment"),
+        ("2026-02-24", "level_lowered", "pause_commitment"),
+        ("2026-02-24", "commitment_withdrawn", "pause-pledge"),
+    }
+    weakened = next(r for r in doc["regressions"] if r["date"] == "2024-10-15")
+    assert (weakened["before"], weakened["after"]) == ("unconditional-pause", "competitor-contingent-pause")
+    assert [e["url"] for e in weakened["evidence_before"]] == ["https://a.example/rsp-v1"]
+    assert [e["url"] for e in weakened["evidence_after"]] == ["https://a.example/rsp-v2"]
+    withdrawn = next(r for r in doc["regressions"] if r["kind"] == "commitment_withdrawn")
+    assert withdrawn["evidence_before"][0]["quote"] == "we commit to pause"
+    assert withdrawn["evidence_after"][0]["quote"] == "dropped its pledge"
+    sudden = [a for a in doc["alarms"] if a["kind"] == "sudden" and a["date"] == "2026-02-24"]
+    assert sudden and "withdrew its pledge \u201cPause when safeguards lag\u201d" in sudden[0]["message"]
+    assert (
+        "Pause commitment lowered from competitor-contingent-pause to conditional-delay"
+        in sudden[0]["message"]
+    )
+    [erosion] = [a for a in doc["alarms"] if a["kind"] == "erosion"]  # 497 days apart: one slide
+    assert [s["date"] for s in erosion["steps"]] == ["2024-10-15", "2026-02-24"]
+    for fmt in ("table", "markdown"):
+        text = run("history", "--as-of=2026-12-01", f"--format={fmt}", cwd=world).out
+        assert "Pause when safeguards lag" in text and "withdrew" in text
+        for source in ("rsp-v1", "rsp-v2", "dropped"):  # the evidence of both states, in every format
+            assert source in text, (fmt, source)
+        assert "we commit to pause" in text and "dropped its pledge" in text
+
+
+def test_a_rule_that_ends_without_withdrawn_is_nobodys_loss(run: Run, tree: Callable[..., Path]) -> None:
+    repealed = PACK.replace(
+        '    withdrawn: [{url: "https://news.example/dropped", date: 2026-02-24, quote: "dropped its pledge"}]\n',
+        "",
+    )
+    root = tree({"rules/p.yaml": repealed, "lab_profiles/a.yaml": A, "lab_profiles/b.yaml": B})
+    doc = json.loads(run("history", "--as-of=2026-12-01", "--format=json", cwd=root).out)
+    assert not [r for r in doc["regressions"] if r["kind"].startswith("commitment")]
+    marked = [p for p in doc["labs"]["a"]["points"] if p.get("methodology_changed")]
+    assert [(p["date"], p["methodology_changed"]) for p in marked] == [("2026-02-24", ["pause-pledge"])]
+    assert not [p for p in doc["labs"]["b"]["points"] if p.get("methodology_changed")]  # not b's rule
+
+
+def test_a_corrected_past_is_a_correction_and_a_new_state_is_the_labs_change(run: Run, world: Path) -> None:
+    git(world, "init", "-q", "-b", "main")
+    git(world, "add", "-A")
+    git(world, "commit", "-q", "-m", "the story as first recorded", date="2026-03-01")
+    # The watchdog corrects the date it had recorded for v2.0.
+    edit_file(world / "lab_profiles/a.yaml", "        since: 2024-10-15", "        since: 2024-10-16")
+    git(world, "commit", "-q", "-am", "v2.0 took effect a day later", date="2026-04-01")
+    # The lab changes again: a new state, the one before it kept as it was.
+    edit_file(
+        world / "lab_profiles/a.yaml",
+        "    value: conditional-delay\n    since: 2026-02-24\n",
+        "    value: none\n    since: 2026-09-01\n",
+    )
+    edit_file(
+        world / "lab_profiles/a.yaml",
+        "    earlier:\n",
+        "    earlier:\n      - value: conditional-delay\n        since: 2026-02-24\n"
+        '        evidence: [{url: "https://news.example/dropped", date: 2026-02-24}]\n',
+    )
+    git(world, "commit", "-q", "-am", "a drops the delay too", date="2026-09-02")
+    doc = json.loads(run("history", "--revisions", "--format=json", cwd=world).out)
+    kinds = [(r["kind"], r["subject"], r["date"]) for r in doc["recorded"] if r["lab"] == "a"]
+    assert kinds == [
+        ("correction", "pause_commitment", "2026-04-01"),
+        ("lab", "pause_commitment", "2026-09-02"),
+    ]
+    correction = doc["recorded"][0]
+    assert correction["past"] == "2024-10-15"
+    assert correction["what"] == "the date of competitor-contingent-pause, from 2024-10-15 to 2024-10-16"
+    regressions = [(r["date"], r["kind"]) for r in doc["regressions"] if r["lab"] == "a"]
+    assert regressions == [("2026-09-02", "level_lowered")]  # the correction is never the lab's loss
+    table = run("history", "--revisions", cwd=world).out
+    assert "Corrections (" in table and "2026-04-01" in table

@@ -53,6 +53,7 @@ def by_dates(
             )
             revision = Revision(day.isoformat(), day, _what_changed(data, day))
             history.revisions.append(revision)
+            history.parents[revision] = (previous[0],) if previous else ()  # one line of dates
             history.methodology[revision] = tuple(sorted(report.packs))
             _points(history, revision, report, data, previous[0].date if previous else None)
             bar_points(history, top_bars, revision, at, report)

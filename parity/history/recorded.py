@@ -93,10 +93,19 @@ def _practice(
 def _corrections(
     lab: str, name: str, old: list[State], new: list[State], revision: Revision
 ) -> Iterator[Recorded]:
-    """The past as recorded before and as recorded now, state by state by date."""
-    before = dict(old)
-    now = dict(new)
-    for since in sorted(before.keys() | now.keys(), key=lambda d: (d is None, d), reverse=True):
+    """The past as recorded before and as recorded now, state by state by date; a state whose date alone
+    changed is one correction of its date."""
+    before, now = dict(old), dict(new)
+    gone = [d for d in before if d not in now]
+    added = [d for d in now if d not in before]
+    for d in list(gone):
+        moved = next((a for a in added if _same(before[d], now[a])), None)
+        if moved is not None:
+            gone.remove(d)
+            added.remove(moved)
+            what = f"the date of {_state(before[d])}, from {d} to {moved}"
+            yield Recorded("correction", lab, name, what, d, revision)
+    for since in sorted({*gone, *added, *(before.keys() & now.keys())}, key=_newest_first, reverse=True):
         a, b = before.get(since), now.get(since)
         if a is not None and b is not None and _same(a, b):
             continue
@@ -109,6 +118,11 @@ def _corrections(
         else:
             what = "its evidence"
         yield Recorded("correction", lab, name, what, since, revision)
+
+
+def _newest_first(since: Any) -> tuple[bool, Any]:
+    """A sort key: undated (a current state with no `since`) first, then the newest date."""
+    return (since is None, since)
 
 
 def _state(state: PracticeState | None) -> str:
