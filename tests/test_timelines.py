@@ -288,3 +288,33 @@ def test_a_corrected_past_is_a_correction_and_a_new_state_is_the_labs_change(run
     assert regressions == [("2026-09-02", "level_lowered")]  # the correction is never the lab's loss
     table = run("history", "--revisions", cwd=world).out
     assert "Corrections (" in table and "2026-04-01" in table
+
+
+# --- the obligation clock ------------------------------------------------------------------------------
+
+
+def test_due_lists_what_falls_due_soon_and_what_is_overdue(run: Run, world: Path) -> None:
+    soon = run("due", "--as-of=2027-01-20", "--within=30", cwd=world)
+    assert soon.code == 0, soon.err
+    assert "2027-02-13  24 days left" in soon.out and "report-recent" in soon.out
+    assert "none" in run("due", "--as-of=2026-12-01", "--within=30", cwd=world).out  # 74 days away
+    late = json.loads(run("due", "--as-of=2027-03-01", "--format=json", cwd=world).out)
+    [verdict] = late["verdicts"]
+    assert (verdict["rule"], verdict["status"], verdict["due"], verdict["overdue"]) == (
+        "report-recent",
+        "below",
+        "2027-02-13",
+        16,
+    )
+    assert "16 days overdue" in run("due", "--as-of=2027-03-01", "--format=markdown", cwd=world).out
+
+
+def test_the_scorecard_marks_overdue_and_due_soon(world: Path) -> None:
+    import datetime as dt
+
+    from parity.site import build
+
+    data = parity.load(world / "lab_profiles", world / "rules")
+    for as_of, mark in ((dt.date(2027, 1, 20), "due soon"), (dt.date(2027, 3, 1), "overdue")):
+        page = build(parity.evaluate(data, as_of=as_of), data)["labs/a.html"].decode()
+        assert f'<span class="due due-{mark.split()[-1]}">{mark}: <time datetime="2027-02-13">' in page

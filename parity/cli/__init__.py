@@ -26,6 +26,7 @@ __all__ = ["main", "parser"]
 from parity.errors import EngineError, LoadError, OutputError, UsageError
 from parity.formats import (
     render_diff,
+    render_due,
     render_explain,
     render_history,
     render_rules,
@@ -153,6 +154,15 @@ def _waivers(args: argparse.Namespace) -> int:
     text = render_waivers(statuses(data, report), report.as_of, args.format)
     code = EXIT_SHORTFALLS if args.strict_waivers and report.waiver_issues else EXIT_OK
     return _emit(code, functools.partial(_write_text, text))
+
+
+def _due(args: argparse.Namespace) -> int:
+    from parity.judge.evaluation import evaluate
+
+    data = _load(args)
+    report = evaluate(data, as_of=args.as_of, labs=args.lab, packs=args.pack)
+    text = render_due(report, args.within, args.format)
+    return _emit(EXIT_OK, functools.partial(_write_text, text))
 
 
 def _explain(args: argparse.Namespace) -> int:
@@ -371,6 +381,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "rules": _rules,
     "schema": _schema,
     "scorecard": _scorecard,
+    "due": _due,
 }
 
 

@@ -217,6 +217,20 @@ def parser() -> argparse.ArgumentParser:
     rules = sub.add_parser("rules", help="list rules (id, pack, kind, area, what it checks, severity)")
     _input(rules, "--rules")
     rules.add_argument("--format", choices=names("rules"), default="table")
+    due = sub.add_parser(
+        "due", help="the recency obligations that fall due soon, and those overdue (within_days bars)"
+    )
+    _inputs(due)
+    due.add_argument(
+        "--within",
+        type=_days,
+        default=30,
+        metavar="DAYS",
+        help="list what falls due within DAYS of the evaluation date (default: 30); overdue ones always",
+    )
+    due.add_argument("--lab", action="append", metavar="ID", help="only this lab (repeatable)")
+    _pack(due)
+    due.add_argument("--format", choices=names("due"), default="table")
     scorecard = sub.add_parser(
         "scorecard", help="write the public scorecard: a static site (pages, report.json, badges)"
     )

@@ -9,7 +9,7 @@ from json.encoder import encode_basestring
 from typing import TYPE_CHECKING, Any
 
 from parity.dataset import Dataset
-from parity.formats.present import rule_row
+from parity.formats.present import falling_due, rule_row
 from parity.models import Evidence
 from parity.report import Report, Validation, Verdict, WaiverStatus
 from parity.report.document import SCHEMA, evidence_dict, head_dict, tail_dict
@@ -193,3 +193,10 @@ def waivers(rows: list[WaiverStatus], as_of: dt.date) -> str:
         for w in rows
     ]
     return json.dumps({"as_of": as_of.isoformat(), "waivers": items}, indent=2, ensure_ascii=False) + "\n"
+
+
+def due(report: Report, within: int) -> str:
+    """What falls due, as data: each verdict as the report writes it (with `due` and `overdue`)."""
+    verdicts = [json.loads(verdict_json(v, as_of=report.as_of)) for v in falling_due(report, within)]
+    doc = {"as_of": report.as_of.isoformat(), "within_days": within, "verdicts": verdicts}
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
