@@ -318,3 +318,28 @@ def test_the_scorecard_marks_overdue_and_due_soon(world: Path) -> None:
     for as_of, mark in ((dt.date(2027, 1, 20), "due soon"), (dt.date(2027, 3, 1), "overdue")):
         page = build(parity.evaluate(data, as_of=as_of), data)["labs/a.html"].decode()
         assert f'<span class="due due-{mark.split()[-1]}">{mark}: <time datetime="2027-02-13">' in page
+
+
+def test_a_ratchet_reads_the_data_dates_so_no_git_history_is_needed(
+    run: Run, tree: Callable[..., Path]
+) -> None:
+    pack = """
+        pack: p
+        version: "1"
+        indicators:
+          evals: {title: Evaluations published, area: evals, type: number, better: higher}
+        rules:
+          - {id: evals-held, indicator: evals, bar: best, ratchet: 365, severity: low}
+    """
+    evidence = '[{url: "https://e.org", date: 2026-01-01}]'
+    a = f"id: a\nname: A\npractices:\n  evals: {{value: 3, evidence: {evidence}}}\n"
+    b = (
+        f"id: b\nname: B\npractices:\n  evals:\n    value: 2\n    since: 2026-06-01\n    evidence: {evidence}\n"
+        f"    earlier:\n      - {{value: 9, since: 2025-01-01, evidence: {evidence}}}\n"
+    )
+    root = tree({"rules/p.yaml": pack, "lab_profiles/a.yaml": a, "lab_profiles/b.yaml": b})  # no git here
+    verdicts = _verdicts(run, root, "2026-12-01")
+    held = verdicts["a", "evals-held"]
+    assert (held["status"], held["bar"]["value"], held["flags"]) == ("below", 9, ["held"])
+    later = _verdicts(run, root, "2027-07-01")["a", "evals-held"]  # b's 9 left the window on 2027-06-01
+    assert (later["status"], later["bar"]["value"], later["flags"]) == ("surpasses", 2, [])

@@ -18,6 +18,7 @@ from parity.errors import LoadError, Problem, UsageError
 from parity.history import timeline
 from parity.history.alarms import erosion, races
 from parity.history.bar_series import TopBars, bar_points
+from parity.history.dates import held_from_timelines, timed
 from parity.history.recorded import recorded
 from parity.history.records import History, Point, Regression, Skipped
 from parity.history.regressions import Side, changes
@@ -223,11 +224,15 @@ def _points(
 def held_for(
     data: Dataset, profiles: Path, rules: Path, as_of: dt.date, cache: ParseCache | None = None
 ) -> Held:
-    """What `check` ranks ratcheted bars by: the values every lab disclosed in the repository's revisions
-    within the longest ratchet window before `as_of` (and the one standing at its start), then the data
-    being checked. Not in a git repository, or a shallow clone: an incomplete Held (verdicts `no_history`).
-    A past revision that does not load adds nothing."""
+    """What `check` ranks ratcheted bars by: what each lab disclosed within the longest ratchet window
+    before `as_of`. Where the data keeps the practices' timelines (a `since` on the indicator), from the
+    data's own dates: a shallow clone loses nothing. Otherwise from the repository's revisions within the
+    window (and the one standing at its start), then the data being checked; not in a git repository, or
+    a shallow clone: an incomplete Held (verdicts `no_history`). A past revision that does not load adds
+    nothing."""
     days = max((r.rule.ratchet or 0) for r in data.rules.values())
+    if all(timed(data, name) for name in ratchet.ratcheted(data)):
+        return held_from_timelines(data, as_of, days)
     held = Held()
     try:
         top, paths = timeline.data_in(profiles, rules)
