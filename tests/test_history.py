@@ -316,7 +316,11 @@ def test_outputs_are_deterministic_and_the_json_matches_its_schema(
         run("history", "--revisions", "--charts", str(charts), "--fail-on-alarm", cwd=watchdog.root).code == 1
     )
     svg = (charts / "gamma.svg").read_text(encoding="utf-8")
-    assert svg.startswith("<svg") and "<script" not in svg and "report undisclosed" in svg
+    assert (
+        svg.startswith("<svg")
+        and "<script" not in svg
+        and "Publishes a risk report no longer disclosed" in svg
+    )
     assert sorted(p.name for p in charts.iterdir()) == [f"{lab}.svg" for lab in sorted(watchdog.labs)]
 
 

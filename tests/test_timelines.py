@@ -343,3 +343,16 @@ def test_a_ratchet_reads_the_data_dates_so_no_git_history_is_needed(
     assert (held["status"], held["bar"]["value"], held["flags"]) == ("below", 9, ["held"])
     later = _verdicts(run, root, "2027-07-01")["a", "evals-held"]  # b's 9 left the window on 2027-06-01
     assert (later["status"], later["bar"]["value"], later["flags"]) == ("surpasses", 2, [])
+
+
+def test_the_scorecards_history_is_the_story_by_dates_readable_in_print(
+    run: Run, world: Path, tmp_path: Path
+) -> None:
+    site = tmp_path / "site"
+    result = run("scorecard", "-o", str(site), "--as-of=2026-12-01", "--history", cwd=world)
+    assert result.code == 0, result.err
+    svg = (site / "history/a.svg").read_text(encoding="utf-8")
+    # the fall on the day it happened, and a legend (not only tooltips) that says what was lost
+    assert "<text" in svg and "Key: line = score" in svg
+    assert "2. 2026-02-24 (alarm): Pause commitment lowered from competitor-contingent-pause" in svg
+    assert "1. 2024-10-15 (alarm): Pause commitment lowered" in svg

@@ -203,11 +203,11 @@ def _scorecard(args: argparse.Namespace) -> int:
     from parity.site import write_site
 
     data = _load(args)
-    if args.since and not args.history:
+    if args.since and not (args.history or args.history_revisions):
         raise UsageError("--since goes with --history")
     held = _held(data, args)
     report = evaluate(data, as_of=args.as_of, packs=args.pack, waiver_horizon=args.max_waiver_days, held=held)
-    charts = _charts(args, set(report.labs)) if args.history else None
+    charts = _charts(args, data, report) if args.history or args.history_revisions else None
     written = write_site(report, data, args.output, charts=charts)
     text = (
         f"{args.output}: the scorecard as of {report.as_of.isoformat()}, {len(written)} files; "
@@ -216,15 +216,23 @@ def _scorecard(args: argparse.Namespace) -> int:
     return _emit(EXIT_OK, lambda out: out.write(text))
 
 
-def _charts(args: argparse.Namespace, labs: set[str]) -> dict[str, str]:
-    """Each lab's score over time, from the history of the repository that holds the profiles."""
+def _charts(args: argparse.Namespace, data: Dataset, report: Any) -> dict[str, str]:
+    """Each lab's score over time: by the data's own dates (to the report's date), or by the revisions of
+    the repository that holds the profiles."""
     from parity.formats.history import chart
-    from parity.history import run
+    from parity.history import by_dates, run
     from parity.history.timeline import data_in
 
-    top, paths = data_in(args.profiles, args.rules)
-    result = run(top, since=args.since, profiles=paths[0], rules=paths[1], cache=_cache(args))
-    return {lab: chart(result, lab) for lab in sorted(result.points) if lab in labs}
+    if args.history and args.history_revisions:
+        raise UsageError("--history and --history-revisions: choose one")
+    if args.history:
+        result = by_dates(
+            data, report.as_of, _day(args.since, "--since"), source=args.profiles.parent.as_posix()
+        )
+    else:
+        top, paths = data_in(args.profiles, args.rules)
+        result = run(top, since=args.since, profiles=paths[0], rules=paths[1], cache=_cache(args))
+    return {lab: chart(result, lab) for lab in sorted(result.points) if lab in report.labs}
 
 
 def _write_text(text: str, out: IO[str]) -> None:

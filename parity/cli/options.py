@@ -248,10 +248,17 @@ def parser() -> argparse.ArgumentParser:
     scorecard.add_argument(
         "--history",
         action="store_true",
-        help="embed each lab's score over time, from every revision of the repository holding the data",
+        help="embed each lab's score over time, by the data's own dates (as `parity history` tells it)",
     )
     scorecard.add_argument(
-        "--since", metavar="DATE|REV", help="with --history: from this date or after this revision"
+        "--history-revisions",
+        action="store_true",
+        help="embed each lab's score over time by the repository's revisions (data without timelines)",
+    )
+    scorecard.add_argument(
+        "--since",
+        metavar="DATE|REV",
+        help="with --history: from this date (by revisions: or after one)",
     )
     _cache_options(scorecard)
     schema = sub.add_parser(
