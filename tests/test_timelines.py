@@ -356,3 +356,20 @@ def test_the_scorecards_history_is_the_story_by_dates_readable_in_print(
     assert "<text" in svg and "Key: line = score" in svg
     assert "2. 2026-02-24 (alarm): Pause commitment lowered from competitor-contingent-pause" in svg
     assert "1. 2024-10-15 (alarm): Pause commitment lowered" in svg
+
+
+def test_a_rules_source_and_end_are_explained_and_become_sarifs_help_uri(run: Run, world: Path) -> None:
+    explained = run("explain", "pause-pledge", "--as-of=2026-01-01", cwd=world)
+    assert explained.code == 0, explained.err
+    assert 'source: https://a.example/rsp-v1 (2023-09-19) "we commit to pause"' in explained.out
+    assert "until: 2026-02-24: the first day it no longer judges (withdrawn by the labs it applies to)" in (
+        explained.out
+    )
+    assert 'withdrawn: https://news.example/dropped (2026-02-24) "dropped its pledge"' in explained.out
+    sarif = json.loads(run("check", "--as-of=2026-01-01", "--format=sarif", cwd=world).out)
+    rules = {r["id"]: r for r in sarif["runs"][0]["tool"]["driver"]["rules"]}
+    assert rules["pause-pledge"]["helpUri"] == "https://a.example/rsp-v1"
+    assert "helpUri" not in rules["pause-best"]
+    report = json.loads(run("check", "--as-of=2026-01-01", "--format=json", cwd=world).out)
+    assert report["rules"]["pause-pledge"]["until"] == "2026-02-24"
+    assert parity.Report.from_dict(report).rules["pause-pledge"].source[0].quote == "we commit to pause"

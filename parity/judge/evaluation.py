@@ -83,6 +83,9 @@ def rules_catalog(data: Dataset, rule_ids: set[str]) -> dict[str, RuleInfo]:
             rationale=" ".join(rule.rationale.split()) if rule.rationale else None,
             location=Location(loaded.file, loaded.line),
             digest=_digest(rule, loaded),
+            source=tuple(rule.source or ()),
+            until=loaded.until,
+            withdrawn=tuple(rule.withdrawn or ()),
         )
     return out
 

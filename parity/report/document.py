@@ -145,6 +145,7 @@ def tail_dict(report: Report) -> dict[str, Any]:
                 "rationale": r.rationale,
                 "location": _location(r.location),
                 "digest": r.digest,
+                **_rule_time(r),
             }
             for rule_id, r in report.rules.items()
         },
@@ -265,6 +266,18 @@ def _summary(s: dict[str, Any]) -> LabSummary:
     )
 
 
+def _rule_time(r: RuleInfo) -> dict[str, Any]:
+    """A rule's sources and its end, where it has them (left out otherwise: older reports read the same)."""
+    out: dict[str, Any] = {}
+    if r.source:
+        out["source"] = [evidence_dict(e) for e in r.source]
+    if r.until is not None:
+        out["until"] = r.until.isoformat()
+    if r.withdrawn:
+        out["withdrawn"] = [evidence_dict(e) for e in r.withdrawn]
+    return out
+
+
 def _rule(r: dict[str, Any]) -> RuleInfo:
     return RuleInfo(
         r["title"],
@@ -277,6 +290,9 @@ def _rule(r: dict[str, Any]) -> RuleInfo:
         r["rationale"],
         _loc(r["location"]),
         r.get("digest", ""),
+        _evidence(r.get("source", [])),
+        parse_date(r["until"]) if r.get("until") else None,
+        _evidence(r.get("withdrawn", [])),
     )
 
 

@@ -177,6 +177,9 @@ class RuleInfo(NamedTuple):
     rationale: str | None
     location: Location
     digest: str = ""  # changes whenever the rule's definition does (compared by `diff`)
+    source: tuple[Evidence, ...] = ()  # the text the rule encodes: a pledge, a law's section, a measure
+    until: dt.date | None = None  # the first day it no longer judges
+    withdrawn: tuple[Evidence, ...] = ()  # the labs it applies to withdrew it
 
 
 class IndicatorInfo(NamedTuple):

@@ -115,6 +115,11 @@ class RuleInfoDoc(_Doc):
     rationale: str | None
     location: LocationDoc
     digest: str = Field(description="Changes whenever the rule's definition does.")
+    source: list[EvidenceDoc] | None = Field(None, description="The text the rule encodes, where given.")
+    until: str | None = Field(None, pattern=_DATE, description="The first day the rule no longer judges.")
+    withdrawn: list[EvidenceDoc] | None = Field(
+        None, description="The labs withdrew the pledge: the sources."
+    )
 
 
 class IndicatorInfoDoc(_Doc):
