@@ -401,9 +401,9 @@ def test_formats_say_which_commands_they_render() -> None:
     from parity import formats
 
     assert {name: f.commands for name, f in formats.FORMATS.items()} == {
-        "table": ("check", "diff", "explain", "rules", "history", "validate", "waivers"),
-        "markdown": ("check", "diff", "explain", "rules", "history", "waivers"),
-        "json": ("check", "diff", "explain", "rules", "history", "validate", "waivers"),
+        "table": ("check", "diff", "explain", "rules", "history", "validate", "waivers", "due"),
+        "markdown": ("check", "diff", "explain", "rules", "history", "waivers", "due"),
+        "json": ("check", "diff", "explain", "rules", "history", "validate", "waivers", "due"),
         "scorecard": ("check",),
         "sarif": ("check", "diff"),
         "junit": ("check", "diff"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime as dt
 import functools
 import json
 import os
@@ -25,6 +26,7 @@ __all__ = ["main", "parser"]
 from parity.errors import EngineError, LoadError, OutputError, UsageError
 from parity.formats import (
     render_diff,
+    render_due,
     render_explain,
     render_history,
     render_rules,
@@ -39,7 +41,7 @@ from parity.loading.cache import ParseCache
 from parity.models import suggest
 from parity.report import Validation, fails
 from parity.report.schemas import SCHEMAS
-from parity.vocabulary import today
+from parity.vocabulary import parse_date, today
 
 EXIT_OK, EXIT_SHORTFALLS, EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -154,6 +156,15 @@ def _waivers(args: argparse.Namespace) -> int:
     return _emit(code, functools.partial(_write_text, text))
 
 
+def _due(args: argparse.Namespace) -> int:
+    from parity.judge.evaluation import evaluate
+
+    data = _load(args)
+    report = evaluate(data, as_of=args.as_of, labs=args.lab, packs=args.pack)
+    text = render_due(report, args.within, args.format)
+    return _emit(EXIT_OK, functools.partial(_write_text, text))
+
+
 def _explain(args: argparse.Namespace) -> int:
     from parity.judge.evaluation import evaluate
 
@@ -265,6 +276,53 @@ def _diff(args: argparse.Namespace) -> int:
 
 
 def _history(args: argparse.Namespace) -> int:
+    result = _revisions(args) if args.revisions else _by_dates(args)
+    if args.charts is not None:
+        _write_charts(result, args.charts)
+    for fmt, path in args.output:
+        _write_file(path, functools.partial(_write_text, render_history(result, fmt)))
+    text = render_history(result, args.format or "table")
+    code = EXIT_SHORTFALLS if args.fail_on_alarm and result.failing() else EXIT_OK
+    return _emit(code, functools.partial(_write_text, text))
+
+
+def _by_dates(args: argparse.Namespace) -> Any:
+    """`parity history`: the data in the working tree, as it stood on each of its own dates."""
+    from parity.history import alarm_settings, by_dates
+
+    for given, flag in ((args.snapshots, "SNAPSHOT"), (args.first_parent, "--first-parent")):
+        if given:
+            raise UsageError(f"{flag} goes with --revisions (the commits); the data's dates need neither")
+    if args.allow_shallow:
+        raise UsageError("--allow-shallow goes with --revisions: the data's dates need no git history")
+    if args.repo != Path("."):
+        raise UsageError("--repo goes with --revisions; give the data with --profiles and --rules")
+    since, until = (_day(text, flag) for text, flag in ((args.since, "--since"), (args.until, "--until")))
+    if until is not None and args.as_of is not None and until != args.as_of:
+        raise UsageError("--until and --as-of both end the story here: give one")
+    args.profiles, args.rules = Path(args.profiles), Path(args.rules)
+    args.as_of = until or args.as_of
+    data = _load(args)
+    if since is not None and since > args.as_of:
+        raise UsageError(f"--since {since} is after the story's last date {args.as_of}")
+    root = args.profiles.parent
+    config = alarm_settings(args.alarms, root, args.window)
+    return by_dates(data, args.as_of, since, config, root.as_posix())
+
+
+def _day(text: str | None, flag: str) -> dt.date | None:
+    if text is None:
+        return None
+    try:
+        return parse_date(text)
+    except ValueError:
+        raise UsageError(
+            f"{flag} {text!r}: the data's dates take YYYY-MM-DD (a revision goes with --revisions)"
+        ) from None
+
+
+def _revisions(args: argparse.Namespace) -> Any:
+    """`parity history --revisions`: the repository's commits, each change classified."""
     from parity.history import run
 
     result = run(
@@ -275,19 +333,19 @@ def _history(args: argparse.Namespace) -> int:
         first_parent=args.first_parent,
         profiles=args.profiles,
         rules=args.rules,
-        waivers=args.waivers,
+        waivers=args.waivers or "waivers.yaml",
         as_of=args.as_of,
         alarms=args.alarms,
         window=args.window,
         cache=_cache(args),
+        allow_shallow=args.allow_shallow or not args.fail_on_alarm,
     )
-    if args.charts is not None:
-        _write_charts(result, args.charts)
-    for fmt, path in args.output:
-        _write_file(path, functools.partial(_write_text, render_history(result, fmt)))
-    text = render_history(result, args.format or "table")
-    code = EXIT_SHORTFALLS if args.fail_on_alarm and result.failing() else EXIT_OK
-    return _emit(code, functools.partial(_write_text, text))
+    if result.shallow:
+        _say(
+            f"parity: warning: {args.repo} is a shallow clone: history walked only the "
+            f"{len(result.revisions)} revision(s) it holds (fetch it whole: git fetch --unshallow)"
+        )
+    return result
 
 
 def _write_charts(result: Any, folder: Path) -> None:
@@ -323,6 +381,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "rules": _rules,
     "schema": _schema,
     "scorecard": _scorecard,
+    "due": _due,
 }
 
 

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from parity.diff import Diff
     from parity.history.records import History
 
-COMMANDS = ("check", "diff", "explain", "rules", "history", "validate", "waivers")
+COMMANDS = ("check", "diff", "explain", "rules", "history", "validate", "waivers", "due")
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,7 @@ class Format:
     history: Callable[[History], str] | None = None
     validate: Callable[[Validation], str] | None = None
     waivers: Callable[[list[WaiverStatus], dt.date], str] | None = None
+    due: Callable[[Report, int], str] | None = None
 
     @property
     def commands(self) -> tuple[str, ...]:
@@ -60,6 +61,7 @@ FORMATS: dict[str, Format] = {
             history=history_text.table,
             validate=text.validate_table,
             waivers=text.waivers_table,
+            due=text.due_table,
         ),
         Format(
             "markdown",
@@ -70,6 +72,7 @@ FORMATS: dict[str, Format] = {
             rules=text.rules_markdown,
             history=history_text.markdown_text,
             waivers=text.waivers_markdown,
+            due=text.due_markdown,
         ),
         Format(
             "json",
@@ -81,6 +84,7 @@ FORMATS: dict[str, Format] = {
             history=json_format.history,
             validate=json_format.validate,
             waivers=json_format.waivers,
+            due=json_format.due,
         ),
         Format(
             "scorecard",
@@ -164,6 +168,13 @@ def render_waivers(rows: list[WaiverStatus], as_of: dt.date, fmt: str) -> str:
     return render(rows, as_of)
 
 
+def render_due(report: Report, within: int, fmt: str) -> str:
+    """The recency verdicts that fall due within `within` days, and those overdue."""
+    render = get(fmt, "due").due
+    assert render is not None
+    return render(report, within)
+
+
 def render_rules(data: Dataset, fmt: str) -> str:
     """The rule list: id, pack, kind, area, what it checks, severity, who it applies to, when in force."""
     rules = get(fmt, "rules").rules
@@ -179,6 +190,7 @@ __all__ = [
     "names",
     "render",
     "render_diff",
+    "render_due",
     "render_explain",
     "render_history",
     "render_rules",

@@ -14,6 +14,7 @@ from tabulate import tabulate
 from parity.formats.escape import markdown, terminal
 from parity.formats.present import share
 from parity.formats.text import Escape
+from parity.history.regressions import described
 from parity.vocabulary import show
 
 if TYPE_CHECKING:
@@ -24,17 +25,18 @@ if TYPE_CHECKING:
 def _header(history: History, esc: Escape) -> str:
     from parity._version import __version__
 
-    dates = (
-        f"{history.revisions[0].date} to {history.revisions[-1].date}"
-        if history.revisions
-        else "no revisions"
-    )
-    as_of = f", all as of {history.as_of}" if history.as_of else ", each at its commit date"
+    span = f"{history.revisions[0].date} to {history.revisions[-1].date}" if history.revisions else "none"
     c = history.config
+    alarms = f"alarms: step {c.step_threshold:g}, window {c.window_threshold:g} over {c.window_days} days"
+    if history.mode == "dates":
+        return (
+            f"parity {__version__} history of {esc(history.source)} by the data's dates: "
+            f"{len(history.revisions)} dates on which something changed ({span}); {alarms}"
+        )
+    as_of = f", all as of {history.as_of}" if history.as_of else ", each at its commit date"
     return (
         f"parity {__version__} history of {esc(history.source)}: {len(history.revisions)} revisions "
-        f"({dates}{as_of}), {len(history.skipped)} skipped; alarms: step {c.step_threshold:g}, "
-        f"window {c.window_threshold:g} over {c.window_days} days"
+        f"({span}{as_of}), {len(history.skipped)} skipped; {alarms}"
     )
 
 
@@ -85,6 +87,7 @@ ALARM_HEADERS = ["alarm", "date", "revision", "what", "steps"]
 def regression_rows(history: History, esc: Escape) -> list[list[str]]:
     return [
         [
+            str(n),
             str(r.revision.date),
             esc(r.revision.ref),
             esc(r.lab),
@@ -94,11 +97,37 @@ def regression_rows(history: History, esc: Escape) -> list[list[str]]:
             r.severity,
             f"{r.loss:g}",
         ]
-        for r in history.regressions
+        for n, r in enumerate(history.regressions, start=1)
     ]
 
 
-REGRESSION_HEADERS = ["date", "revision", "lab", "kind", "practice or rule", "change", "severity", "loss"]
+REGRESSION_HEADERS = [
+    "#",
+    "date",
+    "revision",
+    "lab",
+    "kind",
+    "practice or rule",
+    "change",
+    "severity",
+    "loss",
+]
+
+
+def evidence_lines(history: History, esc: Escape, nested: str) -> list[str]:
+    """The sources of both states of each regression (numbered as in the table), so an alarm can be
+    checked from this output alone: the URL, the source's date and its quote or note. `nested` starts
+    each source's line (an indent, or a Markdown sub-list)."""
+    out = []
+    for n, r in enumerate(history.regressions, start=1):
+        out.append(f"{n}. " + esc(f"{r.revision.date} {r.lab}: {described(r)}"))
+        for label, items in (("before", r.evidence_before), ("after", r.evidence_after)):
+            if not items:
+                out.append(nested + esc(f"{label}: no source recorded"))
+            for e in items:
+                said = f' "{e.quote}"' if e.quote else f" ({e.note})" if e.note else ""
+                out.append(nested + esc(f"{label}: {e.url} ({e.date.isoformat()}){said}"))
+    return out
 
 
 def decline_rows(history: History, esc: Escape) -> list[list[str]]:
@@ -117,26 +146,57 @@ def decline_rows(history: History, esc: Escape) -> list[list[str]]:
 DECLINE_HEADERS = ["rule", "peak (set by)", "low", "cause", "ratchet"]
 
 
-def _skipped(history: History, esc: Escape) -> list[str]:
+def correction_rows(history: History, esc: Escape) -> list[list[str]]:
+    """The watchdog's corrections of its own record (--revisions): what, which past date, when recorded."""
+    return [
+        [
+            esc(r.lab or "-"),
+            esc(r.subject),
+            esc(r.what),
+            str(r.past) if r.past else "undated",
+            str(r.revision.date),
+            esc(r.revision.ref),
+        ]
+        for r in history.recorded
+        if r.kind == "correction"
+    ]
+
+
+CORRECTION_HEADERS = ["lab", "practice", "what was corrected", "of the state dated", "recorded", "revision"]
+
+
+def _skipped(history: History, esc: Escape, nested: str) -> list[str]:
     out = []
     for s in history.skipped:
         out.append(esc(f"{s.revision.ref} ({s.revision.date}) {s.revision.subject}: skipped, does not load:"))
-        out += [esc(f"  {p}") for p in s.problems]
+        out += [nested + esc(str(p)) for p in s.problems]
     return out
 
 
-def _sections(history: History, esc: Escape, fmt: str, heading: Callable[[str], str]) -> list[str]:
+def _sections(
+    history: History, esc: Escape, fmt: str, heading: Callable[[str], str], nested: str
+) -> list[str]:
     out = []
     for title, rows, headers in (
         ("Labs", lab_rows(history, esc), LAB_HEADERS),
         ("Alarms", alarm_rows(history, esc), ALARM_HEADERS),
         ("Regressions", regression_rows(history, esc), REGRESSION_HEADERS),
         ("Bars that fell", decline_rows(history, esc), DECLINE_HEADERS),
+        *(
+            (("Corrections", correction_rows(history, esc), CORRECTION_HEADERS),)
+            if history.mode == "revisions"
+            else ()
+        ),
     ):
         out.append(heading(f"{title} ({len(rows)})"))
         out.append(tabulate(rows, headers=headers, tablefmt=fmt, disable_numparse=True) if rows else "none")
         out.append("")
-    skipped = _skipped(history, esc)
+    evidence = evidence_lines(history, esc, nested)
+    if evidence:
+        out.append(heading(f"Evidence of the regressions ({len(history.regressions)})"))
+        out += evidence
+        out.append("")
+    skipped = _skipped(history, esc, nested)
     if skipped:
         out.append(heading(f"Skipped revisions ({len(history.skipped)})"))
         out += skipped
@@ -145,14 +205,12 @@ def _sections(history: History, esc: Escape, fmt: str, heading: Callable[[str], 
 
 
 def table(history: History) -> str:
-    return "\n".join([_header(history, terminal), "", *_sections(history, terminal, "simple", str)])
+    return "\n".join([_header(history, terminal), "", *_sections(history, terminal, "simple", str, "  ")])
 
 
 def markdown_text(history: History) -> str:
     head = f"## {_header(history, markdown)}"
-    return "\n".join([head, "", *_sections(history, markdown, "github", lambda t: f"### {t}")]).replace(
-        "\n  ", "\n- "
-    )
+    return "\n".join([head, "", *_sections(history, markdown, "github", lambda t: f"### {t}", "   - ")])
 
 
 # --- the chart ---------------------------------------------------------------------------------------------

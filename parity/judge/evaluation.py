@@ -43,6 +43,7 @@ def evaluate(
     `no_history`.
     """
     as_of = as_of or today()
+    data = data.at(as_of)  # each practice as it stood that day (docs/profiles.md, "Timelines")
     lab_ids, rule_ids = scope(data, labs, rules, packs)
     with paused_gc():
         tables = Tables(data, as_of, rule_ids, held)
@@ -88,8 +89,9 @@ def rules_catalog(data: Dataset, rule_ids: set[str]) -> dict[str, RuleInfo]:
 
 def _digest(rule: Rule, loaded: LoadedRule) -> str:
     """A short fingerprint of everything that decides a rule's verdicts (its definition, when in force)."""
-    words = {"title", "description", "rationale"}
-    unset = {"ratchet"} if rule.ratchet is None else set()  # newer fields, left out while unset: digests stay
+    words = {"title", "description", "rationale", "source"}
+    newer = ("ratchet", "until", "withdrawn")  # fields added later, left out while unset: digests stay
+    unset = {name for name in newer if getattr(rule, name) is None}
     text = rule.model_dump_json(exclude=words | unset) + f"|{loaded.in_force}"
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 

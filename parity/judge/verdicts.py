@@ -12,7 +12,7 @@ from parity.judge.bars import BarValue, Cell, gap
 from parity.judge.tables import Plan
 from parity.models import Bar, Condition
 from parity.report import BarResult, Location, Verdict
-from parity.vocabulary import COMPARED, DISCLOSED, STATE_NAMES, UNEVIDENCED, Status, is_shortfall
+from parity.vocabulary import COMPARED, DISCLOSED, STATE_NAMES, UNEVIDENCED, Status, has_value, is_shortfall
 
 SETTER_EVIDENCE = 3  # a shortfall cites the evidence of this many of the labs that set its bar
 
@@ -100,6 +100,11 @@ def bar_verdict(lab: str, plan: Plan, bv: BarValue, status: Status, location: Lo
     extra = (plan.ratchet_flag,) if plan.ratchet_flag else ()
     if plan.present is not None and plan.present.bar(lab, plan.bar).value != bv.value:
         extra = ("held",)  # a ratchet holds this lab's bar above what its peers do now
+    if plan.bar.kind == "within_days" and has_value(cell.state):
+        due = cell.value + dt.timedelta(days=plan.bar.value)  # the last day within the bar's window
+        gap = bar_gap(plan, cell, bv)
+        made = verdict(lab, plan, cell, status, bar_result(plan.bar.kind, bv), gap, location, extra)
+        return made._replace(due=due)
     return verdict(
         lab, plan, cell, status, bar_result(plan.bar.kind, bv), bar_gap(plan, cell, bv), location, extra
     )
@@ -125,6 +130,7 @@ def with_bar(v: Verdict, bar: BarResult, gap: Gap) -> Verdict:
         v.evidence,
         v.location,
         v.waiver,
+        v.due,
     )
 
 

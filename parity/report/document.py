@@ -62,7 +62,7 @@ def bar_dict(bar: BarResult) -> dict[str, Any]:
     return out
 
 
-def verdict_dict(v: Verdict) -> dict[str, Any]:
+def verdict_dict(v: Verdict, as_of: dt.date) -> dict[str, Any]:
     out: dict[str, Any] = {
         "lab": v.lab,
         "rule": v.rule,
@@ -80,6 +80,11 @@ def verdict_dict(v: Verdict) -> dict[str, Any]:
         "evidence": [evidence_dict(e) for e in v.evidence],
         "location": _location(v.location),
     }
+    if v.due is not None:
+        out["due"] = v.due.isoformat()
+        overdue = v.overdue(as_of)
+        if overdue is not None:
+            out["overdue"] = overdue
     if v.waiver:
         w = v.waiver
         out["waiver"] = {
@@ -159,7 +164,7 @@ def tail_dict(report: Report) -> dict[str, Any]:
 def report_to_dict(report: Report, version: str) -> dict[str, Any]:
     return {
         **head_dict(report, version),
-        "verdicts": [verdict_dict(v) for v in report.verdicts],
+        "verdicts": [verdict_dict(v, report.as_of) for v in report.verdicts],
         **tail_dict(report),
     }
 
@@ -225,6 +230,7 @@ class _Reader:
             _evidence(doc["evidence"]),
             _loc(doc["location"]),
             note,
+            parse_date(doc["due"]) if "due" in doc else None,
         )
 
     def fields(self) -> dict[str, Any]:

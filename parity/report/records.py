@@ -100,6 +100,14 @@ class Verdict(NamedTuple):
     evidence: tuple[Evidence, ...]
     location: Location
     waiver: WaiverNote | None = None
+    # `within_days` bars only: the last day the value meets the bar (value + days); the next day it is below.
+    due: dt.date | None = None
+
+    def overdue(self, as_of: dt.date) -> int | None:
+        """How many days past `due` the value is at `as_of` (None when not due yet, or no due)."""
+        if self.due is None or self.due >= as_of:
+            return None
+        return (as_of - self.due).days
 
 
 @dataclass(frozen=True)
