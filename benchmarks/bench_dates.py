@@ -1,6 +1,6 @@
 """Time a history by the data's dates: one data set whose timelines hold many change dates, told whole.
 
-    python benchmarks/bench_dates.py [--labs 300] [--indicators 60] [--rules 120] \
+    python benchmarks/bench_dates.py [--labs 300] [--indicators 60] [--rules 120]
         [--changes 500] [--sample 25]
 
 Writes benchmarks/generate.py's world, then gives it timelines: `--changes` distinct dates between
