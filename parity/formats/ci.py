@@ -11,8 +11,9 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from parity.formats.escape import terminal
-from parity.formats.present import summary_line
+from parity.formats.present import replies_said, summary_line
 from parity.report import Report, RuleInfo, Validation, Verdict
+from parity.report.document import response_dict
 from parity.vocabulary import SHORTFALLS, show
 
 if TYPE_CHECKING:
@@ -40,7 +41,10 @@ def message(v: Verdict) -> str:
     bar = f"{v.bar.kind} {show(v.bar.value)}" if v.bar.value is not None else v.bar.kind
     setters = f", set by {', '.join(v.bar.set_by)}" if v.bar.set_by else ""
     gap = f", gap {show(v.gap)}" if v.gap is not None else ""
-    return f"{v.lab}: {v.status} on {v.rule} ({v.title}): value {value}; bar {bar}{setters}{gap}"
+    return (
+        f"{v.lab}: {v.status} on {v.rule} ({v.title}): value {value}; bar {bar}{setters}{gap}"
+        + replies_said(v)
+    )
 
 
 def fingerprint(v: Verdict) -> str:
@@ -83,7 +87,13 @@ def sarif(report: Report) -> Iterator[str]:
                 }
             ],
             "partialFingerprints": {"parity/lab-rule/v1": fingerprint(v)},
-            "properties": {"lab": v.lab, "status": v.status, "severity": v.severity, "pack": v.pack},
+            "properties": {
+                "lab": v.lab,
+                "status": v.status,
+                "severity": v.severity,
+                "pack": v.pack,
+                **({"responses": [response_dict(r) for r in v.responses]} if v.responses else {}),
+            },
         }
         for v in _findings(report)
         if v.rule in index

@@ -12,7 +12,7 @@ from parity.dataset import Dataset
 from parity.formats.present import falling_due, rule_row
 from parity.models import Evidence
 from parity.report import Report, Validation, Verdict, WaiverStatus
-from parity.report.document import SCHEMA, evidence_dict, head_dict, tail_dict
+from parity.report.document import SCHEMA, evidence_dict, head_dict, response_dict, tail_dict
 
 if TYPE_CHECKING:
     from parity.diff import Diff
@@ -109,6 +109,9 @@ def verdict_json(
             f'"expires": "{w.expires.isoformat()}", '
             f'"location": {{"file": {encode_basestring(w.location.file)}, "line": {w.location.line}}}}}'
         )
+    if v.responses:
+        replies = json.dumps([response_dict(r) for r in v.responses], ensure_ascii=False)
+        parts.append(f', "responses": {replies}')
     parts.append("}")
     return "".join(parts)
 

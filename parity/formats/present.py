@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from parity.dataset import Dataset, LoadedRule
+from parity.models import Response
 from parity.report import LabSummary, Report, Verdict
 from parity.report.catalog import applies_to_text, rule_target
 from parity.vocabulary import SHORTFALLS, show
@@ -21,6 +22,10 @@ __all__ = [
     "days_left",
     "falling_due",
     "percent",
+    "replies_brief",
+    "replies_said",
+    "reply_brief",
+    "reply_text",
     "rule_row",
     "share",
     "shortfall_count",
@@ -98,3 +103,43 @@ def days_left(v: Verdict, as_of: dt.date) -> str:
     if days == 0:
         return "due today (the last day within the bar)"
     return f"{days} day{'s' if days != 1 else ''} left"
+
+
+# --- the right of reply -------------------------------------------------------------------------------------
+
+STANCE_WORDS = {
+    "disputes": "disputes the finding",
+    "acknowledges": "acknowledges the finding",
+    "will_change": "says it will change",
+}
+
+
+def reply_brief(r: Response) -> str:
+    """A response in a few words, for a table cell: its stance and date, or the request not answered."""
+    if r.date is None:
+        return f"asked on {r.asked.isoformat() if r.asked else '?'}, no answer yet"
+    return f"{r.stance.replace('_', ' ') if r.stance else 'answered'} ({r.date.isoformat()})"
+
+
+def replies_brief(responses: tuple[Response, ...]) -> str:
+    """Every response to one finding, briefly, oldest first."""
+    return "; ".join(reply_brief(r) for r in responses)
+
+
+def reply_text(r: Response) -> str:
+    """A response in full: what it answers, its stance, when asked and answered, its words and address.
+    A request not answered yet says so and nothing more: silence is never dressed as an answer."""
+    about = r.about.subject
+    if r.date is None:
+        return f"{about}: asked on {r.asked.isoformat() if r.asked else '?'}, no answer yet"
+    asked = f", asked on {r.asked.isoformat()}" if r.asked else ""
+    words = STANCE_WORDS.get(r.stance or "", "answered")
+    quote = f": “{r.quote}”" if r.quote else ""
+    where = f" {r.url}" if r.url else ""
+    note = f" ({r.note})" if r.note else ""
+    return f"{about}: {words} (answered on {r.date.isoformat()}{asked}){quote}{where}{note}"
+
+
+def replies_said(v: Verdict) -> str:
+    """The lab's responses to a finding, as clauses to append to its one-line message ("" when none)."""
+    return "".join(f"; right of reply: {reply_text(r)}" for r in v.responses)

@@ -16,6 +16,8 @@ from parity.formats.present import (
     days_left,
     falling_due,
     percent,
+    replies_brief,
+    reply_text,
     rule_row,
     share,
     shortfall_count,
@@ -62,8 +64,12 @@ def _value_text(v: Verdict) -> str:
 Escape = Callable[[str], str]
 
 
+def _most_severe_first(v: Verdict) -> tuple[int, str, str]:
+    return (-severity_rank(v.severity), v.area, v.rule)
+
+
 def _rows(verdicts: Iterable[Verdict], esc: Escape) -> list[list[str]]:
-    ordered = sorted(verdicts, key=lambda v: (-severity_rank(v.severity), v.area, v.rule))  # critical first
+    ordered = sorted(verdicts, key=_most_severe_first)  # critical first
     return [
         [
             v.severity,
@@ -118,6 +124,25 @@ def _by_lab(report: Report) -> dict[str, list[Verdict]]:
     return grouped
 
 
+def _replied(
+    rows: list[list[str]], verdicts: list[Verdict], esc: Escape, headers: list[str] | None = None
+) -> tuple[list[list[str]], list[str]]:
+    """The rows with a `reply` column beside each finding, where any of them has a response (a lab the
+    watchdog never asked gets no empty column that could read as its silence)."""
+    headers = headers if headers is not None else _HEADERS
+    ordered = sorted(verdicts, key=_most_severe_first)
+    if not any(v.responses for v in ordered):
+        return rows, headers
+    cells = [esc(replies_brief(v.responses)) for v in ordered]
+    return [[*row, cell] for row, cell in zip(rows, cells, strict=True)], [*headers, "reply"]
+
+
+def _reply_lines(report: Report, lab: str, esc: Escape) -> list[str]:
+    """The lab's right of reply in full, under its findings: every response, and every request not
+    answered yet."""
+    return [esc(reply_text(r)) for r in report.labs[lab].responses]
+
+
 def _waiver_lines(report: Report, esc: Escape) -> list[str]:
     return [
         esc(f"{w.location.file}:{w.location.line}: waiver for {w.rule} / {w.lab} {w.problem}")
@@ -141,8 +166,10 @@ def check_table(report: Report) -> str:
     for lab, shortfalls in grouped.items():
         out += _summary(report, lab, terminal)
         if shortfalls:
-            rows = _rows(shortfalls, terminal)
-            out.append(tabulate(rows, headers=_HEADERS, tablefmt="simple", disable_numparse=True))
+            rows, headers = _replied(_rows(shortfalls, terminal), shortfalls, terminal)
+            out.append(tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True))
+        replies = _reply_lines(report, lab, terminal)
+        out += ["  right of reply:", *(f"    {line}" for line in replies)] if replies else []
         out.append("")
     total = sum(1 for s in grouped.values() for v in s if v.status in SHORTFALLS)
     out.append(
@@ -159,10 +186,14 @@ def check_markdown(report: Report) -> str:
         out += [line.strip() + "  " for line in _summary(report, lab, markdown)]
         out.append("")
         if shortfalls:
+            rows, headers = _replied(_rows(shortfalls, markdown), shortfalls, markdown)
+            out += [tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True), ""]
+        replies = _reply_lines(report, lab, markdown)
+        if replies:
             out += [
-                tabulate(
-                    _rows(shortfalls, markdown), headers=_HEADERS, tablefmt="github", disable_numparse=True
-                ),
+                f"Right of reply of {markdown(report.labs[lab].name)}:",
+                "",
+                *(f"- {r}" for r in replies),
                 "",
             ]
     waivers = _waiver_lines(report, markdown)
@@ -238,7 +269,13 @@ def _explain_table(rule: Rule, report: Report, verdicts: list[Verdict], fmt: str
         for v in verdicts
     ]
     headers = ["lab", "status", "value", "bar", "set by", "peers disclosed", "gap", "flags"]
-    return tabulate(rows, headers=headers, tablefmt=tablefmt, disable_numparse=True)
+    rows, headers = _replied(rows, verdicts, esc, headers)
+    table = tabulate(rows, headers=headers, tablefmt=tablefmt, disable_numparse=True)
+    replies = [f"{esc(v.lab)}: {esc(reply_text(r))}" for v in verdicts for r in v.responses]
+    if not replies:
+        return table
+    bullet = "- " if fmt == "markdown" else "  "
+    return "\n".join([table, "", "Right of reply:", *(bullet + line for line in replies)])
 
 
 def _diff_rows(diff: Diff, esc: Escape) -> list[list[str]]:

@@ -17,6 +17,7 @@ from parity.dataset import Dataset, LoadedRule
 from parity.judge import engine, scores, waivers
 from parity.judge.classify import judge_lab
 from parity.judge.ratchet import Held
+from parity.judge.replies import with_replies
 from parity.judge.scope import scope
 from parity.judge.tables import Tables
 from parity.models import Rule
@@ -52,7 +53,7 @@ def evaluate(
     verdicts = [v for lab_verdicts, _ in results for v in lab_verdicts]
     verdicts, issues = waivers.apply(verdicts, data.waivers, as_of, set(lab_ids), rule_ids, waiver_horizon)
     rules_info = rules_catalog(data, rule_ids)
-    return Report(
+    report = Report(
         as_of=as_of,
         packs=data.packs,
         verdicts=verdicts,
@@ -62,6 +63,7 @@ def evaluate(
         rules=rules_info,
         indicators=indicators_catalog(data, rules_info),
     )
+    return with_replies(report, data)
 
 
 def rules_catalog(data: Dataset, rule_ids: set[str]) -> dict[str, RuleInfo]:

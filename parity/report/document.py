@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from parity.models import Evidence
+from parity.models import Evidence, Response
 from parity.report.records import (
     BarResult,
     IndicatorInfo,
@@ -33,6 +33,17 @@ SCHEMA = "parity/report/v1"
 def evidence_dict(e: Evidence) -> dict[str, Any]:
     out: dict[str, Any] = {"url": e.url, "date": e.date.isoformat()}
     out.update({k: v for k, v in (("title", e.title), ("quote", e.quote), ("note", e.note)) if v})
+    return out
+
+
+def response_dict(r: Response) -> dict[str, Any]:
+    """A lab's response as the report writes it: only the fields it has (no answer yet: no `date`)."""
+    about = {"rule": r.about.rule} if r.about.rule is not None else {"practice": r.about.practice}
+    out: dict[str, Any] = {"about": about}
+    for name in ("asked", "date", "stance", "url", "quote", "note"):
+        value = getattr(r, name)
+        if value is not None:
+            out[name] = value.isoformat() if isinstance(value, dt.date) else value
     return out
 
 
@@ -93,6 +104,8 @@ def verdict_dict(v: Verdict, as_of: dt.date) -> dict[str, Any]:
             "expires": w.expires.isoformat(),
             "location": _location(w.location),
         }
+    if v.responses:
+        out["responses"] = [response_dict(r) for r in v.responses]
     return out
 
 
@@ -119,6 +132,7 @@ def tail_dict(report: Report) -> dict[str, Any]:
                 "pack_coverage": s.pack_coverage,
                 "unassessed": list(s.unassessed),
                 "counts": s.counts,
+                **({"responses": [response_dict(r) for r in s.responses]} if s.responses else {}),
             }
             for lab, s in report.labs.items()
         },
@@ -177,6 +191,10 @@ def _evidence(items: list[dict[str, Any]]) -> tuple[Evidence, ...]:
     return tuple(Evidence.model_validate(item) for item in items)
 
 
+def _responses(items: list[dict[str, Any]]) -> tuple[Response, ...]:
+    return tuple(Response.model_validate(item) for item in items)
+
+
 def _loc(doc: dict[str, Any]) -> Location:
     return Location(doc["file"], doc["line"])
 
@@ -232,6 +250,7 @@ class _Reader:
             _loc(doc["location"]),
             note,
             parse_date(doc["due"]) if "due" in doc else None,
+            _responses(doc.get("responses", [])),
         )
 
     def fields(self) -> dict[str, Any]:
@@ -263,6 +282,7 @@ def _summary(s: dict[str, Any]) -> LabSummary:
         pack_coverage=s["pack_coverage"],
         unassessed=tuple(s["unassessed"]),
         counts=s["counts"],
+        responses=_responses(s.get("responses", [])),
     )
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from parity.errors import Problem
-from parity.models import Evidence
+from parity.models import Evidence, Response
 from parity.vocabulary import (
     FAIL_ON,
     SCORED,
@@ -102,6 +102,8 @@ class Verdict(NamedTuple):
     waiver: WaiverNote | None = None
     # `within_days` bars only: the last day the value meets the bar (value + days); the next day it is below.
     due: dt.date | None = None
+    # The lab's answers to this finding (its right of reply) as they stood at the evaluation date.
+    responses: tuple[Response, ...] = ()
 
     def overdue(self, as_of: dt.date) -> int | None:
         """How many days past `due` the value is at `as_of` (None when not due yet, or no due)."""
@@ -122,6 +124,7 @@ class LabSummary:
     pack_coverage: dict[str, float | None]
     unassessed: tuple[str, ...]
     counts: dict[str, int]
+    responses: tuple[Response, ...] = ()  # every response of the lab at the evaluation date, oldest first
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from parity.history.document import HistoryDoc
-from parity.models import Alarms, LabProfile, RulePack, Severity, Waiver
+from parity.models import Alarms, LabProfile, RulePack, Severity, Stance, Waiver
 from parity.vocabulary import Shortfall, State, Status, Truth
 
 _Scalar = bool | int | float | str | None
@@ -28,6 +28,23 @@ class EvidenceDoc(_Doc):
     url: str
     date: str = Field(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
     title: str | None = None
+    quote: str | None = None
+    note: str | None = None
+
+
+class AboutDoc(_Doc):
+    rule: str | None = Field(None, description="The rule whose finding the response answers.")
+    practice: str | None = Field(None, description="Or the practice: every finding that reads it.")
+
+
+class ResponseDoc(_Doc):
+    """A lab's answer to a finding (right of reply), or a request not answered yet (no `date`)."""
+
+    about: AboutDoc
+    asked: str | None = Field(None, pattern=_DATE, description="When the watchdog asked the lab.")
+    date: str | None = Field(None, pattern=_DATE, description="When the lab answered; absent: no answer yet.")
+    stance: Stance | None = None
+    url: str | None = None
     quote: str | None = None
     note: str | None = None
 
@@ -83,6 +100,9 @@ class VerdictDoc(_Doc):
         description="within_days bars: the last day the value meets the bar (value + days).",
     )
     overdue: int | None = Field(None, ge=1, description="Days past `due` at the evaluation date.")
+    responses: list[ResponseDoc] | None = Field(
+        None, description="The lab's answers to this finding (right of reply), where it has any."
+    )
 
 
 class LabDoc(_Doc):
@@ -94,6 +114,9 @@ class LabDoc(_Doc):
     pack_coverage: dict[str, _Share]
     unassessed: list[str]
     counts: dict[Status, int]
+    responses: list[ResponseDoc] | None = Field(
+        None, description="Every response of the lab at the evaluation date, oldest first."
+    )
 
 
 class WaiverIssueDoc(_Doc):

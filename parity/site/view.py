@@ -15,9 +15,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from parity.dataset import Dataset
-from parity.formats.present import by_score, days_left, percent, shortfall_count
+from parity.formats.present import STANCE_WORDS, by_score, days_left, percent, reply_brief, shortfall_count
 from parity.judge.scores import base_reads, summaries
-from parity.models import Evidence
+from parity.models import Evidence, Response
 from parity.report import LabSummary, Report, Verdict
 from parity.vocabulary import GOOD, SHORTFALLS, UNSCORED, severity_rank, show
 
@@ -201,6 +201,9 @@ class Pages:
             "setter_evidence": setter_evidence,
             "location": f"{v.location.file}:{v.location.line}",
             "due": self.due(v),
+            "responses": [
+                reply(r, self.rule_href(root, r.about.rule) if r.about.rule else None) for r in v.responses
+            ],
             "waiver": None
             if waiver is None
             else {
@@ -358,6 +361,11 @@ class Pages:
             "packs": packs,
             "todo": todo,
             "chart": f"../history/{lab}.svg" if lab in self.charts else None,
+            "responses": [
+                reply(r, self.rule_href("../", r.about.rule) if r.about.rule in report.rules else None)
+                for r in s.responses
+            ],
+            "replied": any(v.responses for v in shortfalls),
         }
 
     def indicator_title(self, name: str) -> str:
@@ -427,6 +435,27 @@ def evidence(e: Evidence) -> View:
         "title": e.title,
         "quote": e.quote,
         "note": e.note,
+    }
+
+
+def reply(r: Response, rule_href: str | None) -> View:
+    """A lab's response as a page shows it: what it answers, its stance in words, when it was asked and
+    answered, and its words with their address; or a request not answered yet."""
+    stance = r.stance or ""
+    return {
+        "rule": r.about.rule,
+        "rule_href": rule_href,
+        "practice": r.about.practice,
+        "answered": r.date is not None,
+        "asked": r.asked.isoformat() if r.asked else None,
+        "date": r.date.isoformat() if r.date else None,
+        "stance": stance,
+        "stance_words": STANCE_WORDS.get(stance, ""),
+        "brief": reply_brief(r),
+        "url": r.url,
+        "href": safe_url(r.url) if r.url else None,
+        "quote": r.quote,
+        "note": r.note,
     }
 
 
