@@ -405,6 +405,7 @@ def test_formats_say_which_commands_they_render() -> None:
         "markdown": ("check", "diff", "explain", "rules", "history", "waivers", "due"),
         "json": ("check", "diff", "explain", "rules", "history", "validate", "waivers", "due"),
         "scorecard": ("check",),
+        "csv": ("check", "diff"),
         "sarif": ("check", "diff"),
         "junit": ("check", "diff"),
         "github": ("check", "diff", "validate"),

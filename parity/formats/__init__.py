@@ -16,6 +16,7 @@ from parity._gc import paused_gc
 from parity.dataset import Dataset
 from parity.errors import UsageError
 from parity.formats import ci, text
+from parity.formats import csv as csv_format
 from parity.formats import history as history_text
 from parity.formats import json as json_format
 from parity.formats.escape import markdown, show, terminal
@@ -90,6 +91,12 @@ FORMATS: dict[str, Format] = {
             "scorecard",
             "a Markdown scorecard for a README: the labs by score, beside coverage",
             check=lambda report: [text.scorecard_markdown(report)],
+        ),
+        Format(
+            "csv",
+            "CSV for spreadsheets (RFC 4180): one row per verdict, or per change of a diff",
+            check=csv_format.check,
+            diff=csv_format.diff,
         ),
         Format("sarif", "SARIF 2.1.0, for code scanning", check=ci.sarif, diff=ci.diff_sarif),
         Format("junit", "JUnit XML: shortfalls and new shortfalls fail", check=ci.junit, diff=ci.diff_junit),
