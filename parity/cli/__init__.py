@@ -39,6 +39,7 @@ from parity.formats import (
 from parity.vocabulary import parse_date, today
 
 if TYPE_CHECKING:
+    from parity.cli.reuse import Kept, Run
     from parity.loading.cache import ParseCache
 
 # The heavier modules (the loader, pydantic's models, the report, the engine) are imported by the commands
@@ -63,15 +64,19 @@ def _cache(args: argparse.Namespace) -> ParseCache | None:
     return ParseCache(directory)
 
 
+def _waivers_file(args: argparse.Namespace) -> Path | None:
+    """The waivers file: as given, else waivers.yaml beside the profiles folder (not the working
+    directory) when there is one; a folder or a broken link of that name is reported, never skipped."""
+    default = args.profiles.parent / "waivers.yaml"
+    return args.waivers if args.waivers is not None or not os.path.lexists(default) else default
+
+
 def _load(args: argparse.Namespace) -> Dataset:
     """Load the inputs the arguments name; fixes `args.as_of` to today, once, when it is not given."""
     from parity.loading import load
 
     args.as_of = args.as_of or today()  # one date for the whole command, even across midnight
-    waivers = args.waivers
-    default = args.profiles.parent / "waivers.yaml"  # beside the data it waives, not the working directory
-    if waivers is None and os.path.lexists(default):
-        waivers = default  # a folder or a broken link of that name is reported, never silently skipped
+    waivers = _waivers_file(args)
     strict = None
     if getattr(args, "strict", False):
         strict = Strict(args.as_of, args.max_review_age or DEFAULT_MAX_REVIEW_AGE)
@@ -85,6 +90,22 @@ def _default_format() -> str:
 
 
 def _check(args: argparse.Namespace) -> int:
+    args.format = args.format or _default_format()
+    with _reused(args) as run:
+        kept = run.kept([*(str(path) for _, path in args.output), "-"])
+        if kept is not None:
+            return _replay(run, kept, args)
+        code, report, reusable = _evaluated(args)
+        for fmt, path in args.output:
+            _write_file(path, run.record(str(path), functools.partial(write, report, fmt)))
+        code = _emit(code, run.record("-", functools.partial(write, report, args.format)))
+        if reusable:
+            run.keep(code)
+        return code
+
+
+def _evaluated(args: argparse.Namespace) -> tuple[int, Any, bool]:
+    """`check`'s exit code and report, and whether the report may be reused (no ratchet read git)."""
     from parity.judge.evaluation import evaluate
     from parity.judge.scope import select_rules
     from parity.report import fails
@@ -96,10 +117,23 @@ def _check(args: argparse.Namespace) -> int:
         data, as_of=args.as_of, labs=args.lab, rules=rules, waiver_horizon=args.max_waiver_days, held=held
     )
     failing = fails(report, args.fail_on) or (args.strict_waivers and bool(report.waiver_issues))
-    code = EXIT_SHORTFALLS if failing else EXIT_OK
-    for fmt, path in args.output:
-        _write_file(path, functools.partial(write, report, fmt))
-    return _emit(code, functools.partial(write, report, args.format or _default_format()))
+    return (EXIT_SHORTFALLS if failing else EXIT_OK), report, held is None
+
+
+def _reused(args: argparse.Namespace) -> Run:
+    """This run of a command that reads the data and nothing else (docs/cache.md, "Runs")."""
+    from parity.cli.reuse import Run
+
+    args.as_of = args.as_of or today()  # part of the key: a check tomorrow is another check
+    cache = _cache(args)
+    inputs = [args.profiles, args.rules, *filter(None, [_waivers_file(args)])]
+    return Run.begin(cache.directory if cache else None, args.command, vars(args), inputs)
+
+
+def _replay(run: Run, kept: Kept, args: argparse.Namespace) -> int:
+    for index, (_, path) in enumerate(getattr(args, "output", [])):
+        _write_file(path, functools.partial(run.replay, kept, index))
+    return _emit(kept.code, functools.partial(run.replay, kept, len(kept.outputs) - 1))
 
 
 def _held(data: Dataset, args: argparse.Namespace) -> Any:
@@ -142,16 +176,22 @@ def _write_file(path: Path, produce: Callable[[IO[str]], object]) -> None:
 def _validate(args: argparse.Namespace) -> int:
     from parity.report import Validation
 
-    fmt = args.format or _default_format()
-    try:
-        data = _load(args)
-    except LoadError as e:
-        if fmt == "table":  # problems go to stderr, as every command's do
-            raise
-        text = render_validate(Validation(args.strict, problems=tuple(e.problems)), fmt)
-        return _emit(EXIT_INPUT, functools.partial(_write_text, text))
-    counts = Validation(args.strict, len(data.labs), len(data.rules), len(data.packs), len(data.waivers))
-    return _emit(EXIT_OK, functools.partial(_write_text, render_validate(counts, fmt)))
+    args.format = fmt = args.format or _default_format()
+    with _reused(args) as run:
+        kept = run.kept(["-"])
+        if kept is not None:
+            return _replay(run, kept, args)
+        try:
+            data = _load(args)
+        except LoadError as e:
+            if fmt == "table":  # problems go to stderr, as every command's do
+                raise
+            text = render_validate(Validation(args.strict, problems=tuple(e.problems)), fmt)
+            return _emit(EXIT_INPUT, functools.partial(_write_text, text))
+        counts = Validation(args.strict, len(data.labs), len(data.rules), len(data.packs), len(data.waivers))
+        code = _emit(EXIT_OK, run.record("-", functools.partial(_write_text, render_validate(counts, fmt))))
+        run.keep(code)
+        return code
 
 
 def _waivers(args: argparse.Namespace) -> int:
