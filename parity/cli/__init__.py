@@ -174,13 +174,13 @@ def _write_file(path: Path, produce: Callable[[IO[str]], object]) -> None:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from parity.report import Validation
-
     args.format = fmt = args.format or _default_format()
     with _reused(args) as run:
         kept = run.kept(["-"])
         if kept is not None:
             return _replay(run, kept, args)
+        from parity.report import Validation
+
         try:
             data = _load(args)
         except LoadError as e:
