@@ -28,6 +28,7 @@ from parity.formats import (
     render_explain,
     render_history,
     render_rules,
+    render_sources,
     render_validate,
     render_waivers,
     terminal,
@@ -37,7 +38,7 @@ from parity.judge.scope import select_rules
 from parity.loading import DEFAULT_MAX_REVIEW_AGE, Dataset, Strict, load
 from parity.loading.cache import ParseCache
 from parity.models import suggest
-from parity.report import Validation, fails
+from parity.report import Report, SourceNote, Validation, fails
 from parity.report.schemas import SCHEMAS
 from parity.vocabulary import today
 
@@ -83,14 +84,53 @@ def _check(args: argparse.Namespace) -> int:
     data = _load(args)
     rules = select_rules(data, args.rule, args.skip_rule, args.pack, args.area, args.min_severity)
     held = _held(data, args)
+    notes = _source_notes(args, required=args.strict_sources)
     report = evaluate(
-        data, as_of=args.as_of, labs=args.lab, rules=rules, waiver_horizon=args.max_waiver_days, held=held
+        data,
+        as_of=args.as_of,
+        labs=args.lab,
+        rules=rules,
+        waiver_horizon=args.max_waiver_days,
+        held=held,
+        sources=notes,
     )
     failing = fails(report, args.fail_on) or (args.strict_waivers and bool(report.waiver_issues))
+    if args.strict_sources and _unsourced(report):
+        failing = True
     code = EXIT_SHORTFALLS if failing else EXIT_OK
     for fmt, path in args.output:
         _write_file(path, functools.partial(write, report, fmt))
     return _emit(code, functools.partial(write, report, args.format or _default_format()))
+
+
+def _source_notes(args: argparse.Namespace, required: bool = False) -> dict[str, SourceNote]:
+    """The source record's notes (docs/sources.md): read from its file, never from the network."""
+    from parity.sources import record
+
+    path = args.sources or record.path_beside(args.profiles)
+    found = record.read(path)
+    if found is None and (required or args.sources is not None):
+        raise UsageError(f"no source record at {path}; `parity sources` writes it")
+    return record.notes(found)
+
+
+def _unsourced(report: Report) -> bool:
+    """`--strict-sources`: says on stderr which shortfalls cite evidence that drifted or is gone."""
+    from parity.report.records import SOURCE_FLAGS
+    from parity.vocabulary import SHORTFALLS
+
+    flagged = set(SOURCE_FLAGS.values())
+    found = [v for v in report.verdicts if v.status in SHORTFALLS and flagged.intersection(v.flags)]
+    for v in found:
+        cited = [*v.evidence, *(e for _, items in v.bar.evidence for e in items)]
+        for e in cited:
+            note = report.sources.get(e.url)
+            if note is not None and note.marks(e):
+                _say(
+                    f"parity: --strict-sources: {v.lab} {v.status} on {v.rule} cites {e.url}, "
+                    f"{note.status} when checked on {note.checked.isoformat()}"
+                )
+    return bool(found)
 
 
 def _held(data: Dataset, args: argparse.Namespace) -> Any:
@@ -195,7 +235,15 @@ def _scorecard(args: argparse.Namespace) -> int:
     if args.since and not args.history:
         raise UsageError("--since goes with --history")
     held = _held(data, args)
-    report = evaluate(data, as_of=args.as_of, packs=args.pack, waiver_horizon=args.max_waiver_days, held=held)
+    notes = _source_notes(args)
+    report = evaluate(
+        data,
+        as_of=args.as_of,
+        packs=args.pack,
+        waiver_horizon=args.max_waiver_days,
+        held=held,
+        sources=notes,
+    )
     charts = _charts(args, set(report.labs)) if args.history else None
     written = write_site(report, data, args.output, charts=charts)
     text = (
@@ -301,6 +349,44 @@ def _write_charts(result: Any, folder: Path) -> None:
         _write_file(folder / f"{lab}.svg", functools.partial(_write_text, chart(result, lab)))
 
 
+def _sources(args: argparse.Namespace) -> int:
+    from parity.sources import record
+    from parity.sources.fetch import Fetcher
+    from parity.sources.guard import Guard
+    from parity.sources.limits import Limits
+    from parity.sources.run import Selection, run
+
+    data = load(args.profiles, args.rules, None)
+    path = args.record or record.path_beside(args.profiles)
+    old = record.read(path)
+    chosen = Selection(tuple(args.lab or ()), tuple(args.url or ()), args.older_than)
+    limits = Limits(
+        connect_timeout=args.timeout,
+        read_timeout=args.timeout,
+        max_bytes=args.max_size,
+        per_host=args.per_host,
+        budget=args.time_budget,
+    )
+    with Fetcher(limits, Guard(allow_private=args.allow_private)) as fetcher:
+        result = run(data, old, chosen, fetcher, today(), archive=args.archive, progress=_progress)
+    if not args.no_write:
+        _write_file(path, functools.partial(_write_text, record.dumps(result.record)))
+    if result.unchecked:
+        _say(
+            f"parity: {len(result.unchecked)} URL(s) not checked within the time budget "
+            f"({args.time_budget:g} s); their record is unchanged"
+        )
+    code = EXIT_SHORTFALLS if args.fail_on_drift and result.failing() else EXIT_OK
+    return _emit(code, functools.partial(_write_text, render_sources(result, args.format)))
+
+
+def _progress(total: int) -> Any:
+    """A progress bar on stderr, drawn only when stderr is a terminal (tqdm decides)."""
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="url", desc="parity sources", file=sys.stderr, disable=None, leave=False)
+
+
 def _test(args: argparse.Namespace) -> int:
     from parity.casetest import read_cases, run_cases
 
@@ -323,6 +409,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "rules": _rules,
     "schema": _schema,
     "scorecard": _scorecard,
+    "sources": _sources,
 }
 
 

@@ -18,14 +18,16 @@ from parity.errors import UsageError
 from parity.formats import ci, text
 from parity.formats import history as history_text
 from parity.formats import json as json_format
+from parity.formats import sources as sources_text
 from parity.formats.escape import markdown, show, terminal
 from parity.report import Report, Validation, WaiverStatus
 
 if TYPE_CHECKING:
     from parity.diff import Diff
     from parity.history.records import History
+    from parity.sources.run import Run as SourcesRun
 
-COMMANDS = ("check", "diff", "explain", "rules", "history", "validate", "waivers")
+COMMANDS = ("check", "diff", "explain", "rules", "history", "validate", "waivers", "sources")
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,7 @@ class Format:
     history: Callable[[History], str] | None = None
     validate: Callable[[Validation], str] | None = None
     waivers: Callable[[list[WaiverStatus], dt.date], str] | None = None
+    sources: Callable[[SourcesRun], str] | None = None
 
     @property
     def commands(self) -> tuple[str, ...]:
@@ -60,6 +63,7 @@ FORMATS: dict[str, Format] = {
             history=history_text.table,
             validate=text.validate_table,
             waivers=text.waivers_table,
+            sources=sources_text.table,
         ),
         Format(
             "markdown",
@@ -70,6 +74,7 @@ FORMATS: dict[str, Format] = {
             rules=text.rules_markdown,
             history=history_text.markdown_text,
             waivers=text.waivers_markdown,
+            sources=sources_text.markdown_text,
         ),
         Format(
             "json",
@@ -81,6 +86,7 @@ FORMATS: dict[str, Format] = {
             history=json_format.history,
             validate=json_format.validate,
             waivers=json_format.waivers,
+            sources=sources_text.json_text,
         ),
         Format(
             "scorecard",
@@ -164,6 +170,13 @@ def render_waivers(rows: list[WaiverStatus], as_of: dt.date, fmt: str) -> str:
     return render(rows, as_of)
 
 
+def render_sources(result: SourcesRun, fmt: str) -> str:
+    """What `parity sources` found at each URL it checked."""
+    render = get(fmt, "sources").sources
+    assert render is not None
+    return render(result)
+
+
 def render_rules(data: Dataset, fmt: str) -> str:
     """The rule list: id, pack, kind, area, what it checks, severity, who it applies to, when in force."""
     rules = get(fmt, "rules").rules
@@ -182,6 +195,7 @@ __all__ = [
     "render_explain",
     "render_history",
     "render_rules",
+    "render_sources",
     "render_validate",
     "render_waivers",
     "show",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from parity._gc import paused_gc
 from parity.dataset import Dataset, LoadedRule
@@ -19,8 +19,9 @@ from parity.judge.classify import judge_lab
 from parity.judge.ratchet import Held
 from parity.judge.scope import scope
 from parity.judge.tables import Tables
+from parity.judge.verdicts import source_flags
 from parity.models import Rule
-from parity.report import IndicatorInfo, Location, Report, RuleInfo
+from parity.report import IndicatorInfo, Location, Report, RuleInfo, SourceNote
 from parity.report.catalog import rule_target
 from parity.vocabulary import today
 
@@ -33,6 +34,7 @@ def evaluate(
     packs: Iterable[str] | None = None,
     waiver_horizon: int = waivers.DEFAULT_HORIZON,
     held: Held | None = None,
+    sources: Mapping[str, SourceNote] | None = None,
 ) -> Report:
     """Judge every lab against every rule that applies to it.
 
@@ -40,7 +42,8 @@ def evaluate(
     them); bars always see every lab. `as_of` (default: today, UTC) is the one date all time-dependent
     logic uses. `held`: what peers disclosed in the past, for ratcheted bars (`parity.judge.ratchet`); without
     it (or with an incomplete one) a ratcheted bar ranks present values and its verdicts are flagged
-    `no_history`.
+    `no_history`. `sources`: the source record's notes by URL (`parity.sources.record.notes`); verdicts
+    citing evidence that drifted or is gone are flagged `source_drifted` or `source_gone`.
     """
     as_of = as_of or today()
     lab_ids, rule_ids = scope(data, labs, rules, packs)
@@ -50,6 +53,7 @@ def evaluate(
             results = [judge_lab(tables, lab, compiled) for lab in lab_ids]
     verdicts = [v for lab_verdicts, _ in results for v in lab_verdicts]
     verdicts, issues = waivers.apply(verdicts, data.waivers, as_of, set(lab_ids), rule_ids, waiver_horizon)
+    verdicts, notes = source_flags(verdicts, sources or {})
     rules_info = rules_catalog(data, rule_ids)
     return Report(
         as_of=as_of,
@@ -60,6 +64,7 @@ def evaluate(
         waiver_issues=issues,
         rules=rules_info,
         indicators=indicators_catalog(data, rules_info),
+        sources=notes,
     )
 
 

@@ -6,12 +6,14 @@ only: the bar and who sets it, the gap, the setters' evidence cited by a shortfa
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
 from parity.judge.bars import BarValue, Cell, gap
 from parity.judge.tables import Plan
-from parity.models import Bar, Condition
-from parity.report import BarResult, Location, Verdict
+from parity.models import Bar, Condition, Evidence
+from parity.report import BarResult, Location, SourceNote, Verdict
+from parity.report.records import SOURCE_FLAGS
 from parity.vocabulary import COMPARED, DISCLOSED, STATE_NAMES, UNEVIDENCED, Status, is_shortfall
 
 SETTER_EVIDENCE = 3  # a shortfall cites the evidence of this many of the labs that set its bar
@@ -61,6 +63,37 @@ def flags(stale_before: dt.date | None, cell: Cell) -> tuple[str, ...]:
     if stale_before and cell.newest and cell.newest < stale_before:  # evidence exists and is old
         return ("stale",)
     return ()
+
+
+def source_flags(
+    verdicts: list[Verdict], notes: Mapping[str, SourceNote]
+) -> tuple[list[Verdict], dict[str, SourceNote]]:
+    """The verdicts flagged `source_drifted` or `source_gone` where evidence they cite (their own, and a
+    shortfall's setters') no longer stands as the source record says; and the notes that flagged one,
+    keeping only the quotes cited, which the report carries. A pass over finished verdicts: the record is
+    read, never the network (docs/sources.md)."""
+    if not notes:
+        return verdicts, {}
+    used: dict[str, set[str | None]] = {}
+    out = []
+    for v in verdicts:
+        found: set[str] = set()
+        for e in _cited(v):
+            note = notes.get(e.url)
+            if note is not None and note.marks(e):
+                found.add(SOURCE_FLAGS[note.status])
+                used.setdefault(e.url, set()).add(e.quote)
+        new = tuple(sorted(found.difference(v.flags)))
+        out.append(v._replace(flags=v.flags + new) if new else v)
+    kept = {
+        url: notes[url]._replace(missing=tuple(m for m in notes[url].missing if m[0] in quotes))
+        for url, quotes in sorted(used.items())
+    }
+    return out, kept
+
+
+def _cited(v: Verdict) -> list[Evidence]:
+    return [*v.evidence, *(e for _, items in v.bar.evidence for e in items)]
 
 
 def verdict(
