@@ -86,8 +86,10 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self.server.hits.append(self.path)
         route = self.server.routes.get(self.path.split("?", 1)[0])
-        if route is None:
-            route = self.server.routes.get("*", answer(404, b"not found", "text/plain"))
+        if route is None:  # "/save/*" answers every path under /save/; "*" every other path
+            prefixes = [k for k in self.server.routes if k.endswith("*") and self.path.startswith(k[:-1])]
+            fallback = answer(404, b"not found", "text/plain")
+            route = self.server.routes[max(prefixes, key=len)] if prefixes else fallback
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client gave up, as it should
             route(self)
 

@@ -148,10 +148,18 @@ class Fetcher:
 
     @contextmanager
     def _host(self, host: str) -> Iterator[None]:
+        """A turn among the requests to `host` (at most `per_host` at a time); a stop ends the wait."""
         with self._lock:
             gate = self._hosts.setdefault(host, threading.Semaphore(self.limits.per_host))
-        with gate:
+        while not gate.acquire(timeout=0.05):
+            if self.stop.is_set():
+                raise Stopped("the run was stopped", "stopped")
+        try:
+            if self.stop.is_set():
+                raise Stopped("the run was stopped", "stopped")
             yield
+        finally:
+            gate.release()
 
     def fetch(
         self,
