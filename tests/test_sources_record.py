@@ -343,3 +343,56 @@ def test_the_site_shows_tier_archive_and_what_the_record_found(run: Run, tmp_pat
     assert "&lt;script&gt;alert(1)&lt;/script&gt; every twelve months" in page and "<script>alert" not in page
     assert f'page gone when checked on <time datetime="{CHECKED}">' in page
     assert "source_drifted, source_gone" in page
+
+
+# --- evidence: tier and archive -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("added", "message"),
+    [
+        ("tier: tertiary", "evidence.0.tier: expected one of 'primary' or 'secondary', got 'tertiary'"),
+        (
+            "tier: Primary",
+            "evidence.0.tier: expected one of 'primary' or 'secondary', got 'Primary'; did you mean",
+        ),
+        ("archive: web.archive.org/x", "evidence.0.archive: evidence url must be an http(s) URL"),
+        ("archive: 3", "evidence.0.archive: expected text, got 3"),
+    ],
+)
+def test_tier_and_archive_are_validated_like_every_field(
+    run: Run, tmp_path: Path, added: str, message: str
+) -> None:
+    import shutil
+
+    from helpers import edit_file
+
+    world = tmp_path / "world"
+    shutil.copytree(WORLD, world)
+    edit_file(
+        world / "lab_profiles" / "alpha.yaml",
+        f'        quote: "{QUOTE}"',
+        f'        quote: "{QUOTE}"\n        {added}',
+    )
+    result = run("validate", cwd=world)
+    assert result.code == 2
+    assert f"lab_profiles/alpha.yaml:12:9: practices.risk_report_cadence_months.{message}" in result.err
+
+
+def test_tier_and_archive_reach_the_report(run: Run, tmp_path: Path) -> None:
+    import shutil
+
+    from helpers import edit_file
+
+    world = tmp_path / "world"
+    shutil.copytree(WORLD, world)
+    archived = "https://web.archive.org/web/20261201000000/https://alpha.example/rsp"
+    edit_file(
+        world / "lab_profiles" / "alpha.yaml",
+        f'        quote: "{QUOTE}"',
+        f'        quote: "{QUOTE}"\n        tier: primary\n        archive: {archived}',
+    )
+    report = json.loads(run("check", AS_OF_ARG, "--format=json", cwd=world).out)
+    (first,) = verdict(report, "alpha", "risk-report-cadence-parity")["evidence"]  # type: ignore[misc]
+    assert first["tier"] == "primary" and first["archive"] == archived
+    assert Report.from_dict(report).to_dict() == report

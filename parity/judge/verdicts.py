@@ -83,8 +83,7 @@ def source_flags(
             if note is not None and note.marks(e):
                 found.add(SOURCE_FLAGS[note.status])
                 used.setdefault(e.url, set()).add(e.quote)
-        new = tuple(sorted(found.difference(v.flags)))
-        out.append(v._replace(flags=v.flags + new) if new else v)
+        out.append(v._replace(flags=tuple(sorted(found.union(v.flags)))) if found else v)
     kept = {
         url: notes[url]._replace(missing=tuple(m for m in notes[url].missing if m[0] in quotes))
         for url, quotes in sorted(used.items())

@@ -75,6 +75,7 @@ class GuardedTransport(httpx.BaseTransport):
     def __init__(self, guard: Guard, per_host: int) -> None:
         self.guard = guard
         self.limits = httpx.Limits(max_connections=per_host, max_keepalive_connections=per_host)
+        self.tls = httpx.create_ssl_context()  # once: loading the CA bundle costs 50 ms a pool
         self.pools: dict[str, httpx.HTTPTransport] = {}
         self.lock = threading.Lock()
 
@@ -82,7 +83,9 @@ class GuardedTransport(httpx.BaseTransport):
         with self.lock:
             pool = self.pools.get(host)
             if pool is None:
-                pool = self.pools[host] = httpx.HTTPTransport(trust_env=False, limits=self.limits)
+                pool = self.pools[host] = httpx.HTTPTransport(
+                    verify=self.tls, trust_env=False, limits=self.limits
+                )
             return pool
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
