@@ -97,6 +97,26 @@ def test_a_redirect_to_a_private_address_is_refused_before_connecting(
     assert all(address[0] == "127.0.0.1" for address in _no_connection_off_this_machine)  # type: ignore[index]
 
 
+@pytest.mark.parametrize(
+    "location",
+    ["javascript:alert(1)", "ftp://files.example/x", "http://[::1", "http://xn--zz/", "file:///etc/passwd"],
+)
+def test_a_redirect_nowhere_a_browser_would_go_is_unreachable_not_a_crash(location: str) -> None:
+    asked: list[str] = []
+
+    def resolver(host: str, port: int) -> list[tuple[str, int]]:
+        asked.append(host)
+        return [("127.0.0.1", port)]
+
+    with serving({"/r": redirect(location)}) as server:
+        guard = Guard(allowed=("127.0.0.0/8",), resolver=resolver)
+        with Fetcher(FAST, guard) as fetcher:
+            got = fetcher.fetch(server.base + "/r")
+    assert got.problem in ("refused", "network"), got
+    assert status(got) == "unreachable"
+    assert asked == ["127.0.0.1"]  # the first hop only: nothing else was even looked up
+
+
 def test_without_allow_private_even_loopback_is_refused() -> None:
     got = fetch({"/p": html(QUOTE)}, "/p", guard=Guard())
     assert got.problem == "refused"

@@ -147,7 +147,11 @@ def test_strict_sources_fails_on_a_shortfall_resting_on_drifted_evidence(run: Ru
         "parity: --strict-sources: alpha below on risk-report-cadence-parity cites https://alpha.example/rsp, "
         f"drifted when checked on {CHECKED}"
     ) in lines
-    assert all(line.startswith("parity: --strict-sources: ") for line in lines)
+    assert (
+        lines[0]
+        == f"parity: note: 7 evidence URL(s) are not in {record_file} yet; `parity sources` checks them"
+    )
+    assert all(line.startswith("parity: --strict-sources: ") for line in lines[1:])
     # without the option, the same record fails nothing
     assert run("check", AS_OF_ARG, "--sources", str(record_file)).code == 0
 
@@ -343,6 +347,11 @@ def test_the_site_shows_tier_archive_and_what_the_record_found(run: Run, tmp_pat
     assert "&lt;script&gt;alert(1)&lt;/script&gt; every twelve months" in page and "<script>alert" not in page
     assert f'page gone when checked on <time datetime="{CHECKED}">' in page
     assert "source_drifted, source_gone" in page
+    shortfalls = page.split('<table class="shortfalls">', 1)[1].split("</table>", 1)[0]
+    assert (
+        "⚠ a quote it cites was not found on its page" in shortfalls
+        and "⚠ a page it cites is gone" in shortfalls
+    )
 
 
 # --- evidence: tier and archive -----------------------------------------------------------------------------

@@ -84,7 +84,7 @@ def _check(args: argparse.Namespace) -> int:
     data = _load(args)
     rules = select_rules(data, args.rule, args.skip_rule, args.pack, args.area, args.min_severity)
     held = _held(data, args)
-    notes = _source_notes(args, required=args.strict_sources)
+    notes = _source_notes(args, data, required=args.strict_sources)
     report = evaluate(
         data,
         as_of=args.as_of,
@@ -103,14 +103,23 @@ def _check(args: argparse.Namespace) -> int:
     return _emit(code, functools.partial(write, report, args.format or _default_format()))
 
 
-def _source_notes(args: argparse.Namespace, required: bool = False) -> dict[str, SourceNote]:
-    """The source record's notes (docs/sources.md): read from its file, never from the network."""
+def _source_notes(args: argparse.Namespace, data: Dataset, required: bool = False) -> dict[str, SourceNote]:
+    """The source record's notes (docs/sources.md): read from its file, never from the network. A gate
+    that requires the record says how much of the evidence it has not seen yet."""
     from parity.sources import record
+    from parity.sources.citations import citations
 
     path = args.sources or record.path_beside(args.profiles)
     found = record.read(path)
     if found is None and (required or args.sources is not None):
         raise UsageError(f"no source record at {path}; `parity sources` writes it")
+    if required and found is not None:
+        known = found.by_url()
+        unseen = sum(1 for url in citations(data) if url not in known)
+        if unseen:
+            _say(
+                f"parity: note: {unseen} evidence URL(s) are not in {path} yet; `parity sources` checks them"
+            )
     return record.notes(found)
 
 
@@ -235,7 +244,7 @@ def _scorecard(args: argparse.Namespace) -> int:
     if args.since and not args.history:
         raise UsageError("--since goes with --history")
     held = _held(data, args)
-    notes = _source_notes(args)
+    notes = _source_notes(args, data)
     report = evaluate(
         data,
         as_of=args.as_of,

@@ -42,6 +42,11 @@ _PEER_STATE = {
     "undisclosed": "silent: looked, not disclosed",
     "unevidenced": "claims it without evidence",
 }
+# The source flags in words, shown beside a shortfall's status: an accusation whose source moved says so.
+_UNSOURCED = {
+    "source_drifted": "a quote it cites was not found on its page",
+    "source_gone": "a page it cites is gone",
+}
 _SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,199}")
 _HTTP = re.compile(r"https?://[^\s\x00-\x1f\x7f-\x9f\"'<>\\^`{|}]+", re.IGNORECASE)
 _URL_IN_TEXT = re.compile(r"https?://\S+", re.IGNORECASE)
@@ -182,6 +187,7 @@ class Pages:
             "peers_disclosed": v.bar.peers_disclosed,
             "gap": self.gap(v),
             "flags": list(v.flags),
+            "unsourced": [_UNSOURCED[f] for f in v.flags if f in _UNSOURCED],
             "evidence": [evidence(e, self.report.sources) for e in v.evidence],
             "setter_evidence": setter_evidence,
             "location": f"{v.location.file}:{v.location.line}",

@@ -90,6 +90,8 @@ class GuardedTransport(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         url = request.url
+        if url.scheme not in ("http", "https") or not url.host:
+            raise _RefusedError(f"not an http(s) URL with a host: {str(url)[:200]!r}", request=request)
         port = url.port or (443 if url.scheme == "https" else 80)
         try:
             ip, to_port = self.guard.address(url.host, port)
@@ -191,7 +193,7 @@ class Fetcher:
                 return Fetched(url, str(request.url), problem="refused", detail=str(e))
             except httpx.TimeoutException as e:
                 return Fetched(url, str(request.url), problem="timeout", detail=_timeout(e))
-            except (httpx.TransportError, httpx.DecodingError, httpx.TooManyRedirects) as e:
+            except (httpx.HTTPError, httpx.InvalidURL, UnicodeError) as e:  # a bad Location included
                 return Fetched(url, str(request.url), problem="network", detail=f"{type(e).__name__}: {e}")
             if isinstance(got, Fetched):
                 return replace(got, url=url)
