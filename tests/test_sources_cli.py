@@ -225,3 +225,21 @@ def test_record_is_written_atomically(run: Run, world: World, monkeypatch: pytes
     assert "No space left on device" in result.err
     assert (world.folder / "sources.json").read_text(encoding="utf-8") == before
     assert [p.name for p in world.folder.iterdir() if p.name.startswith(".sources.json")] == []
+
+
+def test_a_terminal_gets_a_progress_bar_and_a_pipe_none(
+    run: Run, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+    import sys
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    assert "parity sources" not in sources(run, world, "--no-write").err  # stderr is not a terminal here
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    assert sources(run, world, "--no-write").code == 0
+    drawn = terminal.getvalue()
+    assert "\rparity sources:   0%| " in drawn and "/11 [" in drawn  # drawn over itself, then cleared

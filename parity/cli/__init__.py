@@ -103,17 +103,24 @@ def _check(args: argparse.Namespace) -> int:
     return _emit(code, functools.partial(write, report, args.format or _default_format()))
 
 
+def _record_beside(profiles: Path) -> Path:
+    """The source record's default place: beside the profiles folder, as the waivers file is."""
+    return profiles.parent / "sources.json"
+
+
 def _source_notes(args: argparse.Namespace, data: Dataset, required: bool = False) -> dict[str, SourceNote]:
     """The source record's notes (docs/sources.md): read from its file, never from the network. A gate
     that requires the record says how much of the evidence it has not seen yet."""
+    path = args.sources or _record_beside(args.profiles)
+    if not (required or args.sources is not None or os.path.lexists(path)):
+        return {}  # no record: nothing to flag, and nothing more to import
     from parity.sources import record
     from parity.sources.citations import citations
 
-    path = args.sources or record.path_beside(args.profiles)
     found = record.read(path)
-    if found is None and (required or args.sources is not None):
+    if found is None:
         raise UsageError(f"no source record at {path}; `parity sources` writes it")
-    if required and found is not None:
+    if required:
         known = found.by_url()
         unseen = sum(1 for url in citations(data) if url not in known)
         if unseen:
@@ -366,7 +373,7 @@ def _sources(args: argparse.Namespace) -> int:
     from parity.sources.run import Selection, run
 
     data = load(args.profiles, args.rules, None)
-    path = args.record or record.path_beside(args.profiles)
+    path = args.record or _record_beside(args.profiles)
     old = record.read(path)
     chosen = Selection(tuple(args.lab or ()), tuple(args.url or ()), args.older_than)
     limits = Limits(

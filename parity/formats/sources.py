@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 from tabulate import tabulate
 
 from parity.formats.escape import markdown, terminal
-from parity.sources.record import SOURCE_STATUSES, SourceEntry, dumps
 
-if TYPE_CHECKING:  # the run's module is the network's: rendering never imports it
+if TYPE_CHECKING:  # imported when a run is rendered, not whenever a format is looked up
+    from parity.sources.record import SourceEntry
     from parity.sources.run import Run
 
 Escape = Callable[[str], str]
@@ -22,6 +22,8 @@ _LONGEST = 160  # characters of a quote or passage shown in a table
 
 
 def json_text(result: Run) -> str:
+    from parity.sources.record import dumps
+
     return dumps(result.document())
 
 
@@ -35,6 +37,8 @@ def markdown_text(result: Run) -> str:
 
 def summary(result: Run) -> str:
     """One line: how many URLs were checked, and how each came out."""
+    from parity.sources.record import SOURCE_STATUSES
+
     counts: Counter[str] = Counter(e.status for e in result.checked)
     parts = [f"{counts[s]} {s}" for s in SOURCE_STATUSES if counts[s]]
     line = f"{len(result.checked)} URL(s) checked on {result.checked_at.isoformat()}"

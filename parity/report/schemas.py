@@ -13,7 +13,6 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from parity.history.document import HistoryDoc
 from parity.models import Alarms, LabProfile, RulePack, Severity, Tier, Waiver
-from parity.sources.record import SourceRecord
 from parity.vocabulary import Shortfall, State, Status, Truth
 
 _Scalar = bool | int | float | str | None
@@ -157,6 +156,12 @@ class ReportDoc(_Doc):
     indicators: dict[str, IndicatorInfoDoc] = Field(description="The indicators those rules read.")
 
 
+def _sources_schema() -> dict[str, Any]:
+    from parity.sources.record import SourceRecord  # only when asked: every command builds this table
+
+    return SourceRecord.model_json_schema(by_alias=True)
+
+
 SCHEMAS: dict[str, Callable[[], dict[str, Any]]] = {
     "profile": LabProfile.model_json_schema,
     "rule-pack": RulePack.model_json_schema,
@@ -164,5 +169,5 @@ SCHEMAS: dict[str, Callable[[], dict[str, Any]]] = {
     "report": lambda: ReportDoc.model_json_schema(by_alias=True),
     "history": lambda: HistoryDoc.model_json_schema(by_alias=True),
     "alarms": Alarms.model_json_schema,
-    "sources": lambda: SourceRecord.model_json_schema(by_alias=True),
+    "sources": _sources_schema,
 }

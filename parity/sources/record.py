@@ -22,7 +22,6 @@ from parity.report import SourceNote
 from parity.sources.citations import Cited
 
 SCHEMA = "parity/sources/v1"
-FILE_NAME = "sources.json"  # beside lab_profiles/ and rules/
 SourceStatus = Literal["ok", "drifted", "changed", "gone", "blocked", "unreachable"]
 SOURCE_STATUSES: tuple[str, ...] = get_args(SourceStatus)
 FAILING = ("drifted", "gone")  # what `--fail-on-drift` and the verdict flags are about
@@ -79,11 +78,6 @@ class SourceRecord(_Doc):
 
     def by_url(self) -> dict[str, SourceEntry]:
         return {e.url: e for e in self.sources}
-
-
-def path_beside(profiles: Path) -> Path:
-    """Where the record lives by default: beside the profiles folder."""
-    return profiles.parent / FILE_NAME
 
 
 def read(path: Path) -> SourceRecord | None:
