@@ -401,9 +401,9 @@ def test_formats_say_which_commands_they_render() -> None:
     from parity import formats
 
     assert {name: f.commands for name, f in formats.FORMATS.items()} == {
-        "table": ("check", "diff", "explain", "rules", "history", "validate", "waivers", "sources"),
-        "markdown": ("check", "diff", "explain", "rules", "history", "waivers", "sources"),
-        "json": ("check", "diff", "explain", "rules", "history", "validate", "waivers", "sources"),
+        "table": ("check", "diff", "explain", "rules", "history", "validate", "waivers", "due", "sources"),
+        "markdown": ("check", "diff", "explain", "rules", "history", "waivers", "due", "sources"),
+        "json": ("check", "diff", "explain", "rules", "history", "validate", "waivers", "due", "sources"),
         "scorecard": ("check",),
         "sarif": ("check", "diff"),
         "junit": ("check", "diff"),

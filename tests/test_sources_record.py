@@ -405,3 +405,106 @@ def test_tier_and_archive_reach_the_report(run: Run, tmp_path: Path) -> None:
     (first,) = verdict(report, "alpha", "risk-report-cadence-parity")["evidence"]  # type: ignore[misc]
     assert first["tier"] == "primary" and first["archive"] == archived
     assert Report.from_dict(report).to_dict() == report
+
+
+# --- timelines: earlier entries and a rule's source ---------------------------------------------------------
+
+TIMELINE_PACK = """
+pack: p
+version: "1"
+indicators:
+  pause_commitment:
+    title: Pause commitment
+    area: governance
+    type: level
+    levels: [none, conditional-delay, competitor-contingent-pause, unconditional-pause]
+rules:
+  - {id: pause-best, indicator: pause_commitment, bar: best, severity: high}
+  - id: pause-pledge
+    indicator: pause_commitment
+    bar: {threshold: unconditional-pause}
+    applies_to: [a]
+    severity: critical
+    in_force: 2023-09-19
+    until: 2026-02-24
+    source: [{url: "https://a.example/rsp-v1", date: 2023-09-19, quote: "we commit to pause"}]
+    withdrawn: [{url: "https://news.example/dropped", date: 2026-02-24}]
+"""
+TIMELINE_A = """
+id: a
+name: A
+practices:
+  pause_commitment:
+    value: conditional-delay
+    since: 2026-02-24
+    evidence: [{url: "https://news.example/dropped", date: 2026-02-24}]
+    earlier:
+      - value: competitor-contingent-pause
+        since: 2024-10-15
+        evidence: [{url: "https://a.example/rsp-v2", date: 2024-10-15}]
+      - value: unconditional-pause
+        since: 2023-09-19
+        evidence: [{url: "https://a.example/rsp-v1", date: 2023-09-19}]
+"""
+TIMELINE_B = """
+id: b
+name: B
+practices:
+  pause_commitment:
+    value: unconditional-pause
+    evidence: [{url: "https://b.example/", date: 2023-01-01}]
+"""
+
+
+@pytest.fixture
+def timeline(tree: Callable[..., Path]) -> Path:
+    doc = {
+        "schema": SCHEMA,
+        "sources": [
+            entry(
+                "https://a.example/rsp-v1",
+                "drifted",
+                quotes=[{"quote": "we commit to pause", "found": False}],
+            ),
+            entry("https://a.example/rsp-v2", "gone"),
+        ],
+    }
+    files = {
+        "rules/p.yaml": TIMELINE_PACK,
+        "lab_profiles/a.yaml": TIMELINE_A,
+        "lab_profiles/b.yaml": TIMELINE_B,
+    }
+    return tree({**files, "sources.json": json.dumps(doc)})
+
+
+def test_the_walk_finds_earlier_entries_and_rule_sources(timeline: Path) -> None:
+    cited = citations(parity.load(timeline / "lab_profiles", timeline / "rules", None))
+    where = {(c.lab or c.rule, c.field) for cs in cited.values() for c in cs}
+    assert where == {
+        ("a", "evidence[0]"),
+        ("a", "earlier[0].evidence[0]"),
+        ("a", "earlier[1].evidence[0]"),
+        ("b", "evidence[0]"),
+        ("pause-pledge", "source[0]"),
+        ("pause-pledge", "withdrawn[0]"),
+    }
+
+
+def test_a_drifted_rule_source_and_a_gone_earlier_entry_flag_the_verdicts_they_support(
+    run: Run, timeline: Path
+) -> None:
+    result = run("check", "--as-of=2025-06-01", "--format=json", cwd=timeline)
+    assert result.code == 0, result.err
+    report = json.loads(result.out)
+    assert verdict(report, "a", "pause-pledge")["flags"] == [
+        "source_drifted",
+        "source_gone",
+    ]  # its source; a's entry
+    assert verdict(report, "a", "pause-best")["flags"] == ["source_gone"]  # the entry in force cites rsp-v2
+    assert verdict(report, "b", "pause-best")["flags"] == []
+    source = report["rules"]["pause-pledge"]["source"][0]
+    assert source["source"] == {"status": "drifted", "checked": CHECKED, "closest": None}
+    assert Report.from_dict(report).to_dict() == report
+    # on a date when the drifted rule no longer judges and a's entry cites neither page, nothing is flagged
+    later = json.loads(run("check", "--as-of=2026-03-01", "--format=json", cwd=timeline).out)
+    assert not any(v["flags"] for v in later["verdicts"] if v["lab"] == "a")

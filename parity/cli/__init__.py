@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime as dt
 import functools
 import json
 import os
@@ -25,6 +26,7 @@ __all__ = ["main", "parser"]
 from parity.errors import EngineError, LoadError, OutputError, UsageError
 from parity.formats import (
     render_diff,
+    render_due,
     render_explain,
     render_history,
     render_rules,
@@ -40,7 +42,7 @@ from parity.loading.cache import ParseCache
 from parity.models import suggest
 from parity.report import Report, SourceNote, Validation, fails
 from parity.report.schemas import SCHEMAS
-from parity.vocabulary import today
+from parity.vocabulary import parse_date, today
 
 EXIT_OK, EXIT_SHORTFALLS, EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -210,6 +212,15 @@ def _waivers(args: argparse.Namespace) -> int:
     return _emit(code, functools.partial(_write_text, text))
 
 
+def _due(args: argparse.Namespace) -> int:
+    from parity.judge.evaluation import evaluate
+
+    data = _load(args)
+    report = evaluate(data, as_of=args.as_of, labs=args.lab, packs=args.pack)
+    text = render_due(report, args.within, args.format)
+    return _emit(EXIT_OK, functools.partial(_write_text, text))
+
+
 def _explain(args: argparse.Namespace) -> int:
     from parity.judge.evaluation import evaluate
 
@@ -248,7 +259,7 @@ def _scorecard(args: argparse.Namespace) -> int:
     from parity.site import write_site
 
     data = _load(args)
-    if args.since and not args.history:
+    if args.since and not (args.history or args.history_revisions):
         raise UsageError("--since goes with --history")
     held = _held(data, args)
     notes = _source_notes(args, data)
@@ -260,7 +271,7 @@ def _scorecard(args: argparse.Namespace) -> int:
         held=held,
         sources=notes,
     )
-    charts = _charts(args, set(report.labs)) if args.history else None
+    charts = _charts(args, data, report) if args.history or args.history_revisions else None
     written = write_site(report, data, args.output, charts=charts)
     text = (
         f"{args.output}: the scorecard as of {report.as_of.isoformat()}, {len(written)} files; "
@@ -269,15 +280,23 @@ def _scorecard(args: argparse.Namespace) -> int:
     return _emit(EXIT_OK, lambda out: out.write(text))
 
 
-def _charts(args: argparse.Namespace, labs: set[str]) -> dict[str, str]:
-    """Each lab's score over time, from the history of the repository that holds the profiles."""
+def _charts(args: argparse.Namespace, data: Dataset, report: Any) -> dict[str, str]:
+    """Each lab's score over time: by the data's own dates (to the report's date), or by the revisions of
+    the repository that holds the profiles."""
     from parity.formats.history import chart
-    from parity.history import run
+    from parity.history import by_dates, run
     from parity.history.timeline import data_in
 
-    top, paths = data_in(args.profiles, args.rules)
-    result = run(top, since=args.since, profiles=paths[0], rules=paths[1], cache=_cache(args))
-    return {lab: chart(result, lab) for lab in sorted(result.points) if lab in labs}
+    if args.history and args.history_revisions:
+        raise UsageError("--history and --history-revisions: choose one")
+    if args.history:
+        result = by_dates(
+            data, report.as_of, _day(args.since, "--since"), source=args.profiles.parent.as_posix()
+        )
+    else:
+        top, paths = data_in(args.profiles, args.rules)
+        result = run(top, since=args.since, profiles=paths[0], rules=paths[1], cache=_cache(args))
+    return {lab: chart(result, lab) for lab in sorted(result.points) if lab in report.labs}
 
 
 def _write_text(text: str, out: IO[str]) -> None:
@@ -329,6 +348,53 @@ def _diff(args: argparse.Namespace) -> int:
 
 
 def _history(args: argparse.Namespace) -> int:
+    result = _revisions(args) if args.revisions else _by_dates(args)
+    if args.charts is not None:
+        _write_charts(result, args.charts)
+    for fmt, path in args.output:
+        _write_file(path, functools.partial(_write_text, render_history(result, fmt)))
+    text = render_history(result, args.format or "table")
+    code = EXIT_SHORTFALLS if args.fail_on_alarm and result.failing() else EXIT_OK
+    return _emit(code, functools.partial(_write_text, text))
+
+
+def _by_dates(args: argparse.Namespace) -> Any:
+    """`parity history`: the data in the working tree, as it stood on each of its own dates."""
+    from parity.history import alarm_settings, by_dates
+
+    for given, flag in ((args.snapshots, "SNAPSHOT"), (args.first_parent, "--first-parent")):
+        if given:
+            raise UsageError(f"{flag} goes with --revisions (the commits); the data's dates need neither")
+    if args.allow_shallow:
+        raise UsageError("--allow-shallow goes with --revisions: the data's dates need no git history")
+    if args.repo != Path("."):
+        raise UsageError("--repo goes with --revisions; give the data with --profiles and --rules")
+    since, until = (_day(text, flag) for text, flag in ((args.since, "--since"), (args.until, "--until")))
+    if until is not None and args.as_of is not None and until != args.as_of:
+        raise UsageError("--until and --as-of both end the story here: give one")
+    args.profiles, args.rules = Path(args.profiles), Path(args.rules)
+    args.as_of = until or args.as_of
+    data = _load(args)
+    if since is not None and since > args.as_of:
+        raise UsageError(f"--since {since} is after the story's last date {args.as_of}")
+    root = args.profiles.parent
+    config = alarm_settings(args.alarms, root, args.window)
+    return by_dates(data, args.as_of, since, config, root.as_posix())
+
+
+def _day(text: str | None, flag: str) -> dt.date | None:
+    if text is None:
+        return None
+    try:
+        return parse_date(text)
+    except ValueError:
+        raise UsageError(
+            f"{flag} {text!r}: the data's dates take YYYY-MM-DD (a revision goes with --revisions)"
+        ) from None
+
+
+def _revisions(args: argparse.Namespace) -> Any:
+    """`parity history --revisions`: the repository's commits, each change classified."""
     from parity.history import run
 
     result = run(
@@ -339,19 +405,19 @@ def _history(args: argparse.Namespace) -> int:
         first_parent=args.first_parent,
         profiles=args.profiles,
         rules=args.rules,
-        waivers=args.waivers,
+        waivers=args.waivers or "waivers.yaml",
         as_of=args.as_of,
         alarms=args.alarms,
         window=args.window,
         cache=_cache(args),
+        allow_shallow=args.allow_shallow or not args.fail_on_alarm,
     )
-    if args.charts is not None:
-        _write_charts(result, args.charts)
-    for fmt, path in args.output:
-        _write_file(path, functools.partial(_write_text, render_history(result, fmt)))
-    text = render_history(result, args.format or "table")
-    code = EXIT_SHORTFALLS if args.fail_on_alarm and result.failing() else EXIT_OK
-    return _emit(code, functools.partial(_write_text, text))
+    if result.shallow:
+        _say(
+            f"parity: warning: {args.repo} is a shallow clone: history walked only the "
+            f"{len(result.revisions)} revision(s) it holds (fetch it whole: git fetch --unshallow)"
+        )
+    return result
 
 
 def _write_charts(result: Any, folder: Path) -> None:
@@ -426,6 +492,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "schema": _schema,
     "scorecard": _scorecard,
     "sources": _sources,
+    "due": _due,
 }
 
 

@@ -223,6 +223,20 @@ def parser() -> argparse.ArgumentParser:
     rules = sub.add_parser("rules", help="list rules (id, pack, kind, area, what it checks, severity)")
     _input(rules, "--rules")
     rules.add_argument("--format", choices=names("rules"), default="table")
+    due = sub.add_parser(
+        "due", help="the recency obligations that fall due soon, and those overdue (within_days bars)"
+    )
+    _inputs(due)
+    due.add_argument(
+        "--within",
+        type=_days,
+        default=30,
+        metavar="DAYS",
+        help="list what falls due within DAYS of the evaluation date (default: 30); overdue ones always",
+    )
+    due.add_argument("--lab", action="append", metavar="ID", help="only this lab (repeatable)")
+    _pack(due)
+    due.add_argument("--format", choices=names("due"), default="table")
     scorecard = sub.add_parser(
         "scorecard", help="write the public scorecard: a static site (pages, report.json, badges)"
     )
@@ -240,11 +254,18 @@ def parser() -> argparse.ArgumentParser:
     scorecard.add_argument(
         "--history",
         action="store_true",
-        help="embed each lab's score over time, from every revision of the repository holding the data",
+        help="embed each lab's score over time, by the data's own dates (as `parity history` tells it)",
     )
     _source_record(scorecard)
     scorecard.add_argument(
-        "--since", metavar="DATE|REV", help="with --history: from this date or after this revision"
+        "--history-revisions",
+        action="store_true",
+        help="embed each lab's score over time by the repository's revisions (data without timelines)",
+    )
+    scorecard.add_argument(
+        "--since",
+        metavar="DATE|REV",
+        help="with --history: from this date (by revisions: or after one)",
     )
     _cache_options(scorecard)
     _sources_parser(sub)
@@ -368,51 +389,89 @@ def _sources_parser(sub: Any) -> None:
 
 def _history_parser(sub: Any) -> None:
     p = sub.add_parser(
-        "history", help="evaluate every revision: scores over time, regressions, erosion alarms, bar declines"
+        "history",
+        help="the labs' story by the data's dates (--revisions: by commit, with corrections): regressions, "
+        "alarms, bars that fell",
+    )
+    p.add_argument(
+        "--revisions",
+        action="store_true",
+        help="walk the repository's commits (what the watchdog recorded, when), each change classified lab, "
+        "correction, research or methodology (default: the data's own dates, from one revision)",
     )
     p.add_argument(
         "snapshots",
         metavar="SNAPSHOT",
         nargs="*",
         type=Path,
-        help="snapshot folders (each holding lab_profiles/ and rules/, named by date) instead of revisions",
+        help="with --revisions: snapshot folders (each holding lab_profiles/ and rules/, named by date)",
     )
     p.add_argument(
-        "--repo", type=Path, default=Path("."), metavar="DIR", help="the git repository (default: .)"
+        "--repo",
+        type=Path,
+        default=Path("."),
+        metavar="DIR",
+        help="with --revisions: the git repository (default: .)",
     )
-    p.add_argument("--since", metavar="DATE|REV", help="from this date (inclusive) or after this revision")
     p.add_argument(
-        "--until", metavar="DATE|REV", help="up to this date or revision (inclusive; default: HEAD)"
+        "--since",
+        metavar="DATE|REV",
+        help="from this date (inclusive); with --revisions, or after this revision",
     )
-    p.add_argument("--first-parent", action="store_true", help="follow only the first parent of merges")
     p.add_argument(
-        "--profiles", default="lab_profiles", metavar="DIR", help="profiles' folder in each revision"
+        "--until",
+        metavar="DATE|REV",
+        help="up to this date (inclusive; default: today); with --revisions, or to this revision (HEAD)",
     )
-    p.add_argument("--rules", default="rules", metavar="DIR", help="rule packs' folder in each revision")
     p.add_argument(
-        "--waivers", default="waivers.yaml", metavar="FILE", help="waivers file in each revision, if present"
+        "--first-parent", action="store_true", help="with --revisions: follow only the first parent of merges"
+    )
+    p.add_argument(
+        "--profiles",
+        default="lab_profiles",
+        metavar="DIR",
+        help="the profiles' folder (with --revisions: in each revision; default: lab_profiles)",
+    )
+    p.add_argument("--rules", default="rules", metavar="DIR", help="the rule packs' folder (default: rules)")
+    p.add_argument(
+        "--waivers",
+        default=None,
+        metavar="FILE",
+        help="the waivers file (default: waivers.yaml beside the profiles folder, if any)",
     )
     p.add_argument(
         "--as-of",
         type=_date,
         default=None,
         metavar="YYYY-MM-DD",
-        help="evaluate every revision at this date (default: each at its commit date)",
+        help="the last date of the story (default: today); with --revisions, evaluate every revision at "
+        "this date (default: each at its commit date)",
     )
     p.add_argument(
         "--alarms",
         type=Path,
         default=None,
         metavar="FILE",
-        help="alarm thresholds and weights (default: alarms.yaml in the repository's top, if any)",
+        help="alarm thresholds and weights (default: alarms.yaml beside the data, or at the repository top)",
     )
-    p.add_argument("--window", type=_days, default=None, metavar="DAYS", help="erosion window (default: 365)")
+    p.add_argument(
+        "--window",
+        type=_days,
+        default=None,
+        metavar="DAYS",
+        help="erosion window (default: 1095, three years)",
+    )
     _formats(p, "history")
     _cache_options(p)
     p.add_argument(
         "--charts", type=Path, default=None, metavar="DIR", help="write DIR/<lab>.svg, score over time"
     )
     p.add_argument("--fail-on-alarm", action="store_true", help="exit 1 when any alarm is raised")
+    p.add_argument(
+        "--allow-shallow",
+        action="store_true",
+        help="with --fail-on-alarm, walk a shallow clone as far as it goes (default: exit 2, fetch it whole)",
+    )
 
 
 def _formats(p: argparse.ArgumentParser, command: str) -> None:

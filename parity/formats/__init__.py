@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from parity.history.records import History
     from parity.sources.run import Run as SourcesRun
 
-COMMANDS = ("check", "diff", "explain", "rules", "history", "validate", "waivers", "sources")
+COMMANDS = ("check", "diff", "explain", "rules", "history", "validate", "waivers", "due", "sources")
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,7 @@ class Format:
     history: Callable[[History], str] | None = None
     validate: Callable[[Validation], str] | None = None
     waivers: Callable[[list[WaiverStatus], dt.date], str] | None = None
+    due: Callable[[Report, int], str] | None = None
     sources: Callable[[SourcesRun], str] | None = None
 
     @property
@@ -63,6 +64,7 @@ FORMATS: dict[str, Format] = {
             history=history_text.table,
             validate=text.validate_table,
             waivers=text.waivers_table,
+            due=text.due_table,
             sources=sources_text.table,
         ),
         Format(
@@ -74,6 +76,7 @@ FORMATS: dict[str, Format] = {
             rules=text.rules_markdown,
             history=history_text.markdown_text,
             waivers=text.waivers_markdown,
+            due=text.due_markdown,
             sources=sources_text.markdown_text,
         ),
         Format(
@@ -86,6 +89,7 @@ FORMATS: dict[str, Format] = {
             history=json_format.history,
             validate=json_format.validate,
             waivers=json_format.waivers,
+            due=json_format.due,
             sources=sources_text.json_text,
         ),
         Format(
@@ -170,6 +174,13 @@ def render_waivers(rows: list[WaiverStatus], as_of: dt.date, fmt: str) -> str:
     return render(rows, as_of)
 
 
+def render_due(report: Report, within: int, fmt: str) -> str:
+    """The recency verdicts that fall due within `within` days, and those overdue."""
+    render = get(fmt, "due").due
+    assert render is not None
+    return render(report, within)
+
+
 def render_sources(result: SourcesRun, fmt: str) -> str:
     """What `parity sources` found at each URL it checked."""
     render = get(fmt, "sources").sources
@@ -192,6 +203,7 @@ __all__ = [
     "names",
     "render",
     "render_diff",
+    "render_due",
     "render_explain",
     "render_history",
     "render_rules",

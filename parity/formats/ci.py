@@ -66,6 +66,7 @@ def _sarif_rule(rule_id: str, info: RuleInfo) -> dict[str, object]:
         "shortDescription": {"text": info.title},
         "fullDescription": {"text": info.rationale or info.checks},
         "help": {"text": text},
+        **({"helpUri": info.source[0].url} if info.source else {}),  # the text the rule encodes
         "defaultConfiguration": {"level": _LEVEL.get(info.severity or "info", "note")},
         "properties": {"tags": [info.pack, info.area], "severity": info.severity, "pack": info.pack},
     }

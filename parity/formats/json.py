@@ -9,7 +9,7 @@ from json.encoder import encode_basestring
 from typing import TYPE_CHECKING, Any
 
 from parity.dataset import Dataset
-from parity.formats.present import rule_row
+from parity.formats.present import falling_due, rule_row
 from parity.models import Evidence
 from parity.report import Report, Validation, Verdict, WaiverStatus
 from parity.report.document import SCHEMA, Notes, evidence_dict, head_dict, tail_dict
@@ -75,7 +75,12 @@ def _setter_evidence(
     return f', "evidence": {{{items}}}'
 
 
-def verdict_json(v: Verdict, evidence_cache: dict[int, str] | None = None, notes: Notes | None = None) -> str:
+def verdict_json(
+    v: Verdict,
+    evidence_cache: dict[int, str] | None = None,
+    as_of: dt.date | None = None,
+    notes: Notes | None = None,
+) -> str:
     """One verdict as compact JSON, keys in the documented order; `notes`: the report's source notes."""
     cache = evidence_cache if evidence_cache is not None else {}
     notes = notes or {}
@@ -99,6 +104,11 @@ def verdict_json(v: Verdict, evidence_cache: dict[int, str] | None = None, notes
         f'"gap": {_encode(v.gap)}, "flags": {_strings(v.flags)}, "evidence": {evidence}, '
         f'"location": {{"file": {encode_basestring(v.location.file)}, "line": {v.location.line}}}'
     ]
+    if v.due is not None:
+        overdue = v.overdue(as_of) if as_of is not None else None
+        parts.append(
+            f', "due": "{v.due.isoformat()}"' + (f', "overdue": {overdue}' if overdue is not None else "")
+        )
     if v.waiver:
         w = v.waiver
         parts.append(
@@ -121,7 +131,9 @@ def iter_json(report: Report) -> Iterator[str]:
         yield "[]"
     cache: dict[int, str] = {}
     for i, verdict in enumerate(report.verdicts):
-        yield ("[\n    " if i == 0 else ",\n    ") + verdict_json(verdict, cache, report.sources)
+        yield ("[\n    " if i == 0 else ",\n    ") + verdict_json(
+            verdict, cache, report.as_of, report.sources
+        )
     if report.verdicts:
         yield "\n  ]"
     yield ",\n" + json.dumps(rest, indent=2, ensure_ascii=False)[1:] + "\n"
@@ -136,7 +148,9 @@ def explain(data: Dataset, rule_id: str, report: Report) -> str:
         "pack": loaded.pack,
         "as_of": report.as_of.isoformat(),
         "verdicts": [
-            json.loads(verdict_json(v, notes=report.sources)) for v in report.verdicts if v.rule == rule_id
+            json.loads(verdict_json(v, as_of=report.as_of, notes=report.sources))
+            for v in report.verdicts
+            if v.rule == rule_id
         ],
     }
     if rule.derive:
@@ -190,3 +204,10 @@ def waivers(rows: list[WaiverStatus], as_of: dt.date) -> str:
         for w in rows
     ]
     return json.dumps({"as_of": as_of.isoformat(), "waivers": items}, indent=2, ensure_ascii=False) + "\n"
+
+
+def due(report: Report, within: int) -> str:
+    """What falls due, as data: each verdict as the report writes it (with `due` and `overdue`)."""
+    verdicts = [json.loads(verdict_json(v, as_of=report.as_of)) for v in falling_due(report, within)]
+    doc = {"as_of": report.as_of.isoformat(), "within_days": within, "verdicts": verdicts}
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

@@ -46,6 +46,7 @@ def evaluate(
     citing evidence that drifted or is gone are flagged `source_drifted` or `source_gone`.
     """
     as_of = as_of or today()
+    data = data.at(as_of)  # each practice as it stood that day (docs/profiles.md, "Timelines")
     lab_ids, rule_ids = scope(data, labs, rules, packs)
     with paused_gc():
         tables = Tables(data, as_of, rule_ids, held)
@@ -53,7 +54,8 @@ def evaluate(
             results = [judge_lab(tables, lab, compiled) for lab in lab_ids]
     verdicts = [v for lab_verdicts, _ in results for v in lab_verdicts]
     verdicts, issues = waivers.apply(verdicts, data.waivers, as_of, set(lab_ids), rule_ids, waiver_horizon)
-    verdicts, notes = source_flags(verdicts, sources or {})
+    rule_sources = {r: tuple(data.rules[r].rule.source or ()) for r in sorted(rule_ids)}
+    verdicts, notes = source_flags(verdicts, sources or {}, rule_sources)
     rules_info = rules_catalog(data, rule_ids)
     return Report(
         as_of=as_of,
@@ -87,14 +89,18 @@ def rules_catalog(data: Dataset, rule_ids: set[str]) -> dict[str, RuleInfo]:
             rationale=" ".join(rule.rationale.split()) if rule.rationale else None,
             location=Location(loaded.file, loaded.line),
             digest=_digest(rule, loaded),
+            source=tuple(rule.source or ()),
+            until=loaded.until,
+            withdrawn=tuple(rule.withdrawn or ()),
         )
     return out
 
 
 def _digest(rule: Rule, loaded: LoadedRule) -> str:
     """A short fingerprint of everything that decides a rule's verdicts (its definition, when in force)."""
-    words = {"title", "description", "rationale"}
-    unset = {"ratchet"} if rule.ratchet is None else set()  # newer fields, left out while unset: digests stay
+    words = {"title", "description", "rationale", "source"}
+    newer = ("ratchet", "until", "withdrawn")  # fields added later, left out while unset: digests stay
+    unset = {name for name in newer if getattr(rule, name) is None}
     text = rule.model_dump_json(exclude=words | unset) + f"|{loaded.in_force}"
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 

@@ -82,7 +82,7 @@ def bar_dict(bar: BarResult, notes: Notes = _NO_NOTES) -> dict[str, Any]:
     return out
 
 
-def verdict_dict(v: Verdict, notes: Notes = _NO_NOTES) -> dict[str, Any]:
+def verdict_dict(v: Verdict, as_of: dt.date, notes: Notes = _NO_NOTES) -> dict[str, Any]:
     out: dict[str, Any] = {
         "lab": v.lab,
         "rule": v.rule,
@@ -100,6 +100,11 @@ def verdict_dict(v: Verdict, notes: Notes = _NO_NOTES) -> dict[str, Any]:
         "evidence": [evidence_dict(e, notes) for e in v.evidence],
         "location": _location(v.location),
     }
+    if v.due is not None:
+        out["due"] = v.due.isoformat()
+        overdue = v.overdue(as_of)
+        if overdue is not None:
+            out["overdue"] = overdue
     if v.waiver:
         w = v.waiver
         out["waiver"] = {
@@ -160,6 +165,7 @@ def tail_dict(report: Report) -> dict[str, Any]:
                 "rationale": r.rationale,
                 "location": _location(r.location),
                 "digest": r.digest,
+                **_rule_time(r, report.sources),
             }
             for rule_id, r in report.rules.items()
         },
@@ -179,7 +185,7 @@ def tail_dict(report: Report) -> dict[str, Any]:
 def report_to_dict(report: Report, version: str) -> dict[str, Any]:
     return {
         **head_dict(report, version),
-        "verdicts": [verdict_dict(v, report.sources) for v in report.verdicts],
+        "verdicts": [verdict_dict(v, report.as_of, report.sources) for v in report.verdicts],
         **tail_dict(report),
     }
 
@@ -260,6 +266,7 @@ class _Reader:
             self.evidence(doc["evidence"]),
             _loc(doc["location"]),
             note,
+            parse_date(doc["due"]) if "due" in doc else None,
         )
 
     def fields(self) -> dict[str, Any]:
@@ -277,7 +284,7 @@ class _Reader:
                 WaiverIssue(w["rule"], w["lab"], parse_date(w["expires"]), _loc(w["location"]), w["problem"])
                 for w in doc["waivers"]
             ],
-            "rules": {rule_id: _rule(r) for rule_id, r in doc.get("rules", {}).items()},
+            "rules": {rule_id: _rule(r, self) for rule_id, r in doc.get("rules", {}).items()},
             "indicators": {name: _indicator(i) for name, i in doc.get("indicators", {}).items()},
             "sources": dict(sorted(self.notes.items())),
         }
@@ -300,7 +307,19 @@ def _summary(s: dict[str, Any]) -> LabSummary:
     )
 
 
-def _rule(r: dict[str, Any]) -> RuleInfo:
+def _rule_time(r: RuleInfo, notes: Notes = _NO_NOTES) -> dict[str, Any]:
+    """A rule's sources and its end, where it has them (left out otherwise: older reports read the same)."""
+    out: dict[str, Any] = {}
+    if r.source:
+        out["source"] = [evidence_dict(e, notes) for e in r.source]
+    if r.until is not None:
+        out["until"] = r.until.isoformat()
+    if r.withdrawn:
+        out["withdrawn"] = [evidence_dict(e) for e in r.withdrawn]
+    return out
+
+
+def _rule(r: dict[str, Any], read: _Reader) -> RuleInfo:
     return RuleInfo(
         r["title"],
         r["pack"],
@@ -312,6 +331,9 @@ def _rule(r: dict[str, Any]) -> RuleInfo:
         r["rationale"],
         _loc(r["location"]),
         r.get("digest", ""),
+        read.evidence(r.get("source", [])),
+        parse_date(r["until"]) if r.get("until") else None,
+        read.evidence(r.get("withdrawn", [])),
     )
 
 

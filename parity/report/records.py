@@ -124,6 +124,14 @@ class Verdict(NamedTuple):
     evidence: tuple[Evidence, ...]
     location: Location
     waiver: WaiverNote | None = None
+    # `within_days` bars only: the last day the value meets the bar (value + days); the next day it is below.
+    due: dt.date | None = None
+
+    def overdue(self, as_of: dt.date) -> int | None:
+        """How many days past `due` the value is at `as_of` (None when not due yet, or no due)."""
+        if self.due is None or self.due >= as_of:
+            return None
+        return (as_of - self.due).days
 
 
 @dataclass(frozen=True)
@@ -193,6 +201,9 @@ class RuleInfo(NamedTuple):
     rationale: str | None
     location: Location
     digest: str = ""  # changes whenever the rule's definition does (compared by `diff`)
+    source: tuple[Evidence, ...] = ()  # the text the rule encodes: a pledge, a law's section, a measure
+    until: dt.date | None = None  # the first day it no longer judges
+    withdrawn: tuple[Evidence, ...] = ()  # the labs it applies to withdrew it
 
 
 class IndicatorInfo(NamedTuple):

@@ -16,6 +16,7 @@ from parity.models import Alarms, LabProfile, RulePack, Severity, Tier, Waiver
 from parity.vocabulary import Shortfall, State, Status, Truth
 
 _Scalar = bool | int | float | str | None
+_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 _Share = float | None
 
 
@@ -94,6 +95,12 @@ class VerdictDoc(_Doc):
     evidence: list[EvidenceDoc]
     location: LocationDoc
     waiver: WaiverNoteDoc | None = None
+    due: str | None = Field(
+        None,
+        pattern=_DATE,
+        description="within_days bars: the last day the value meets the bar (value + days).",
+    )
+    overdue: int | None = Field(None, ge=1, description="Days past `due` at the evaluation date.")
 
 
 class LabDoc(_Doc):
@@ -126,6 +133,11 @@ class RuleInfoDoc(_Doc):
     rationale: str | None
     location: LocationDoc
     digest: str = Field(description="Changes whenever the rule's definition does.")
+    source: list[EvidenceDoc] | None = Field(None, description="The text the rule encodes, where given.")
+    until: str | None = Field(None, pattern=_DATE, description="The first day the rule no longer judges.")
+    withdrawn: list[EvidenceDoc] | None = Field(
+        None, description="The labs withdrew the pledge: the sources."
+    )
 
 
 class IndicatorInfoDoc(_Doc):

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from parity.dataset import Dataset
-from parity.formats.present import by_score, percent, shortfall_count
+from parity.formats.present import by_score, days_left, percent, shortfall_count
 from parity.judge.scores import base_reads, summaries
 from parity.models import Evidence
 from parity.report import LabSummary, Report, SourceNote, Verdict
@@ -35,6 +35,7 @@ STATUS_MARKS: dict[str, tuple[str, str, str]] = {
     "not_applicable": ("○", "not applicable", "the practice does not apply to this lab"),
 }
 _ORDER = {status: i for i, status in enumerate(STATUS_MARKS)}
+DUE_SOON = 30  # days: a recency obligation this close to its `due` is marked "due soon"
 # The heat map's sequential scale: five bins of score, dark (low) to light (high), from cividis.
 BINS = ("0–19%", "20–39%", "40–59%", "60–79%", "80–100%")
 _PEER_STATE = {
@@ -153,6 +154,20 @@ class Pages:
         unit = {"date": " day", "level": " step"}.get(info.type if info else "", "")
         return show(v.gap) + unit + ("s" if unit and abs(v.gap) != 1 else "")
 
+    def due(self, v: Verdict) -> View | None:
+        """A recency obligation's clock: overdue, due soon (within DUE_SOON days), or due later."""
+        if v.due is None:
+            return None
+        days = (v.due - self.report.as_of).days
+        state = "overdue" if days < 0 else "soon" if days <= DUE_SOON else "later"
+        label = {"overdue": "overdue", "soon": "due soon", "later": "due"}[state]
+        return {
+            "date": v.due.isoformat(),
+            "state": state,
+            "label": label,
+            "words": days_left(v, self.report.as_of),
+        }
+
     def bar_kind(self, v: Verdict) -> str:
         loaded = self.data.rules.get(v.rule)
         if loaded is None:
@@ -191,6 +206,7 @@ class Pages:
             "evidence": [evidence(e, self.report.sources) for e in v.evidence],
             "setter_evidence": setter_evidence,
             "location": f"{v.location.file}:{v.location.line}",
+            "due": self.due(v),
             "waiver": None
             if waiver is None
             else {
