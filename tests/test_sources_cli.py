@@ -243,3 +243,20 @@ def test_a_terminal_gets_a_progress_bar_and_a_pipe_none(
     assert sources(run, world, "--no-write").code == 0
     drawn = terminal.getvalue()
     assert "\rparity sources:   0%| " in drawn and "/11 [" in drawn  # drawn over itself, then cleared
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--timeout", "0", "expected a number of seconds from 0 to 86400, got '0'"),
+        ("--timeout", "soon", "expected a number of seconds"),
+        ("--time-budget", "-5", "expected a number of seconds"),
+        ("--max-size", "0", "expected a whole number of megabytes from 1 to 1024, got '0'"),
+        ("--per-host", "100", "expected a whole number from 1 to 64, got '100'"),
+        ("--older-than", "0", "expected a whole number of days"),
+    ],
+)
+def test_bad_option_values_are_usage_errors(run: Run, option: str, value: str, message: str) -> None:
+    result = run("sources", option, value)
+    assert result.code == 2
+    assert message in result.err

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import datetime as dt
 import functools
 import json
@@ -442,13 +443,9 @@ def _sources(args: argparse.Namespace) -> int:
     path = args.record or _record_beside(args.profiles)
     old = record.read(path)
     chosen = Selection(tuple(args.lab or ()), tuple(args.url or ()), args.older_than)
-    limits = Limits(
-        connect_timeout=args.timeout,
-        read_timeout=args.timeout,
-        max_bytes=args.max_size,
-        per_host=args.per_host,
-        budget=args.time_budget,
-    )
+    limits = Limits(max_bytes=args.max_size, per_host=args.per_host, budget=args.time_budget)
+    if args.timeout is not None:
+        limits = dataclasses.replace(limits, connect_timeout=args.timeout, read_timeout=args.timeout)
     with Fetcher(limits, Guard(allow_private=args.allow_private)) as fetcher:
         result = run(data, old, chosen, fetcher, today(), archive=args.archive, progress=_progress)
     if not args.no_write:

@@ -359,9 +359,10 @@ def _sources_parser(sub: Any) -> None:
     p.add_argument(
         "--timeout",
         type=_seconds,
-        default=default.read_timeout,
+        default=None,
         metavar="SECONDS",
-        help=f"to connect, and between the bytes of an answer (default: {default.read_timeout:g})",
+        help="to connect, and between the bytes of an answer (default: "
+        f"{default.connect_timeout:g} and {default.read_timeout:g})",
     )
     p.add_argument(
         "--max-size",
