@@ -176,7 +176,8 @@ class Fetcher:
     ) -> Fetched:
         """GET `url`, following redirects; never raises for anything the network or the server does.
         `max_bytes`, `read_timeout` and `seconds` (the whole fetch) override the limits for this URL."""
-        deadline = time.monotonic() + (seconds or self.limits.per_url)
+        allowed = seconds or self.limits.per_url
+        deadline = time.monotonic() + allowed
         try:
             timeout = self.client.timeout
             if read_timeout is not None:
@@ -188,7 +189,8 @@ class Fetcher:
             try:
                 got = self._hop(request, max_bytes or self.limits.max_bytes, deadline)
             except Stopped as e:
-                return Fetched(url, str(request.url), problem=e.problem, detail=str(e))
+                detail = f"took longer than {allowed:g} s" if e.problem == "timeout" else str(e)
+                return Fetched(url, str(request.url), problem=e.problem, detail=detail)
             except _RefusedError as e:
                 return Fetched(url, str(request.url), problem="refused", detail=str(e))
             except httpx.TimeoutException as e:
@@ -235,7 +237,7 @@ class Fetcher:
         if self.stop.is_set():
             raise Stopped("the run was stopped", "stopped")
         if time.monotonic() >= deadline:
-            raise Stopped(f"took longer than {self.limits.per_url:g} s", "timeout")
+            raise Stopped("took longer than its deadline", "timeout")
 
     def _read(self, response: httpx.Response, max_bytes: int, deadline: float) -> Fetched:
         url = str(response.url)
