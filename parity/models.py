@@ -28,7 +28,7 @@ from pydantic import (
     model_validator,
 )
 
-from parity.vocabulary import RELATIVE_BARS, BarKind, Severity, parse_date, show
+from parity.vocabulary import MAX_DAYS, RELATIVE_BARS, BarKind, Severity, parse_date, show
 
 IndicatorType = Literal["boolean", "number", "level", "date"]
 Id = Annotated[
@@ -38,7 +38,6 @@ Id = Annotated[
 ]
 Text = Annotated[str, StringConstraints(min_length=1, strip_whitespace=False)]
 UNKNOWN = "unknown"
-MAX_DAYS = 36_500  # a hundred years: any longer window is a typo, and date arithmetic stays in range
 
 
 Date = Annotated[dt.date, BeforeValidator(parse_date), WithJsonSchema({"type": "string", "format": "date"})]

@@ -112,9 +112,11 @@ def rank_k(kind: str, k: int | None, disclosed: int, peers: int) -> int | None:
 
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # The dates parity evaluates at (an --as-of, a commit's, a snapshot's): before 1900 is a typo, and from
-# the latest one every window and horizon (at most a hundred years, models.MAX_DAYS) still ends in a date.
+# the latest one every window and horizon (at most a hundred years, MAX_DAYS) still ends in a date.
 EARLIEST_DATE = dt.date(1900, 1, 1)
 LATEST_DATE = dt.date(9899, 12, 31)
+MAX_DAYS = 36_500  # the longest window, horizon or review age: any longer is a typo
+DEFAULT_WAIVER_HORIZON = 365  # a waiver expiring further than this after the evaluation date is not applied
 
 
 def parse_date(raw: Any) -> dt.date:

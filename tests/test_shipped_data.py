@@ -103,17 +103,31 @@ def test_output_does_not_depend_on_hash_seeds() -> None:
     assert len(outputs) == 1
 
 
+def _pasted(line: str, output: list[str]) -> bool:
+    """A README line is output as printed: a whole line, `[...]` for lines left out, or the start of a wide
+    line followed by ` [...]` for the rest of it."""
+    if line == "[...]" or line in output:
+        return True
+    start = line.removesuffix(" [...]")
+    return start != line and any(printed.startswith(start) for printed in output)
+
+
 def test_readme_excerpts_are_real_output(run: Callable[..., Result]) -> None:
+    # Each block of "What the shipped data finds" is pasted from one command: `parity check` or, where its
+    # first line says so, `parity history`, both as of 2026-12-01 on the shipped data.
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     section = readme[readme.index("### What the shipped data finds") :]
     section = section[: section.index("\n## ")]
-    blocks = section.split("```")[1::2]
-    assert len(blocks) >= 1
-    output = run("check", "--as-of=2026-12-01", cwd=ROOT).out.splitlines()
-    for block in blocks:
-        for line in block.strip("\n").splitlines():
-            if line != "[...]":
-                assert line in output, f"README line is not in the output of parity check: {line!r}"
+    blocks = [block.strip("\n").splitlines() for block in section.split("```")[1::2]]
+    assert len(blocks) >= 2
+    check = run("check", "--as-of=2026-12-01", cwd=ROOT).out.splitlines()
+    history = run("history", "--as-of=2026-12-01", cwd=ROOT).out.splitlines()
+    from_history = [block[0].startswith(f"parity {parity.__version__} history") for block in blocks]
+    assert any(from_history), "the story by the data's dates is pasted from parity history"
+    for block, is_history in zip(blocks, from_history, strict=True):
+        command, output = ("history", history) if is_history else ("check", check)
+        for line in block:
+            assert _pasted(line, output), f"README line is not in the output of parity {command}: {line!r}"
 
 
 def test_readme_library_example_runs_as_written(tmp_path: Path) -> None:

@@ -45,7 +45,7 @@ def test_the_shipped_site_is_pinned_file_by_file(
     out = tmp_path / "site"
     result = run("scorecard", "-o", str(out), "--as-of=2026-12-01", cwd=ROOT)
     assert result.code == 0, result.err
-    assert result.out == f"{out}: the scorecard as of 2026-12-01, 117 files; open {out / 'index.html'}\n"
+    assert result.out == f"{out}: the scorecard as of 2026-12-01, 118 files; open {out / 'index.html'}\n"
     files = site_files(out)
     golden = GOLDEN / "site"
     if request.config.getoption("--update-golden"):

@@ -508,3 +508,19 @@ def test_a_drifted_rule_source_and_a_gone_earlier_entry_flag_the_verdicts_they_s
     # on a date when the drifted rule no longer judges and a's entry cites neither page, nothing is flagged
     later = json.loads(run("check", "--as-of=2026-03-01", "--format=json", cwd=timeline).out)
     assert not any(v["flags"] for v in later["verdicts"] if v["lab"] == "a")
+
+
+def test_a_tier_on_a_withdrawn_source_leaves_the_rule_digest_alone(run: Run, timeline: Path) -> None:
+    from helpers import edit_file
+
+    def digest() -> str:
+        report = json.loads(run("check", "--as-of=2025-06-01", "--format=json", cwd=timeline).out)
+        return str(report["rules"]["pause-pledge"]["digest"])
+
+    before = digest()
+    edit_file(
+        timeline / "rules" / "p.yaml",
+        'withdrawn: [{url: "https://news.example/dropped", date: 2026-02-24}]',
+        'withdrawn: [{url: "https://news.example/dropped", date: 2026-02-24, tier: secondary}]',
+    )
+    assert digest() == before

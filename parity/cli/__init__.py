@@ -18,12 +18,13 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from parity._gc import paused_gc
 from parity.cli.options import parser
 
 __all__ = ["main", "parser"]
+from parity.dataset import DEFAULT_MAX_REVIEW_AGE, Dataset, Strict
 from parity.errors import EngineError, LoadError, OutputError, UsageError
 from parity.formats import (
     render_diff,
@@ -37,19 +38,22 @@ from parity.formats import (
     terminal,
     write,
 )
-from parity.judge.scope import select_rules
-from parity.loading import DEFAULT_MAX_REVIEW_AGE, Dataset, Strict, load
-from parity.loading.cache import ParseCache
-from parity.models import suggest
-from parity.report import Report, SourceNote, Validation, fails
-from parity.report.schemas import SCHEMAS
 from parity.vocabulary import parse_date, today
+
+if TYPE_CHECKING:
+    from parity.loading.cache import ParseCache
+    from parity.report import Report, SourceNote
+
+# The heavier modules (the loader, pydantic's models, the report, the engine) are imported by the commands
+# that use them, so that `parity --version`, `--help` and a usage error import none of them.
 
 EXIT_OK, EXIT_SHORTFALLS, EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
 def _cache(args: argparse.Namespace) -> ParseCache | None:
     """The parse cache the options ask for (docs/cache.md); a folder that cannot be used is no error."""
+    from parity.loading.cache import ParseCache
+
     if getattr(args, "no_cache", False):
         if args.cache_dir is not None:
             raise UsageError("--cache-dir and --no-cache exclude each other")
@@ -64,6 +68,8 @@ def _cache(args: argparse.Namespace) -> ParseCache | None:
 
 def _load(args: argparse.Namespace) -> Dataset:
     """Load the inputs the arguments name; fixes `args.as_of` to today, once, when it is not given."""
+    from parity.loading import load
+
     args.as_of = args.as_of or today()  # one date for the whole command, even across midnight
     waivers = args.waivers
     default = args.profiles.parent / "waivers.yaml"  # beside the data it waives, not the working directory
@@ -83,6 +89,8 @@ def _default_format() -> str:
 
 def _check(args: argparse.Namespace) -> int:
     from parity.judge.evaluation import evaluate
+    from parity.judge.scope import select_rules
+    from parity.report import fails
 
     data = _load(args)
     rules = select_rules(data, args.rule, args.skip_rule, args.pack, args.area, args.min_severity)
@@ -190,6 +198,8 @@ def _write_file(path: Path, produce: Callable[[IO[str]], object]) -> None:
 
 
 def _validate(args: argparse.Namespace) -> int:
+    from parity.report import Validation
+
     fmt = args.format or _default_format()
     try:
         data = _load(args)
@@ -224,6 +234,7 @@ def _due(args: argparse.Namespace) -> int:
 
 def _explain(args: argparse.Namespace) -> int:
     from parity.judge.evaluation import evaluate
+    from parity.models import suggest
 
     data = _load(args)
     if args.rule not in data.rules:
@@ -236,11 +247,15 @@ def _explain(args: argparse.Namespace) -> int:
 
 
 def _rules(args: argparse.Namespace) -> int:
+    from parity.loading import load
+
     text = render_rules(load(None, args.rules, None), args.format)
     return _emit(EXIT_OK, lambda out: out.write(text))
 
 
 def _schema(args: argparse.Namespace) -> int:
+    from parity.report.schemas import SCHEMAS
+
     if args.out is not None:
         if not args.out.is_dir():
             raise OutputError(f"{args.out}: not a directory")
@@ -433,6 +448,7 @@ def _write_charts(result: Any, folder: Path) -> None:
 
 
 def _sources(args: argparse.Namespace) -> int:
+    from parity.loading import load
     from parity.sources import record
     from parity.sources.fetch import Fetcher
     from parity.sources.guard import Guard

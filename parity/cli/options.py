@@ -8,21 +8,17 @@ import argparse
 import datetime as dt
 import functools
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from parity._version import __version__
 from parity.dataset import DEFAULT_MAX_REVIEW_AGE
 from parity.formats import names
-from parity.judge.waivers import DEFAULT_HORIZON
-from parity.models import MAX_DAYS
-from parity.report.schemas import SCHEMAS
-from parity.vocabulary import FAIL_ON, SEVERITIES, parse_date
+from parity.vocabulary import DEFAULT_WAIVER_HORIZON as DEFAULT_HORIZON
+from parity.vocabulary import EARLIEST_DATE, FAIL_ON, MAX_DAYS, SEVERITIES, parse_date
 
 EXIT_INPUT = 2  # argparse's own exit code for usage errors, and parity's for bad input
-
-
-EARLIEST_AS_OF = dt.date(1900, 1, 1)
 
 
 class Parser(argparse.ArgumentParser):
@@ -31,14 +27,31 @@ class Parser(argparse.ArgumentParser):
         self.exit(EXIT_INPUT, f"parity: error: {message}\n")
 
 
+class _SchemaNames:
+    """The names `parity schema` takes, read from the schema registry only when argparse asks (checking a
+    value, printing `schema --help`): the registry builds pydantic models, which no other command needs
+    to parse its options."""
+
+    def _names(self) -> list[str]:
+        from parity.report.schemas import SCHEMAS
+
+        return sorted(SCHEMAS)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
+
+
 def _date(text: str) -> dt.date:
     try:
         value = parse_date(text)
     except ValueError as e:
         raise argparse.ArgumentTypeError(str(e)) from None
-    if value < EARLIEST_AS_OF:
+    if value < EARLIEST_DATE:
         raise argparse.ArgumentTypeError(
-            f"{text!r} is out of range: the earliest evaluation date is {EARLIEST_AS_OF}"
+            f"{text!r} is out of range: the earliest evaluation date is {EARLIEST_DATE}"
         )
     return value
 
@@ -272,7 +285,9 @@ def parser() -> argparse.ArgumentParser:
     schema = sub.add_parser(
         "schema", help="print JSON Schemas for profiles, rule packs, waivers and the report"
     )
-    schema.add_argument("which", nargs="?", choices=sorted(SCHEMAS))
+    schema.add_argument(
+        "which", nargs="?", choices=_SchemaNames(), metavar="NAME", help="one of %(choices)s (default: all)"
+    )
     schema.add_argument(
         "--out",
         type=Path,

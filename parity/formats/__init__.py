@@ -8,23 +8,20 @@ so the same inputs and `--as-of` give byte-identical text.
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 from parity._gc import paused_gc
-from parity.dataset import Dataset
 from parity.errors import UsageError
-from parity.formats import ci, text
-from parity.formats import history as history_text
-from parity.formats import json as json_format
-from parity.formats import sources as sources_text
 from parity.formats.escape import markdown, show, terminal
-from parity.report import Report, Validation, WaiverStatus
 
 if TYPE_CHECKING:
+    from parity.dataset import Dataset
     from parity.diff import Diff
     from parity.history.records import History
+    from parity.report import Report, Validation, WaiverStatus
     from parity.sources.run import Run as SourcesRun
 
 COMMANDS = ("check", "diff", "explain", "rules", "history", "validate", "waivers", "due", "sources")
@@ -51,60 +48,79 @@ class Format:
         return tuple(c for c in COMMANDS if getattr(self, c) is not None)
 
 
+def _use(where: str, *, whole: bool = False) -> Callable[..., Any]:
+    """The renderer `module:function` of this package, imported when first called, so that building the
+    command line (which asks the registry for names) imports no renderer, the report or pydantic.
+    `whole`: the renderer returns one string where a check renderer gives pieces."""
+    module, _, name = where.partition(":")
+
+    def render(*args: Any) -> Any:
+        found = getattr(importlib.import_module(f"parity.formats.{module}"), name)
+        return [found(*args)] if whole else found(*args)
+
+    render.__qualname__ = render.__name__ = f"{module}.{name}"
+    return render
+
+
 FORMATS: dict[str, Format] = {
     f.name: f
     for f in (
         Format(
             "table",
             "aligned text for a terminal",
-            check=lambda report: [text.check_table(report)],
-            diff=text.diff_table,
-            explain=text.explain_table,
-            rules=text.rules_table,
-            history=history_text.table,
-            validate=text.validate_table,
-            waivers=text.waivers_table,
-            due=text.due_table,
-            sources=sources_text.table,
+            check=_use("text:check_table", whole=True),
+            diff=_use("text:diff_table"),
+            explain=_use("text:explain_table"),
+            rules=_use("text:rules_table"),
+            history=_use("history:table"),
+            validate=_use("text:validate_table"),
+            waivers=_use("text:waivers_table"),
+            due=_use("text:due_table"),
+            sources=_use("sources:table"),
         ),
         Format(
             "markdown",
             "Markdown for a pull-request comment or a step summary",
-            check=lambda report: [text.check_markdown(report)],
-            diff=text.diff_markdown,
-            explain=text.explain_markdown,
-            rules=text.rules_markdown,
-            history=history_text.markdown_text,
-            waivers=text.waivers_markdown,
-            due=text.due_markdown,
-            sources=sources_text.markdown_text,
+            check=_use("text:check_markdown", whole=True),
+            diff=_use("text:diff_markdown"),
+            explain=_use("text:explain_markdown"),
+            rules=_use("text:rules_markdown"),
+            history=_use("history:markdown_text"),
+            waivers=_use("text:waivers_markdown"),
+            due=_use("text:due_markdown"),
+            sources=_use("sources:markdown_text"),
         ),
         Format(
             "json",
             "the JSON report, parity/report/v1 (docs/report.md)",
-            check=json_format.iter_json,
-            diff=json_format.diff,
-            explain=json_format.explain,
-            rules=json_format.rules,
-            history=json_format.history,
-            validate=json_format.validate,
-            waivers=json_format.waivers,
-            due=json_format.due,
-            sources=sources_text.json_text,
+            check=_use("json:iter_json"),
+            diff=_use("json:diff"),
+            explain=_use("json:explain"),
+            rules=_use("json:rules"),
+            history=_use("json:history"),
+            validate=_use("json:validate"),
+            waivers=_use("json:waivers"),
+            due=_use("json:due"),
+            sources=_use("sources:json_text"),
         ),
         Format(
             "scorecard",
             "a Markdown scorecard for a README: the labs by score, beside coverage",
-            check=lambda report: [text.scorecard_markdown(report)],
+            check=_use("text:scorecard_markdown", whole=True),
         ),
-        Format("sarif", "SARIF 2.1.0, for code scanning", check=ci.sarif, diff=ci.diff_sarif),
-        Format("junit", "JUnit XML: shortfalls and new shortfalls fail", check=ci.junit, diff=ci.diff_junit),
+        Format("sarif", "SARIF 2.1.0, for code scanning", check=_use("ci:sarif"), diff=_use("ci:diff_sarif")),
+        Format(
+            "junit",
+            "JUnit XML: shortfalls and new shortfalls fail",
+            check=_use("ci:junit"),
+            diff=_use("ci:diff_junit"),
+        ),
         Format(
             "github",
             "GitHub workflow commands: annotations",
-            check=ci.github,
-            diff=ci.diff_github,
-            validate=ci.validate_github,
+            check=_use("ci:github"),
+            diff=_use("ci:diff_github"),
+            validate=_use("ci:validate_github"),
         ),
     )
 }

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from parity._gc import paused_gc
 from parity.dataset import Dataset, LoadedRule
@@ -101,7 +102,10 @@ def _digest(rule: Rule, loaded: LoadedRule) -> str:
     words = {"title", "description", "rationale", "source"}
     newer = ("ratchet", "until", "withdrawn")  # fields added later, left out while unset: digests stay
     unset = {name for name in newer if getattr(rule, name) is None}
-    text = rule.model_dump_json(exclude=words | unset) + f"|{loaded.in_force}"
+    left_out: dict[str, Any] = dict.fromkeys(words | unset, True)
+    if rule.withdrawn is not None:  # what a source is (its tier, a copy) is not what the rule says
+        left_out["withdrawn"] = {"__all__": {"tier": True, "archive": True}}
+    text = rule.model_dump_json(exclude=left_out) + f"|{loaded.in_force}"
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

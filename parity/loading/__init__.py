@@ -19,7 +19,8 @@ from parity.loading.files import Folder, GitObjects, GitRevision, InputProblem
 from parity.loading.messages import Problems, validated
 from parity.loading.revisions import RevisionLoader
 from parity.loading.stages import Load
-from parity.models import MAX_DAYS, Alarms, shown
+from parity.models import Alarms, shown
+from parity.vocabulary import MAX_DAYS
 
 __all__ = [
     "DEFAULT_MAX_REVIEW_AGE",
