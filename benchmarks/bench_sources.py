@@ -77,16 +77,16 @@ def pages(
         shown = [_altered(q) if rng.random() < drift else _typographic(q) for q in quotes(cited)]
         key = url.replace("https://", "http://", 1)  # as the copied data cites it
         if ".pdf" in url.lower():
-            lines = [_filler(rng, 14) for _ in range(40)]
+            blocks = [[_filler(rng, 14)] for _ in range(40)]  # a quote's lines stay together
             for q in shown:
                 cut = q.find(" ", len(q) // 2)
-                at = rng.randrange(len(lines) + 1)
+                block = [q]
                 if cut > 0:  # a word broken across two lines with a hyphen, as typesetting does
                     word = q.find(" ", cut + 1)
                     middle = (word if word > 0 else len(q)) - 2
-                    lines[at:at] = [q[:middle] + "-", q[middle:]] if middle > cut + 1 else [q[:cut], q[cut:]]
-                else:
-                    lines.insert(at, q)
+                    block = [q[:middle] + "-", q[middle:]] if middle > cut + 1 else [q[:cut], q[cut:]]
+                blocks.insert(rng.randrange(len(blocks) + 1), block)
+            lines = [line for block in blocks for line in block]
             safe = [line.encode("cp1252", "replace").decode("cp1252") for line in lines]
             bodies[key], kinds[key] = pdf(*safe, pages=pdf_pages), "application/pdf"
         else:
