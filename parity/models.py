@@ -154,20 +154,30 @@ def _check_url(url: str) -> str:
     return url
 
 
+Url = Annotated[
+    str,
+    BeforeValidator(lambda v: _check_url(v) if isinstance(v, str) else v),
+    WithJsonSchema({"type": "string", "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://[^\\s/?#@]+"}),
+]
+Tier = Literal["primary", "secondary"]
+
+
 class Evidence(_Model):
     """A public source for a practice's value."""
 
-    url: Annotated[
-        str,
-        BeforeValidator(lambda v: _check_url(v) if isinstance(v, str) else v),
-        WithJsonSchema({"type": "string", "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://[^\\s/?#@]+"}),
-    ]
+    url: Url
     date: Date = Field(
         description="Publication date of the source (for value: unknown, the day the watchdog looked)."
     )
     quote: str | None = None
     note: str | None = None
     title: str | None = None
+    tier: Tier | None = Field(
+        None,
+        description="primary: the lab's or a government's own words; secondary: someone else's account "
+        "of them (a news report, a tracker, a research note).",
+    )
+    archive: Url | None = Field(None, description="A copy of the source kept by a public web archive.")
 
 
 class PracticeState(_Model):

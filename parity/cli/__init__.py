@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import datetime as dt
 import functools
 import json
@@ -31,6 +32,7 @@ from parity.formats import (
     render_explain,
     render_history,
     render_rules,
+    render_sources,
     render_validate,
     render_waivers,
     terminal,
@@ -41,6 +43,7 @@ from parity.vocabulary import parse_date, today
 if TYPE_CHECKING:
     from parity.cli.reuse import Kept, Run
     from parity.loading.cache import ParseCache
+    from parity.report import Report, SourceNote
 
 # The heavier modules (the loader, pydantic's models, the report, the engine) are imported by the commands
 # that use them, so that `parity --version`, `--help` and a usage error import none of them.
@@ -113,11 +116,22 @@ def _evaluated(args: argparse.Namespace) -> tuple[int, Any, bool]:
     data = _load(args)
     rules = select_rules(data, args.rule, args.skip_rule, args.pack, args.area, args.min_severity)
     held = _held(data, args)
+    notes = _source_notes(args, data, required=args.strict_sources)
     report = evaluate(
-        data, as_of=args.as_of, labs=args.lab, rules=rules, waiver_horizon=args.max_waiver_days, held=held
+        data,
+        as_of=args.as_of,
+        labs=args.lab,
+        rules=rules,
+        waiver_horizon=args.max_waiver_days,
+        held=held,
+        sources=notes,
     )
     failing = fails(report, args.fail_on) or (args.strict_waivers and bool(report.waiver_issues))
-    return (EXIT_SHORTFALLS if failing else EXIT_OK), report, held is None
+    if args.strict_sources and _unsourced(report):
+        failing = True
+    # A run that spoke on stderr (a ratchet without history, --strict-sources) is not kept: only stdout is.
+    reusable = held is None and not args.strict_sources
+    return (EXIT_SHORTFALLS if failing else EXIT_OK), report, reusable
 
 
 def _reused(args: argparse.Namespace) -> Run:
@@ -126,7 +140,9 @@ def _reused(args: argparse.Namespace) -> Run:
 
     args.as_of = args.as_of or today()  # part of the key: a check tomorrow is another check
     cache = _cache(args)
-    inputs = [args.profiles, args.rules, *filter(None, [_waivers_file(args)])]
+    record = getattr(args, "sources", None) or _record_beside(args.profiles)
+    files = [_waivers_file(args), record if os.path.lexists(record) else None]
+    inputs = [args.profiles, args.rules, *filter(None, files)]
     return Run.begin(cache.directory if cache else None, args.command, vars(args), inputs)
 
 
@@ -134,6 +150,52 @@ def _replay(run: Run, kept: Kept, args: argparse.Namespace) -> int:
     for index, (_, path) in enumerate(getattr(args, "output", [])):
         _write_file(path, functools.partial(run.replay, kept, index))
     return _emit(kept.code, functools.partial(run.replay, kept, len(kept.outputs) - 1))
+
+
+def _record_beside(profiles: Path) -> Path:
+    """The source record's default place: beside the profiles folder, as the waivers file is."""
+    return profiles.parent / "sources.json"
+
+
+def _source_notes(args: argparse.Namespace, data: Dataset, required: bool = False) -> dict[str, SourceNote]:
+    """The source record's notes (docs/sources.md): read from its file, never from the network. A gate
+    that requires the record says how much of the evidence it has not seen yet."""
+    path = args.sources or _record_beside(args.profiles)
+    if not (required or args.sources is not None or os.path.lexists(path)):
+        return {}  # no record: nothing to flag, and nothing more to import
+    from parity.sources import record
+    from parity.sources.citations import citations
+
+    found = record.read(path)
+    if found is None:
+        raise UsageError(f"no source record at {path}; `parity sources` writes it")
+    if required:
+        known = found.by_url()
+        unseen = sum(1 for url in citations(data) if url not in known)
+        if unseen:
+            _say(
+                f"parity: note: {unseen} evidence URL(s) are not in {path} yet; `parity sources` checks them"
+            )
+    return record.notes(found)
+
+
+def _unsourced(report: Report) -> bool:
+    """`--strict-sources`: says on stderr which shortfalls cite evidence that drifted or is gone."""
+    from parity.report.records import SOURCE_FLAGS
+    from parity.vocabulary import SHORTFALLS
+
+    flagged = set(SOURCE_FLAGS.values())
+    found = [v for v in report.verdicts if v.status in SHORTFALLS and flagged.intersection(v.flags)]
+    for v in found:
+        cited = [*v.evidence, *(e for _, items in v.bar.evidence for e in items)]
+        for e in cited:
+            note = report.sources.get(e.url)
+            if note is not None and note.marks(e):
+                _say(
+                    f"parity: --strict-sources: {v.lab} {v.status} on {v.rule} cites {e.url}, "
+                    f"{note.status} when checked on {note.checked.isoformat()}"
+                )
+    return bool(found)
 
 
 def _held(data: Dataset, args: argparse.Namespace) -> Any:
@@ -260,7 +322,15 @@ def _scorecard(args: argparse.Namespace) -> int:
     if args.since and not (args.history or args.history_revisions):
         raise UsageError("--since goes with --history")
     held = _held(data, args)
-    report = evaluate(data, as_of=args.as_of, packs=args.pack, waiver_horizon=args.max_waiver_days, held=held)
+    notes = _source_notes(args, data)
+    report = evaluate(
+        data,
+        as_of=args.as_of,
+        packs=args.pack,
+        waiver_horizon=args.max_waiver_days,
+        held=held,
+        sources=notes,
+    )
     charts = _charts(args, data, report) if args.history or args.history_revisions else None
     written = write_site(report, data, args.output, charts=charts)
     text = (
@@ -421,6 +491,41 @@ def _write_charts(result: Any, folder: Path) -> None:
         _write_file(folder / f"{lab}.svg", functools.partial(_write_text, chart(result, lab)))
 
 
+def _sources(args: argparse.Namespace) -> int:
+    from parity.loading import load
+    from parity.sources import record
+    from parity.sources.fetch import Fetcher
+    from parity.sources.guard import Guard
+    from parity.sources.limits import Limits
+    from parity.sources.run import Selection, run
+
+    data = load(args.profiles, args.rules, None)
+    path = args.record or _record_beside(args.profiles)
+    old = record.read(path)
+    chosen = Selection(tuple(args.lab or ()), tuple(args.url or ()), args.older_than)
+    limits = Limits(max_bytes=args.max_size, per_host=args.per_host, budget=args.time_budget)
+    if args.timeout is not None:
+        limits = dataclasses.replace(limits, connect_timeout=args.timeout, read_timeout=args.timeout)
+    with Fetcher(limits, Guard(allow_private=args.allow_private)) as fetcher:
+        result = run(data, old, chosen, fetcher, today(), archive=args.archive, progress=_progress)
+    if not args.no_write:
+        _write_file(path, functools.partial(_write_text, record.dumps(result.record)))
+    if result.unchecked:
+        _say(
+            f"parity: {len(result.unchecked)} URL(s) not checked within the time budget "
+            f"({args.time_budget:g} s); their record is unchanged"
+        )
+    code = EXIT_SHORTFALLS if args.fail_on_drift and result.failing() else EXIT_OK
+    return _emit(code, functools.partial(_write_text, render_sources(result, args.format)))
+
+
+def _progress(total: int) -> Any:
+    """A progress bar on stderr, drawn only when stderr is a terminal (tqdm decides)."""
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="url", desc="parity sources", file=sys.stderr, disable=None, leave=False)
+
+
 def _test(args: argparse.Namespace) -> int:
     from parity.casetest import read_cases, run_cases
 
@@ -443,6 +548,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "rules": _rules,
     "schema": _schema,
     "scorecard": _scorecard,
+    "sources": _sources,
     "due": _due,
 }
 
