@@ -161,6 +161,7 @@ ReplyUrl = Annotated[
     BeforeValidator(lambda v: _check_url(v, "a response's url") if isinstance(v, str) else v),
     _URL_SCHEMA,
 ]
+Tier = Literal["primary", "secondary"]
 
 
 class Evidence(_Model):
@@ -173,6 +174,12 @@ class Evidence(_Model):
     quote: str | None = None
     note: str | None = None
     title: str | None = None
+    tier: Tier | None = Field(
+        None,
+        description="primary: the lab's or a government's own words; secondary: someone else's account "
+        "of them (a news report, a tracker, a research note).",
+    )
+    archive: Url | None = Field(None, description="A copy of the source kept by a public web archive.")
 
 
 class PracticeState(_Model):

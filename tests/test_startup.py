@@ -5,6 +5,7 @@ start). Imports, not time: time is measured by benchmarks/bench_startup.py."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -22,9 +23,9 @@ print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in {set(HEAVY)
 """
 
 
-def _imported(*argv: str) -> list[str]:
+def _imported(*argv: str, env: dict[str, str] | None = None) -> list[str]:
     done = subprocess.run(
-        [sys.executable, "-c", PROBE, *argv], capture_output=True, text=True, timeout=60, cwd=ROOT
+        [sys.executable, "-c", PROBE, *argv], capture_output=True, text=True, timeout=60, cwd=ROOT, env=env
     )
     return json.loads(done.stderr.strip().splitlines()[-1])
 
@@ -35,6 +36,19 @@ def _imported(*argv: str) -> list[str]:
 )
 def test_starting_imports_nothing_heavy(argv: tuple[str, ...]) -> None:
     assert _imported(*argv) == []
+
+
+@pytest.mark.parametrize("command", ["check", "validate"])
+def test_a_kept_run_is_replayed_without_importing_anything_heavy(command: str, tmp_path: Path) -> None:
+    """docs/cache.md, "Runs": the whole point is a start that costs no parser, no models, no engine."""
+    env = {**os.environ, "PARITY_CACHE_DIR": str(tmp_path)}
+    args = (
+        (command, "--strict", "--as-of", "2026-12-01")
+        if command == "validate"
+        else (command, "--as-of", "2026-12-01")
+    )
+    assert "pydantic" in _imported(*args, env=env)  # the first run computes and keeps its output
+    assert _imported(*args, env=env) == []
 
 
 def test_the_probe_sees_what_a_command_imports() -> None:

@@ -171,6 +171,12 @@ def parser() -> argparse.ArgumentParser:
         help="exit 1 when an unwaived shortfall of this severity or higher remains (default: never)",
     )
     _waiver_options(check)
+    _source_record(check)
+    check.add_argument(
+        "--strict-sources",
+        action="store_true",
+        help="exit 1 when a shortfall cites evidence the source record finds drifted or gone",
+    )
     _cache_options(check)
     diff = sub.add_parser("diff", help="what changed between two evaluations (revisions, folders or reports)")
     diff.add_argument(
@@ -263,6 +269,7 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="embed each lab's score over time, by the data's own dates (as `parity history` tells it)",
     )
+    _source_record(scorecard)
     scorecard.add_argument(
         "--history-revisions",
         action="store_true",
@@ -274,6 +281,7 @@ def parser() -> argparse.ArgumentParser:
         help="with --history: from this date (by revisions: or after one)",
     )
     _cache_options(scorecard)
+    _sources_parser(sub)
     schema = sub.add_parser(
         "schema", help="print JSON Schemas for profiles, rule packs, waivers and the report"
     )
@@ -288,6 +296,111 @@ def parser() -> argparse.ArgumentParser:
         help="write each schema to DIR/<name>.schema.json instead",
     )
     return top
+
+
+def _source_record(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--sources",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="the source record `parity sources` writes, read to flag verdicts whose evidence drifted or "
+        "is gone (default: sources.json beside the profiles folder, if any); never the network",
+    )
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 86_400:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds from 0 to 86400, got {text!r}")
+    return value
+
+
+def _count(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text[:4]) <= 64 or len(text) > 4:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 1 to 64, got {text!r}")
+    return int(text)
+
+
+def _megabytes(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text[:5]) <= 1024 or len(text) > 5:
+        raise argparse.ArgumentTypeError(f"expected a whole number of megabytes from 1 to 1024, got {text!r}")
+    return int(text) * 1024 * 1024
+
+
+def _sources_parser(sub: Any) -> None:
+    from parity.sources.limits import Limits
+
+    default = Limits()
+    p = sub.add_parser(
+        "sources", help="check every evidence URL: reachable, quote still there; record the result"
+    )
+    for flag in ("--profiles", "--rules"):
+        _input(p, flag)
+    p.add_argument(
+        "--record",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="the source record to update (default: sources.json beside the profiles folder)",
+    )
+    p.add_argument("--no-write", action="store_true", help="check and print, but leave the record as it is")
+    p.add_argument("--format", choices=names("sources"), default="table")
+    p.add_argument("--lab", action="append", metavar="ID", help="only the URLs this lab's profile cites")
+    p.add_argument("--url", action="append", metavar="URL", help="only this URL (repeatable)")
+    p.add_argument(
+        "--older-than",
+        type=_days,
+        default=None,
+        metavar="DAYS",
+        help="only URLs the record last checked more than DAYS days ago (or never)",
+    )
+    p.add_argument(
+        "--fail-on-drift", action="store_true", help="exit 1 when a URL checked drifted or is gone"
+    )
+    p.add_argument(
+        "--archive",
+        action="store_true",
+        help="ask the Wayback Machine to keep a copy of each page read, and record its address",
+    )
+    p.add_argument(
+        "--allow-private",
+        action="store_true",
+        help="also fetch from loopback, private and link-local addresses (for tests, never on pull requests)",
+    )
+    p.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=None,
+        metavar="SECONDS",
+        help="to connect, and between the bytes of an answer (default: "
+        f"{default.connect_timeout:g} and {default.read_timeout:g})",
+    )
+    p.add_argument(
+        "--max-size",
+        type=_megabytes,
+        default=default.max_bytes,
+        metavar="MB",
+        help=f"the largest body read, after decompression (default: {default.max_bytes // 2**20})",
+    )
+    p.add_argument(
+        "--per-host",
+        type=_count,
+        default=default.per_host,
+        metavar="N",
+        help=f"requests to one host at a time (default: {default.per_host})",
+    )
+    p.add_argument(
+        "--time-budget",
+        type=_seconds,
+        default=default.budget,
+        metavar="SECONDS",
+        help="the whole run's time; URLs not started by then are left for the next run "
+        f"(default: {default.budget:g})",
+    )
 
 
 def _history_parser(sub: Any) -> None:

@@ -22,8 +22,9 @@ if TYPE_CHECKING:
     from parity.diff import Diff
     from parity.history.records import History
     from parity.report import Report, Validation, WaiverStatus
+    from parity.sources.run import Run as SourcesRun
 
-COMMANDS = ("check", "diff", "explain", "rules", "history", "validate", "waivers", "due")
+COMMANDS = ("check", "diff", "explain", "rules", "history", "validate", "waivers", "due", "sources")
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class Format:
     validate: Callable[[Validation], str] | None = None
     waivers: Callable[[list[WaiverStatus], dt.date], str] | None = None
     due: Callable[[Report, int], str] | None = None
+    sources: Callable[[SourcesRun], str] | None = None
 
     @property
     def commands(self) -> tuple[str, ...]:
@@ -74,6 +76,7 @@ FORMATS: dict[str, Format] = {
             validate=_use("text:validate_table"),
             waivers=_use("text:waivers_table"),
             due=_use("text:due_table"),
+            sources=_use("sources:table"),
         ),
         Format(
             "markdown",
@@ -85,6 +88,7 @@ FORMATS: dict[str, Format] = {
             history=_use("history:markdown_text"),
             waivers=_use("text:waivers_markdown"),
             due=_use("text:due_markdown"),
+            sources=_use("sources:markdown_text"),
         ),
         Format(
             "json",
@@ -97,6 +101,7 @@ FORMATS: dict[str, Format] = {
             validate=_use("json:validate"),
             waivers=_use("json:waivers"),
             due=_use("json:due"),
+            sources=_use("sources:json_text"),
         ),
         Format(
             "scorecard",
@@ -198,6 +203,13 @@ def render_due(report: Report, within: int, fmt: str) -> str:
     return render(report, within)
 
 
+def render_sources(result: SourcesRun, fmt: str) -> str:
+    """What `parity sources` found at each URL it checked."""
+    render = get(fmt, "sources").sources
+    assert render is not None
+    return render(result)
+
+
 def render_rules(data: Dataset, fmt: str) -> str:
     """The rule list: id, pack, kind, area, what it checks, severity, who it applies to, when in force."""
     rules = get(fmt, "rules").rules
@@ -217,6 +229,7 @@ __all__ = [
     "render_explain",
     "render_history",
     "render_rules",
+    "render_sources",
     "render_validate",
     "render_waivers",
     "show",

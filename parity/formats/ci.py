@@ -14,6 +14,7 @@ from parity.formats.escape import terminal
 from parity.formats.present import replies_said, summary_line
 from parity.report import Report, RuleInfo, Validation, Verdict
 from parity.report.document import response_dict
+from parity.report.records import SOURCE_FLAGS
 from parity.vocabulary import SHORTFALLS, show
 
 if TYPE_CHECKING:
@@ -31,6 +32,9 @@ def _version() -> str:
     return __version__
 
 
+_SOURCE_FLAGS = frozenset(SOURCE_FLAGS.values())
+
+
 def _findings(report: Report) -> list[Verdict]:
     return [v for v in report.verdicts if v.status in SHORTFALLS]
 
@@ -41,8 +45,11 @@ def message(v: Verdict) -> str:
     bar = f"{v.bar.kind} {show(v.bar.value)}" if v.bar.value is not None else v.bar.kind
     setters = f", set by {', '.join(v.bar.set_by)}" if v.bar.set_by else ""
     gap = f", gap {show(v.gap)}" if v.gap is not None else ""
+    # An annotation must not present a finding whose sources no longer stand as if they did.
+    unsourced = [f for f in v.flags if f in _SOURCE_FLAGS]
+    sources = f"; {', '.join(unsourced)} (parity sources)" if unsourced else ""
     return (
-        f"{v.lab}: {v.status} on {v.rule} ({v.title}): value {value}; bar {bar}{setters}{gap}"
+        f"{v.lab}: {v.status} on {v.rule} ({v.title}): value {value}; bar {bar}{setters}{gap}{sources}"
         + replies_said(v)
     )
 

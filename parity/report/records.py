@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from parity.errors import Problem
 from parity.models import Evidence, Response
@@ -37,6 +37,7 @@ __all__ = [
     "Location",
     "RuleInfo",
     "Shortfall",
+    "SourceNote",
     "State",
     "Status",
     "Truth",
@@ -79,6 +80,29 @@ class WaiverNote(NamedTuple):
     reason: str
     expires: dt.date
     location: Location
+
+
+# The flag a verdict gets when evidence it cites no longer stands as cited (docs/sources.md).
+SOURCE_FLAGS: dict[str, str] = {"drifted": "source_drifted", "gone": "source_gone"}
+
+
+class SourceNote(NamedTuple):
+    """What the source record (`parity sources`, docs/sources.md) says of a URL whose evidence no longer
+    stands as cited: `gone` (404 or 410: every piece of evidence at it), or `drifted` (the page is there, but
+    the quotes in `missing` are not, each with the closest passage found). `checked` is the day parity
+    looked. `check` reads it from the record, never from the network."""
+
+    status: Literal["drifted", "gone"]
+    checked: dt.date
+    missing: tuple[tuple[str, str | None], ...] = ()  # (quote as the evidence gives it, closest passage)
+
+    def closest(self, e: Evidence) -> str | None:
+        """The closest passage found for `e`'s quote, if it drifted."""
+        return next((c for q, c in self.missing if q == e.quote), None)
+
+    def marks(self, e: Evidence) -> bool:
+        """Whether `e` (cited at this URL) no longer stands: its page is gone, or its quote drifted."""
+        return self.status == "gone" or (e.quote is not None and any(q == e.quote for q, _ in self.missing))
 
 
 class Verdict(NamedTuple):

@@ -12,7 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from parity.history.document import HistoryDoc
-from parity.models import Alarms, LabProfile, RulePack, Severity, Stance, Waiver
+from parity.models import Alarms, LabProfile, RulePack, Severity, Stance, Tier, Waiver
 from parity.vocabulary import Shortfall, State, Status, Truth
 
 _Scalar = bool | int | float | str | None
@@ -24,12 +24,26 @@ class _Doc(BaseModel):
     model_config = ConfigDict(extra="allow")  # fields may be added without a new schema version
 
 
+_DAY = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+
+
+class SourceMarkDoc(_Doc):
+    """Evidence the source record (docs/sources.md) finds no longer standing as cited."""
+
+    status: Literal["drifted", "gone"]
+    checked: str = Field(pattern=_DAY, description="The day `parity sources` found it so.")
+    closest: str | None = Field(None, description="drifted: the passage of the page closest to the quote.")
+
+
 class EvidenceDoc(_Doc):
     url: str
-    date: str = Field(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+    date: str = Field(pattern=_DAY)
     title: str | None = None
     quote: str | None = None
     note: str | None = None
+    tier: Tier | None = None
+    archive: str | None = None
+    source: SourceMarkDoc | None = Field(None, description="Only where the evidence drifted or is gone.")
 
 
 class AboutDoc(_Doc):
@@ -90,7 +104,11 @@ class VerdictDoc(_Doc):
     value: _Scalar
     bar: BarDoc
     gap: int | float | None
-    flags: list[Literal["stale", "unevidenced", "waiver_expired", "held", "no_history"]]
+    flags: list[
+        Literal[
+            "stale", "unevidenced", "waiver_expired", "held", "no_history", "source_drifted", "source_gone"
+        ]
+    ]
     evidence: list[EvidenceDoc]
     location: LocationDoc
     waiver: WaiverNoteDoc | None = None
@@ -173,6 +191,12 @@ class ReportDoc(_Doc):
     indicators: dict[str, IndicatorInfoDoc] = Field(description="The indicators those rules read.")
 
 
+def _sources_schema() -> dict[str, Any]:
+    from parity.sources.record import SourceRecord  # only when asked: every command builds this table
+
+    return SourceRecord.model_json_schema(by_alias=True)
+
+
 SCHEMAS: dict[str, Callable[[], dict[str, Any]]] = {
     "profile": LabProfile.model_json_schema,
     "rule-pack": RulePack.model_json_schema,
@@ -180,4 +204,5 @@ SCHEMAS: dict[str, Callable[[], dict[str, Any]]] = {
     "report": lambda: ReportDoc.model_json_schema(by_alias=True),
     "history": lambda: HistoryDoc.model_json_schema(by_alias=True),
     "alarms": Alarms.model_json_schema,
+    "sources": _sources_schema,
 }

@@ -18,7 +18,7 @@ from parity.dataset import Dataset
 from parity.formats.present import STANCE_WORDS, by_score, days_left, percent, reply_brief, shortfall_count
 from parity.judge.scores import base_reads, summaries
 from parity.models import Evidence, Response
-from parity.report import LabSummary, Report, Verdict
+from parity.report import LabSummary, Report, SourceNote, Verdict
 from parity.vocabulary import GOOD, SHORTFALLS, UNSCORED, severity_rank, show
 
 View = dict[str, Any]
@@ -42,6 +42,11 @@ _PEER_STATE = {
     "unassessed": "not researched yet",
     "undisclosed": "silent: looked, not disclosed",
     "unevidenced": "claims it without evidence",
+}
+# The source flags in words, shown beside a shortfall's status: an accusation whose source moved says so.
+_UNSOURCED = {
+    "source_drifted": "a quote it cites was not found on its page",
+    "source_gone": "a page it cites is gone",
 }
 _SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,199}")
 _HTTP = re.compile(r"https?://[^\s\x00-\x1f\x7f-\x9f\"'<>\\^`{|}]+", re.IGNORECASE)
@@ -176,7 +181,7 @@ class Pages:
         value = v.state.replace("_", " ") if v.value is None else self.shown(v.value, v.indicator)
         binds = v.bar.value is not None or v.bar.kind == "require"
         setter_evidence = [
-            {"lab": self.lab_link(root, lab), "evidence": [evidence(e) for e in items]}
+            {"lab": self.lab_link(root, lab), "evidence": [evidence(e, self.report.sources) for e in items]}
             for lab, items in v.bar.evidence
         ]
         waiver = v.waiver
@@ -197,7 +202,8 @@ class Pages:
             "peers_disclosed": v.bar.peers_disclosed,
             "gap": self.gap(v),
             "flags": list(v.flags),
-            "evidence": [evidence(e) for e in v.evidence],
+            "unsourced": [_UNSOURCED[f] for f in v.flags if f in _UNSOURCED],
+            "evidence": [evidence(e, self.report.sources) for e in v.evidence],
             "setter_evidence": setter_evidence,
             "location": f"{v.location.file}:{v.location.line}",
             "due": self.due(v),
@@ -424,9 +430,13 @@ class Pages:
         }
 
 
-def evidence(e: Evidence) -> View:
+def evidence(e: Evidence, notes: Mapping[str, SourceNote] | None = None) -> View:
     href = safe_url(e.url)
     label = e.title or (href.split("://", 1)[1] if href else e.url)
+    note = (notes or {}).get(e.url)
+    source = None
+    if note is not None and note.marks(e):  # what `parity sources` last found there (docs/sources.md)
+        source = {"status": note.status, "checked": note.checked.isoformat(), "closest": note.closest(e)}
     return {
         "url": e.url,
         "href": href,
@@ -435,6 +445,9 @@ def evidence(e: Evidence) -> View:
         "title": e.title,
         "quote": e.quote,
         "note": e.note,
+        "tier": e.tier,
+        "archive": safe_url(e.archive) if e.archive else None,
+        "source": source,
     }
 
 
