@@ -45,7 +45,7 @@ def test_the_shipped_site_is_pinned_file_by_file(
     out = tmp_path / "site"
     result = run("scorecard", "-o", str(out), "--as-of=2026-12-01", cwd=ROOT)
     assert result.code == 0, result.err
-    assert result.out == f"{out}: the scorecard as of 2026-12-01, 118 files; open {out / 'index.html'}\n"
+    assert result.out == f"{out}: the scorecard as of 2026-12-01, 121 files; open {out / 'index.html'}\n"
     files = site_files(out)
     golden = GOLDEN / "site"
     if request.config.getoption("--update-golden"):
@@ -75,7 +75,19 @@ def test_the_site_has_every_page_and_nothing_else(
     shipped: tuple[parity.Report, parity.Dataset, dict[str, bytes]],
 ) -> None:
     report, _, files = shipped
-    expected = {"index.html", "methodology.html", "style.css", "report.json", "scorecard.md", MARKER}
+    expected = {
+        "index.html",
+        "methodology.html",
+        "data.html",
+        "style.css",
+        "report.json",
+        "scorecard.md",
+        MARKER,
+    }
+    expected |= {
+        "verdicts.csv",
+        "matrix.csv",
+    }  # the open data; no feed, changes or history without their options
     expected |= {f"labs/{lab}.html" for lab in report.labs} | {f"badges/{lab}.json" for lab in report.labs}
     expected |= {f"rules/{rule}.html" for rule in report.rules}
     assert set(files) == expected
@@ -247,6 +259,8 @@ def test_hostile_profile_text_forms_no_markup_anywhere(
         text = body.decode("utf-8")
         if name == "report.json":  # the JSON report as `check --format json` writes it: data, escaped as JSON
             continue
+        if name.endswith(".csv"):  # RFC 4180 ends each record with CRLF; no other control character
+            text = text.replace("\r\n", "\n")
         assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e]", text), (
             f"{name}: a control character"
         )

@@ -70,7 +70,8 @@ def _sarif_rule(rule_id: str, info: RuleInfo) -> dict[str, object]:
         "shortDescription": {"text": info.title},
         "fullDescription": {"text": info.rationale or info.checks},
         "help": {"text": text},
-        **({"helpUri": info.source[0].url} if info.source else {}),  # the text the rule encodes
+        # the rule's page on the published scorecard (its sources are there), else the text it encodes
+        **({"helpUri": info.page or info.source[0].url} if info.page or info.source else {}),
         "defaultConfiguration": {"level": _LEVEL.get(info.severity or "info", "note")},
         "properties": {"tags": [info.pack, info.area], "severity": info.severity, "pack": info.pack},
     }

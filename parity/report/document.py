@@ -336,6 +336,8 @@ def _rule_time(r: RuleInfo, notes: Notes = _NO_NOTES) -> dict[str, Any]:
         out["until"] = r.until.isoformat()
     if r.withdrawn:
         out["withdrawn"] = [evidence_dict(e) for e in r.withdrawn]
+    if r.page is not None:
+        out["page"] = r.page
     return out
 
 
@@ -354,6 +356,7 @@ def _rule(r: dict[str, Any], read: _Reader) -> RuleInfo:
         read.evidence(r.get("source", [])),
         parse_date(r["until"]) if r.get("until") else None,
         read.evidence(r.get("withdrawn", [])),
+        r.get("page"),
     )
 
 

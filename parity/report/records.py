@@ -207,6 +207,7 @@ class RuleInfo(NamedTuple):
     source: tuple[Evidence, ...] = ()  # the text the rule encodes: a pledge, a law's section, a measure
     until: dt.date | None = None  # the first day it no longer judges
     withdrawn: tuple[Evidence, ...] = ()  # the labs it applies to withdrew it
+    page: str | None = None  # the rule's page on the published scorecard (`--site-url`)
 
 
 class IndicatorInfo(NamedTuple):

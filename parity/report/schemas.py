@@ -158,6 +158,7 @@ class RuleInfoDoc(_Doc):
     digest: str = Field(description="Changes whenever the rule's definition does.")
     source: list[EvidenceDoc] | None = Field(None, description="The text the rule encodes, where given.")
     until: str | None = Field(None, pattern=_DATE, description="The first day the rule no longer judges.")
+    page: str | None = Field(None, description="The rule's page on the published scorecard (--site-url).")
     withdrawn: list[EvidenceDoc] | None = Field(
         None, description="The labs withdrew the pledge: the sources."
     )

@@ -92,8 +92,13 @@ def heat_class(score: float | None) -> str:
 class Pages:
     """Builds the view of every page of one report."""
 
-    def __init__(self, report: Report, data: Dataset, charts: Mapping[str, str]) -> None:
+    def __init__(
+        self, report: Report, data: Dataset, charts: Mapping[str, str], publication: Any = None
+    ) -> None:
         self.report, self.data, self.charts = report, data, charts
+        self.site_url: str | None = getattr(publication, "site_url", None)
+        self.publisher: str | None = getattr(publication, "publisher", None)
+        self.published = publication is not None and publication.changes is not None
         for identifier in (*report.labs, *report.rules):
             slug(identifier)
         self.versions = dict(report.packs)
@@ -102,16 +107,32 @@ class Pages:
 
     # --- what every page shares ------------------------------------------------------------------------
 
-    def meta(self, root: str, title: str) -> View:
+    def meta(self, root: str, title: str, path: str) -> View:
+        """What every page shows: its date and versions, the site's navigation, how to cite the page."""
         from parity._version import __version__
 
+        packs = [{"id": p, "version": v} for p, v in self.report.packs]
         return {
             "root": root,
             "title": title,
             "version": __version__,
             "as_of": self.report.as_of.isoformat(),
-            "packs": [{"id": p, "version": v} for p, v in self.report.packs],
+            "packs": packs,
+            "changes": self.published,  # the changes page, the corrections page and the feed exist
+            "cite": self.citation(title, path, __version__),
         }
+
+    def citation(self, title: str, path: str, version: str) -> View:
+        """How to cite a page: who publishes it, what it is, as of when, by which parity and packs, and
+        where it is (when the site's address is known)."""
+        packs = ", ".join(f"{p} {v}" for p, v in self.report.packs)
+        by = f"{self.publisher}. " if self.publisher else ""
+        text = (
+            f"{by}“{title}”, parity scorecard, as of {self.report.as_of.isoformat()} "
+            f"(parity {version}; packs: {packs})."
+        )
+        url = f"{self.site_url}{path}" if self.site_url else None
+        return {"text": text, "url": url}
 
     def lab_link(self, root: str, lab: str) -> View:
         """A lab's name, linked to its page when it has one (a peer outside the report has none)."""
@@ -239,7 +260,7 @@ class Pages:
         ]
         readings = self.readings()
         return {
-            "meta": self.meta("", "Scorecard"),
+            "meta": self.meta("", "Scorecard", "index.html"),
             "ranked": ranked,
             "heatmaps": self.heatmaps(),
             "readings": readings,
@@ -358,7 +379,7 @@ class Pages:
             {**mark(status), "count": s.counts[status]} for status in STATUS_MARKS if s.counts.get(status)
         ]
         return {
-            "meta": self.meta("../", s.name),
+            "meta": self.meta("../", s.name, f"labs/{lab}.html"),
             "id": lab,
             "name": s.name,
             **self.summary(s),
@@ -393,7 +414,7 @@ class Pages:
                 for lab, values in sorted(self.report.derived.items())
             ]
         return {
-            "meta": self.meta("../", rule_id),
+            "meta": self.meta("../", rule_id, f"rules/{rule_id}.html"),
             "id": rule_id,
             "title": info.title,
             "pack": info.pack,
@@ -422,7 +443,7 @@ class Pages:
             ]
             packs.append({"id": pack, "version": version, "rules": rules})
         return {
-            "meta": self.meta("", "Methodology"),
+            "meta": self.meta("", "Methodology", "methodology.html"),
             "packs": packs,
             "bars": bar_kinds(self.data, self.report),
             "statuses": [mark(s) for s in STATUS_MARKS],
