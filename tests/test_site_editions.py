@@ -301,3 +301,24 @@ def test_every_link_of_an_edition_resolves(run: Run, editions: Path, tmp_path: P
                 assert target.fragment in Page(files[path].decode()).ids, f"{name}: {link}"
             reached.add(path)
     assert set(files) - reached == {".parity-site"}
+
+
+def test_every_rule_page_shows_the_text_the_rule_encodes(run: Run, tmp_path: Path) -> None:
+    from helpers import ROOT
+
+    files = _scorecard_at(run, ROOT, tmp_path / "site", "--as-of=2026-12-01")
+    report = json.loads(files["report.json"])
+    for rule, info in report["rules"].items():
+        page = files[f"rules/{rule}.html"].decode()
+        assert '<h3 id="sources">The text this rule encodes</h3>' in page, rule
+        for source in info.get("source", []):
+            assert f'href="{source["url"]}"' in page.replace("&amp;", "&"), (rule, source["url"])
+    ended = files["rules/rsp-pause-when-safeguards-lag.html"].decode()
+    assert 'judges until <time datetime="2026-02-24">2026-02-24</time>' in ended
+    assert "the labs it applies to withdrew the pledge" in ended
+
+
+def _scorecard_at(run: Run, root: Path, out: Path, *args: str) -> dict[str, bytes]:
+    result = run("scorecard", "-o", str(out), *args, cwd=root)
+    assert result.code == 0, result.err
+    return site_files(out)
