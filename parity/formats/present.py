@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from parity.dataset import Dataset, LoadedRule
 from parity.models import Response
-from parity.report import LabSummary, Report, Verdict
+from parity.report import ConditionNote, LabSummary, Report, Verdict
 from parity.report.catalog import applies_to_text, rule_target
 from parity.vocabulary import SHORTFALLS, show
 
@@ -18,7 +18,9 @@ if TYPE_CHECKING:
     from parity.diff import Diff
 
 __all__ = [
+    "HOLDS",
     "by_score",
+    "condition_lines",
     "days_left",
     "falling_due",
     "percent",
@@ -143,3 +145,40 @@ def reply_text(r: Response) -> str:
 def replies_said(v: Verdict) -> str:
     """The lab's responses to a finding, as clauses to append to its one-line message ("" when none)."""
     return "".join(f"; right of reply: {reply_text(r)}" for r in v.responses)
+
+
+# --- a commitment's conditions: why the pledge binds, or does not ----------------------------------------
+
+HOLDS = {
+    True: "holds",
+    False: "does not hold",
+    "undisclosed": "unknown: the lab does not disclose it",
+    "unassessed": "unknown: not researched yet",
+}
+
+
+def condition_lines(notes: tuple[ConditionNote, ...], indent: str = "  ") -> list[str]:
+    """A commitment's `when` conditions, one line each (a derived one followed by the conditions that
+    derived it, indented): whether each held, on which value, its evidence, and a `meets` condition's bar."""
+    if not notes:
+        return []
+    lines = [f"when {notes[0].of} of:"]
+    for n in notes:
+        lines += [indent + line for line in _condition(n, indent)]
+    return lines
+
+
+def _condition(n: ConditionNote, indent: str) -> list[str]:
+    said = f"{n.condition}: {HOLDS.get(n.holds, str(n.holds))}"
+    if n.derived_by is not None:
+        of = n.derived_from[0].of if n.derived_from else "all"
+        head = f"{said}; derived by rule {n.derived_by}, when {of} of:"
+        return [head, *(indent + line for c in n.derived_from for line in _condition(c, indent))]
+    value = "" if n.value is None else f"; value {show(n.value)}"
+    state = f" ({n.state.replace('_', ' ')})" if n.value is None else ""
+    bar = ""
+    if n.bar is not None:
+        setters = f", set by {', '.join(n.bar.set_by)}" if n.bar.set_by else ""
+        bar = f"; bar {n.bar.kind} {show(n.bar.value)}{setters}" if n.bar.value is not None else "; no bar"
+    sources = "".join(f"; {e.url} ({e.date.isoformat()})" for e in n.evidence)
+    return [f"{said}{state}{value}{bar}{sources}"]

@@ -13,6 +13,7 @@ from parity.dataset import Dataset
 from parity.formats.escape import markdown, show, terminal
 from parity.formats.present import (
     by_score,
+    condition_lines,
     days_left,
     falling_due,
     percent,
@@ -137,6 +138,18 @@ def _replied(
     return [[*row, cell] for row, cell in zip(rows, cells, strict=True)], [*headers, "reply"]
 
 
+def _conditions(verdicts: list[Verdict], esc: Escape, indent: str, by: str = "rule") -> list[str]:
+    """Each commitment's conditions, under its rule (or its lab, `by`): why the pledge binds, or does not,
+    for the lab."""
+    out = []
+    for v in sorted(verdicts, key=_most_severe_first):
+        lines = condition_lines(v.conditions, indent)
+        if lines:
+            out.append(esc(f"{v.rule if by == 'rule' else v.lab}: {lines[0]}"))
+            out += [line[: len(line) - len(line.lstrip(" "))] + esc(line.lstrip(" ")) for line in lines[1:]]
+    return out
+
+
 def _reply_lines(report: Report, lab: str, esc: Escape) -> list[str]:
     """The lab's right of reply in full, under its findings: every response, and every request not
     answered yet."""
@@ -168,6 +181,7 @@ def check_table(report: Report) -> str:
         if shortfalls:
             rows, headers = _replied(_rows(shortfalls, terminal), shortfalls, terminal)
             out.append(tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True))
+        out += ["  " + line for line in _conditions(shortfalls, terminal, "  ")]
         replies = _reply_lines(report, lab, terminal)
         out += ["  right of reply:", *(f"    {line}" for line in replies)] if replies else []
         out.append("")
@@ -188,6 +202,9 @@ def check_markdown(report: Report) -> str:
         if shortfalls:
             rows, headers = _replied(_rows(shortfalls, markdown), shortfalls, markdown)
             out += [tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True), ""]
+        why = _conditions(shortfalls, markdown, "  ")
+        if why:  # a nested list: two spaces a level
+            out += [*_nested(why, "- "), ""]
         replies = _reply_lines(report, lab, markdown)
         if replies:
             out += [
@@ -271,11 +288,19 @@ def _explain_table(rule: Rule, report: Report, verdicts: list[Verdict], fmt: str
     headers = ["lab", "status", "value", "bar", "set by", "peers disclosed", "gap", "flags"]
     rows, headers = _replied(rows, verdicts, esc, headers)
     table = tabulate(rows, headers=headers, tablefmt=tablefmt, disable_numparse=True)
+    bullet = "- " if fmt == "markdown" else "  "
+    why = [line for v in verdicts for line in _conditions([v], esc, "  ", by="lab")]
+    if why:
+        table += "\n\nWhy it binds or not, lab by lab:\n" + "\n".join(_nested(why, bullet))
     replies = [f"{esc(v.lab)}: {esc(reply_text(r))}" for v in verdicts for r in v.responses]
     if not replies:
         return table
-    bullet = "- " if fmt == "markdown" else "  "
     return "\n".join([table, "", "Right of reply:", *(bullet + line for line in replies)])
+
+
+def _nested(lines: list[str], bullet: str) -> list[str]:
+    """Indented lines as a nested list (Markdown: two spaces a level) or as indented text."""
+    return [f"{line[: len(line) - len(line.lstrip(' '))]}{bullet}{line.lstrip(' ')}" for line in lines]
 
 
 def _diff_rows(diff: Diff, esc: Escape) -> list[list[str]]:

@@ -14,6 +14,7 @@ from parity._version import __version__
 from parity.report import document
 from parity.report.records import (
     BarResult,
+    ConditionNote,
     IndicatorInfo,
     LabSummary,
     Location,
@@ -30,6 +31,7 @@ from parity.vocabulary import FAIL_ON, SHORTFALLS, Truth, at_least
 
 __all__ = [
     "BarResult",
+    "ConditionNote",
     "IndicatorInfo",
     "LabSummary",
     "Location",

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from parity.models import Evidence, Response
 from parity.report.records import (
     BarResult,
+    ConditionNote,
     IndicatorInfo,
     LabSummary,
     Location,
@@ -126,6 +127,27 @@ def verdict_dict(v: Verdict, as_of: dt.date, notes: Notes = _NO_NOTES) -> dict[s
         }
     if v.responses:
         out["responses"] = [response_dict(r) for r in v.responses]
+    if v.conditions:
+        out["conditions"] = [condition_dict(n, notes) for n in v.conditions]
+    return out
+
+
+def condition_dict(n: ConditionNote, notes: Notes = _NO_NOTES) -> dict[str, Any]:
+    """A commitment's condition as the report writes it (docs/report.md, "A verdict")."""
+    out: dict[str, Any] = {
+        "indicator": n.indicator,
+        "condition": n.condition,
+        "of": n.of,
+        "holds": n.holds,
+        "state": n.state,
+        "value": plain(n.value),
+        "evidence": [evidence_dict(e, notes) for e in n.evidence],
+    }
+    if n.bar is not None:
+        out["bar"] = bar_dict(n.bar, notes)
+    if n.derived_by is not None:
+        out["derived_by"] = n.derived_by
+        out["conditions"] = [condition_dict(c, notes) for c in n.derived_from]
     return out
 
 
@@ -286,6 +308,22 @@ class _Reader:
             note,
             parse_date(doc["due"]) if "due" in doc else None,
             _responses(doc.get("responses", [])),
+            tuple(self.condition(c) for c in doc.get("conditions", [])),
+        )
+
+    def condition(self, doc: dict[str, Any]) -> ConditionNote:
+        indicator = doc["indicator"]
+        return ConditionNote(
+            indicator,
+            doc["condition"],
+            doc["holds"],
+            doc["state"],
+            self.value(indicator, doc["value"]),
+            self.evidence(doc["evidence"]),
+            self.bar(indicator, doc["bar"]) if "bar" in doc else None,
+            doc.get("derived_by"),
+            tuple(self.condition(c) for c in doc.get("conditions", [])),
+            doc.get("of", "all"),
         )
 
     def fields(self) -> dict[str, Any]:

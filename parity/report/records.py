@@ -32,6 +32,7 @@ __all__ = [
     "SHORTFALLS",
     "STATUSES",
     "BarResult",
+    "ConditionNote",
     "IndicatorInfo",
     "LabSummary",
     "Location",
@@ -64,6 +65,23 @@ class BarResult(NamedTuple):
     blocked_states: tuple[State, ...] = ()
     # For shortfalls only: the evidence of each listed setter, so an accusation cites both sides.
     evidence: tuple[tuple[str, tuple[Evidence, ...]], ...] = ()
+
+
+class ConditionNote(NamedTuple):
+    """One `when` condition of a commitment, as it stood for the lab: whether it held, on what value and
+    evidence (and, for a `meets` condition, against which bar); a derived indicator says which rule
+    derived it and from what, so a reader sees why a pledge did or did not bind."""
+
+    indicator: str
+    condition: str  # the condition in words: "is_capability_leader equals true"
+    holds: Truth
+    state: State
+    value: Any
+    evidence: tuple[Evidence, ...] = ()
+    bar: BarResult | None = None  # a `meets` condition's bar
+    derived_by: str | None = None  # the derive rule of a derived indicator
+    derived_from: tuple[ConditionNote, ...] = ()  # that rule's own conditions, for this lab
+    of: str = "all"  # the list it belongs to: `all` (every one must hold) or `any`
 
 
 class Location(NamedTuple):
@@ -128,6 +146,8 @@ class Verdict(NamedTuple):
     due: dt.date | None = None
     # The lab's answers to this finding (its right of reply) as they stood at the evaluation date.
     responses: tuple[Response, ...] = ()
+    # Commitments only: each `when` condition, whether it held and on what (why the pledge binds or not).
+    conditions: tuple[ConditionNote, ...] = ()
 
     def overdue(self, as_of: dt.date) -> int | None:
         """How many days past `due` the value is at `as_of` (None when not due yet, or no due)."""

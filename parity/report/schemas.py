@@ -91,6 +91,21 @@ class WaiverNoteDoc(_Doc):
     location: LocationDoc
 
 
+class ConditionDoc(_Doc):
+    """A commitment's `when` condition as it stood for the lab."""
+
+    indicator: str
+    condition: str = Field(description="The condition in words.")
+    of: Literal["all", "any"] = Field(description="Its list: all must hold, or any.")
+    holds: Truth = Field(description="true, false, or why it is unknown: undisclosed, unassessed.")
+    state: State
+    value: _Scalar
+    evidence: list[EvidenceDoc]
+    bar: BarDoc | None = Field(None, description="A `meets` condition's bar.")
+    derived_by: str | None = Field(None, description="A derived indicator: the rule that derives it.")
+    conditions: list[ConditionDoc] | None = Field(None, description="That rule's conditions for the lab.")
+
+
 class VerdictDoc(_Doc):
     lab: str
     rule: str
@@ -120,6 +135,9 @@ class VerdictDoc(_Doc):
     overdue: int | None = Field(None, ge=1, description="Days past `due` at the evaluation date.")
     responses: list[ResponseDoc] | None = Field(
         None, description="The lab's answers to this finding (right of reply), where it has any."
+    )
+    conditions: list[ConditionDoc] | None = Field(
+        None, description="Commitments: each `when` condition, whether it held and on what."
     )
 
 

@@ -15,10 +15,18 @@ from collections.abc import Mapping
 from typing import Any
 
 from parity.dataset import Dataset
-from parity.formats.present import STANCE_WORDS, by_score, days_left, percent, reply_brief, shortfall_count
+from parity.formats.present import (
+    HOLDS,
+    STANCE_WORDS,
+    by_score,
+    days_left,
+    percent,
+    reply_brief,
+    shortfall_count,
+)
 from parity.judge.scores import base_reads, summaries
 from parity.models import Evidence, Response
-from parity.report import LabSummary, Report, SourceNote, Verdict
+from parity.report import ConditionNote, LabSummary, Report, SourceNote, Verdict
 from parity.vocabulary import GOOD, SHORTFALLS, UNSCORED, severity_rank, show
 
 View = dict[str, Any]
@@ -228,6 +236,7 @@ class Pages:
             "setter_evidence": setter_evidence,
             "location": f"{v.location.file}:{v.location.line}",
             "due": self.due(v),
+            "conditions": [self.condition(n, root) for n in v.conditions],
             "responses": [
                 reply(r, self.rule_href(root, r.about.rule) if r.about.rule else None) for r in v.responses
             ],
@@ -238,6 +247,34 @@ class Pages:
                 "reason": waiver.reason,
                 "expires": waiver.expires.isoformat(),
             },
+        }
+
+    def condition(self, n: ConditionNote, root: str) -> View:
+        """A commitment's condition as a page shows it: whether it held, on what value, evidence and bar;
+        a derived one with the rule and the conditions that derived it."""
+        bar = n.bar
+        return {
+            "of": n.of,
+            "condition": n.condition,
+            "holds": HOLDS.get(n.holds, str(n.holds)),
+            "held": {True: "yes", False: "no"}.get(n.holds, "unknown")
+            if isinstance(n.holds, bool)
+            else "unknown",
+            "value": None if n.value is None else self.shown(n.value, n.indicator),
+            "state": n.state.replace("_", " "),
+            "evidence": [evidence(e, self.report.sources) for e in n.evidence],
+            "bar": None
+            if bar is None
+            else {
+                "value": self.shown(bar.value, n.indicator) if bar.value is not None else None,
+                "kind": bar.kind,
+                "setters": [self.lab_link(root, lab) for lab in bar.set_by],
+            },
+            "derived_by": n.derived_by,
+            "derived_href": self.rule_href(root, n.derived_by)
+            if n.derived_by and n.derived_by in self.report.rules
+            else None,
+            "derived_from": [self.condition(c, root) for c in n.derived_from],
         }
 
     # --- the pages -------------------------------------------------------------------------------------
