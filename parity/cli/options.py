@@ -17,12 +17,9 @@ from parity.formats import names
 from parity.judge.waivers import DEFAULT_HORIZON
 from parity.models import MAX_DAYS
 from parity.report.schemas import SCHEMAS
-from parity.vocabulary import FAIL_ON, SEVERITIES, parse_date
+from parity.vocabulary import EARLIEST_DATE, FAIL_ON, LATEST_DATE, SEVERITIES, parse_date
 
 EXIT_INPUT = 2  # argparse's own exit code for usage errors, and parity's for bad input
-
-
-EARLIEST_AS_OF = dt.date(1900, 1, 1)
 
 
 class Parser(argparse.ArgumentParser):
@@ -36,9 +33,9 @@ def _date(text: str) -> dt.date:
         value = parse_date(text)
     except ValueError as e:
         raise argparse.ArgumentTypeError(str(e)) from None
-    if value < EARLIEST_AS_OF:
+    if not EARLIEST_DATE <= value <= LATEST_DATE:
         raise argparse.ArgumentTypeError(
-            f"{text!r} is out of range: the earliest evaluation date is {EARLIEST_AS_OF}"
+            f"{text!r} is out of range: parity evaluates at dates from {EARLIEST_DATE} to {LATEST_DATE}"
         )
     return value
 
@@ -163,7 +160,8 @@ def parser() -> argparse.ArgumentParser:
     diff.add_argument(
         "base",
         metavar="BASE",
-        help="a git revision, a folder with lab_profiles/ and rules/, or a saved JSON report",
+        help="a git revision; or, written as a path (./X, X/, /X), a folder with lab_profiles/ and "
+        "rules/ or a saved JSON report",
     )
     diff.add_argument(
         "head", metavar="HEAD", nargs="?", default=None, help="the same (default: the working tree, .)"
