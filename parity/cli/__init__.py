@@ -58,11 +58,48 @@ def _cache(args: argparse.Namespace) -> ParseCache | None:
     return ParseCache(directory)
 
 
+DATA = ("lab_profiles", "rules")  # the two folders that make a folder the data's
+
+
+def _data(args: argparse.Namespace) -> Path:
+    """Where the data is, as git finds its repository: `--profiles`/`--rules` as given; else the nearest
+    folder, from the working folder up to the top of the git repository that holds it, that holds both
+    `lab_profiles/` and `rules/`. Fixes `args.profiles` and `args.rules` (shown relative to the working
+    folder, as `../lab_profiles`) and returns the data's root: the folder that holds the profiles, by its
+    absolute path, so that `--profiles .` has the folder above it as its root (docs/cli.md, "Inputs")."""
+    if getattr(args, "profiles", None) is None and args.rules is None:
+        base = Path(os.path.relpath(_find_data(Path.cwd())))
+        if hasattr(args, "profiles"):
+            args.profiles = base / DATA[0]
+        args.rules = base / DATA[1]
+    if getattr(args, "profiles", None) is None and hasattr(args, "profiles"):
+        args.profiles = Path(DATA[0])
+    if args.rules is None:
+        args.rules = Path(DATA[1])
+    return Path(os.path.abspath(getattr(args, "profiles", None) or args.rules)).parent
+
+
+def _find_data(start: Path) -> Path:
+    """The nearest folder at or above `start` that holds the data folders (one of them is enough to stop:
+    loading then says exactly what is wrong with the other). The search stops at the top of a git
+    repository (a folder holding `.git`), as data outside one's repository is not one's own."""
+    for folder in (start, *start.parents):
+        if any(os.path.lexists(folder / name) for name in DATA):
+            return folder
+        if os.path.lexists(folder / ".git"):
+            break
+    raise UsageError(
+        f"no folder holding {DATA[0]}/ and {DATA[1]}/ in {start} or above it (up to the top of its git "
+        "repository): run parity in the folder that holds them, or give --profiles DIR and --rules DIR"
+    )
+
+
 def _load(args: argparse.Namespace) -> Dataset:
     """Load the inputs the arguments name; fixes `args.as_of` to today, once, when it is not given."""
     args.as_of = args.as_of or today()  # one date for the whole command, even across midnight
+    root = _data(args)
     waivers = args.waivers
-    default = args.profiles.parent / "waivers.yaml"  # beside the data it waives, not the working directory
+    default = Path(os.path.relpath(root)) / "waivers.yaml"  # beside the data it waives, wherever run from
     if waivers is None and os.path.lexists(default):
         waivers = default  # a folder or a broken link of that name is reported, never silently skipped
     strict = None
@@ -109,7 +146,9 @@ def _held(data: Dataset, args: argparse.Namespace) -> Any:
 
 
 def _write_file(path: Path, produce: Callable[[IO[str]], object]) -> None:
-    """Write a whole file or nothing: into a temporary file beside it, then renamed over it."""
+    """Write a whole file or nothing: into a temporary file beside it, then renamed over it. The file
+    gets the mode `open()` would give it: an existing file keeps its own, a new one what the umask allows
+    (a temporary file is created 0600, which would hide a report from the web server that serves it)."""
     import tempfile
 
     try:
@@ -117,6 +156,7 @@ def _write_file(path: Path, produce: Callable[[IO[str]], object]) -> None:
     except OSError as e:
         raise OutputError(f"{path}: {e.strerror}") from None
     try:
+        os.fchmod(fd, _mode_of(path))
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
             produce(out)
         os.replace(temp, path)
@@ -128,6 +168,19 @@ def _write_file(path: Path, produce: Callable[[IO[str]], object]) -> None:
         with contextlib.suppress(OSError):
             os.unlink(temp)
         raise
+
+
+def _mode_of(path: Path) -> int:
+    """The permissions `open(path, "w")` leaves: an existing regular file's own, else 0666 less the umask."""
+    import stat
+
+    with contextlib.suppress(OSError):
+        info = os.stat(path)
+        if stat.S_ISREG(info.st_mode):
+            return stat.S_IMODE(info.st_mode)
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -168,6 +221,7 @@ def _explain(args: argparse.Namespace) -> int:
 
 
 def _rules(args: argparse.Namespace) -> int:
+    _data(args)
     text = render_rules(load(None, args.rules, None), args.format)
     return _emit(EXIT_OK, lambda out: out.write(text))
 
@@ -310,7 +364,9 @@ def _write_charts(result: Any, folder: Path) -> None:
 def _test(args: argparse.Namespace) -> int:
     from parity.casetest import read_cases, run_cases
 
-    outcomes = run_cases(read_cases(args.cases), args.rules)
+    root = _data(args)
+    cases = args.cases or Path(os.path.relpath(root)) / "tests" / "rule_cases"
+    outcomes = run_cases(read_cases(cases), args.rules)
     failed = [o for o in outcomes if not o.passed]
     lines = [o.describe() for o in failed]
     lines.append(f"{len(outcomes) - len(failed)} passed, {len(failed)} failed")

@@ -48,9 +48,17 @@ def _days(text: str) -> int:
     return int(text)
 
 
+# --profiles and --rules default to None: "not given", so that the data is found as git finds its
+# repository (cli._data), from the working folder upward.
 _INPUTS = (
-    ("--profiles", Path("lab_profiles"), "DIR", "directory of lab profiles (default: ./lab_profiles)"),
-    ("--rules", Path("rules"), "DIR", "directory of rule packs (default: ./rules)"),
+    (
+        "--profiles",
+        None,
+        "DIR",
+        "directory of lab profiles (default: lab_profiles/ in the nearest folder, here or above, "
+        "that holds lab_profiles/ and rules/)",
+    ),
+    ("--rules", None, "DIR", "directory of rule packs (default: rules/ beside those lab_profiles/)"),
     ("--waivers", None, "FILE", "waivers file (default: waivers.yaml beside the profiles folder, if any)"),
 )
 
@@ -191,8 +199,8 @@ def parser() -> argparse.ArgumentParser:
         metavar="DIR",
         nargs="?",
         type=Path,
-        default=Path("tests/rule_cases"),
-        help="folder of case files (default: ./tests/rule_cases)",
+        default=None,
+        help="folder of case files (default: tests/rule_cases/ beside the data's rules/)",
     )
     _input(test, "--rules")
     waivers = sub.add_parser("waivers", help="list the waivers: what each covers, its status and days left")

@@ -11,6 +11,7 @@ race to the bottom). `document` is the `parity/history/v1` JSON.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -99,9 +100,10 @@ def run(
 
 def _config(path: Path | None, root: Path, window: int | None) -> Alarms:
     default = root / "alarms.yaml"
-    if path is None and default.exists():
+    found = path is None and os.path.lexists(default)
+    if found:
         path = default
-    config = load_alarms(path) if path is not None else Alarms()
+    config = load_alarms(path, root if found else None) if path is not None else Alarms()
     if window is not None:
         config = config.model_copy(update={"window_days": window})
     return config
