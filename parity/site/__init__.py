@@ -52,8 +52,43 @@ _BADGE_COLOURS = {"s0": "00204d", "s1": "3c4c6c", "s2": "707173", "s3": "a69d75"
 
 def _finalize(value: Any) -> Any:
     """Every printed string shows control characters as escapes (\\x1b), never sends them; markup that
-    a template made (a macro's output) is left as it is."""
+    a template made (a macro's output) is left as it is. (`isprintable` is the fast path: every character
+    `terminal` escapes is a control or format character, which it is false for.)"""
+    if type(value) is str and value.isprintable():
+        return value
     return terminal(value) if isinstance(value, str) and not isinstance(value, Markup) else value
+
+
+class _Environment(jinja2.Environment):
+    """jinja2's environment, reading `view.key` of the pages' plain dicts as their key first. jinja2 tries
+    an attribute first and a key after its AttributeError, for every `.` in a template: a large site paid
+    more for those exceptions than for its text. No view has a key named like a dict method, so the pages
+    are the same bytes."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
+        return super().getattr(obj, attribute)
+
+
+class _Once:
+    """`once(macro, view)` in a template: the macro's output for that very view object, rendered the first
+    time and given again after. The views make one object per lab link, list of setters or status
+    (site/view.py), so a link shown beside a thousand verdicts costs one rendering, not a thousand macro
+    calls. A macro's output depends only on its argument; the cache lives for one build."""
+
+    def __init__(self) -> None:
+        self.done: dict[tuple[str, int], tuple[Any, Markup]] = {}  # the view is kept: its id stays its own
+
+    def __call__(self, macro: Any, view: Any) -> Markup:
+        key = (macro.name, id(view))
+        found = self.done.get(key)
+        if found is None:
+            found = self.done[key] = (view, macro(view))
+        return found[1]
 
 
 def _environment() -> jinja2.Environment:
@@ -62,7 +97,7 @@ def _environment() -> jinja2.Environment:
     def source(name: str) -> str:
         return templates.joinpath(name).read_text(encoding="utf-8")
 
-    return jinja2.Environment(
+    return _Environment(
         loader=jinja2.FunctionLoader(source),
         autoescape=jinja2.select_autoescape(["html"]),
         undefined=jinja2.StrictUndefined,
@@ -92,6 +127,7 @@ def build(report: Report, data: Dataset, charts: Mapping[str, str] | None = None
     except ValueError as e:
         raise UsageError(str(e)) from None
     env = _environment()
+    env.globals["once"] = _Once()
 
     def page(template: str, view: dict[str, Any]) -> bytes:
         return env.get_template(template).render(page=view).encode("utf-8")
