@@ -4,6 +4,7 @@ modes, and paths however they are spelled (`--profiles .`, a run from a subdirec
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -283,3 +284,33 @@ def test_without_data_here_or_above_parity_says_how(run: Run, tmp_path: Path) ->
     assert "give --profiles DIR and --rules DIR" in result.err
     rules_only = run("rules", cwd=WORLD / "rules")
     assert rules_only.code == 0 and "security-floor" in rules_only.out
+
+
+# --- 6. a commit's message is never read whole -----------------------------------------------------------
+
+
+def test_a_huge_commit_message_is_never_read(repo: Path, tmp_path: Path) -> None:
+    """`diff` and `history` read a commit's tree and its title (cut by git), never its message: a message
+    cost three times its size in memory to load one revision (400 MB: `diff` 862 MB; `history --format
+    json` a MemoryError)."""
+    from parity.history import run as history
+    from parity.loading import load_revision
+
+    message = tmp_path / "message"
+    message.write_text("subject\n\n" + "x" * 10_000_000, encoding="utf-8")
+    (repo / "lab_profiles" / "beta.yaml").write_text(
+        (repo / "lab_profiles" / "beta.yaml").read_text(encoding="utf-8").replace("value: 3\n", "value: 9\n"),
+        encoding="utf-8",
+    )
+    git(repo, "commit", "-q", "-a", "-F", str(message))
+    tracemalloc.start()
+    try:
+        load_revision(repo, "HEAD", waivers="waivers.yaml")
+        loaded = tracemalloc.get_traced_memory()[1]
+        tracemalloc.reset_peak()
+        walked = history(repo, as_of=dt.date(2026, 11, 26))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert loaded < 8_000_000 and peak < 8_000_000  # before: 3 times the message (30 MB)
+    assert [r.subject for r in walked.revisions][-1] == "subject"

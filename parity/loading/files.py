@@ -481,8 +481,14 @@ class GitRevision:
         if directory in self.tree_ids:
             return self.tree_ids[directory]
         if not directory:
-            commit = self._object(self.commit, self.rev)
-            found: str | None = commit.split(b"\n", 1)[0].removeprefix(b"tree ").decode()
+            # Asked of `--batch-check`: a commit's message can be any size (400 MB), and is never read.
+            try:
+                top = self.objects.info([f"{self.commit}^{{tree}}"])[0]
+            except GitFailed as e:
+                raise InputProblem(Problem(self.rev, 1, 1, "", str(e))) from None
+            if top is None or top[1] != "tree":
+                raise InputProblem(Problem(self.rev, 1, 1, "", f"git: commit {self.commit} has no tree"))
+            found: str | None = top[0]
         else:
             entry = self._ls(directory.rpartition("/")[0]).get(directory)
             found = entry.blob if entry is not None and entry.kind == "tree" else None
