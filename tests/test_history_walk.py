@@ -192,7 +192,9 @@ def test_repo_wins_over_git_dir_in_the_environment(data: Data, tmp_path: Path) -
     data.commit("2025-02-01", "beta lowered")
     env = {**os.environ, "GIT_DIR": str(other.root / ".git"), "GIT_WORK_TREE": str(other.root)}
     env["GIT_INDEX_FILE"] = str(other.root / ".git" / "index")  # as a hook runs
-    done = parity_process("history", "--repo", str(data.root), "--format", "json", cwd=tmp_path, env=env)
+    done = parity_process(
+        "history", "--revisions", "--repo", str(data.root), "--format", "json", cwd=tmp_path, env=env
+    )
     assert done.code == 0, done.err
     doc = json.loads(done.out)
     assert [r["title"] for r in doc["revisions"]] == ["start", "beta lowered"]  # before: "another repository"
@@ -210,13 +212,15 @@ def test_a_shallow_clone_is_said_and_does_not_pass_an_alarm_gate(
         data.labs["alpha"]["maturity"] = level
         data.commit(f"2025-0{i + 2}-01", f"step {i}")
     shallow = _clone(data.root, tmp_path / "shallow", "--depth", "2")
-    walked = run("history", cwd=shallow)
+    walked = run("history", "--revisions", cwd=shallow)
     assert walked.code == 0 and "shallow clone: history walked only the 2 revision(s)" in walked.err
-    gate = run("history", "--fail-on-alarm", cwd=shallow)  # before: exit 0 on 2 of 5 revisions, silently
+    gate = run(
+        "history", "--revisions", "--fail-on-alarm", cwd=shallow
+    )  # before: exit 0 on 2 of 5 revisions, silently
     assert gate.code == 2 and "is a shallow clone" in gate.err and "--allow-shallow" in gate.err
-    allowed = run("history", "--fail-on-alarm", "--allow-shallow", cwd=shallow)
+    allowed = run("history", "--revisions", "--fail-on-alarm", "--allow-shallow", cwd=shallow)
     assert allowed.code in (0, 1) and "shallow clone" in allowed.err
-    assert "shallow" not in run("history", "--fail-on-alarm", cwd=data.root).err
+    assert "shallow" not in run("history", "--revisions", "--fail-on-alarm", cwd=data.root).err
 
 
 @pytest.mark.parametrize(
@@ -241,7 +245,7 @@ def test_since_and_until_are_checked_by_parity(
 ) -> None:
     data.labs["beta"]["evals"] = 5
     data.commit("2025-02-01", "beta lowered")
-    result = run("history", "--format", "json", *args, cwd=data.root)
+    result = run("history", "--revisions", "--format", "json", *args, cwd=data.root)
     assert result.code == code, result.err
     assert message in result.err and "Traceback" not in result.err
     if code == 0:
@@ -280,10 +284,10 @@ def test_a_commit_date_that_cannot_be_read_is_exit_2_naming_it(
     data: Data, run: Callable[..., Result], committer: str | None
 ) -> None:
     sha = _forge(data, committer)
-    result = run("history", cwd=data.root)  # before: exit 3 (ValueError, OverflowError)
+    result = run("history", "--revisions", cwd=data.root)  # before: exit 3 (ValueError, OverflowError)
     assert result.code == 2 and f"commit {sha[:12]}" in result.err and "--as-of" in result.err
     assert "Traceback" not in result.err
-    at_one_date = run("history", "--as-of", "2025-06-01", "--format", "json", cwd=data.root)
+    at_one_date = run("history", "--revisions", "--as-of", "2025-06-01", "--format", "json", cwd=data.root)
     assert at_one_date.code == 0, at_one_date.err
     assert [r["title"] for r in json.loads(at_one_date.out)["revisions"]] == ["start", "forged"]
 
@@ -294,7 +298,9 @@ def test_a_subject_with_a_line_or_record_separator_is_read_whole(
 ) -> None:
     data.labs["beta"]["evals"] = 5
     data.commit("2025-02-01", f"beta{mark}lowered")
-    result = run("history", "--format", "json", cwd=data.root)  # before: exit 3 (a record split in two)
+    result = run(
+        "history", "--revisions", "--format", "json", cwd=data.root
+    )  # before: exit 3 (a record split in two)
     assert result.code == 0, result.err
     titles = [r["title"] for r in json.loads(result.out)["revisions"]]
     assert titles == ["start", f"beta{mark}lowered"]
@@ -309,7 +315,9 @@ def test_a_long_subject_is_cut_by_git_not_read_whole(data: Data, run: Callable[.
     data.write()
     (data.root.parent / "message").write_text("x" * 1_000_000, encoding="utf-8")
     git(data.root, "commit", "-q", "-a", "-F", str(data.root.parent / "message"), date="2025-02-01")
-    [_, revision] = json.loads(run("history", "--format", "json", cwd=data.root).out)["revisions"]
+    [_, revision] = json.loads(run("history", "--revisions", "--format", "json", cwd=data.root).out)[
+        "revisions"
+    ]
     assert len(revision["title"]) == 200 and revision["title"].endswith("..")
 
 
@@ -317,14 +325,16 @@ def test_a_bare_repository_is_walked(data: Data, tmp_path: Path, run: Callable[.
     data.labs["beta"]["evals"] = 5
     data.commit("2025-02-01", "beta lowered")
     bare = _clone(data.root, tmp_path / "bare.git", "--bare")
-    result = run("history", "--repo", str(bare), "--format", "json")  # before: "not inside a repository"
+    result = run(
+        "history", "--revisions", "--repo", str(bare), "--format", "json"
+    )  # before: "not inside a repository"
     assert result.code == 0, result.err
     assert len(json.loads(result.out)["regressions"]) == 1
 
 
 def test_without_git_the_message_says_git_is_missing(data: Data, tmp_path: Path) -> None:
     env = {**os.environ, "PATH": str(tmp_path / "no-git-here")}
-    done = parity_process("history", "--repo", str(data.root), cwd=tmp_path, env=env)
+    done = parity_process("history", "--revisions", "--repo", str(data.root), cwd=tmp_path, env=env)
     assert done.code == 2 and "cannot run git" in done.err  # before: "not inside a git repository"
 
 
@@ -332,8 +342,10 @@ def test_two_clones_give_the_same_output(data: Data, tmp_path: Path, run: Callab
     data.labs["beta"]["evals"] = 5
     data.commit("2025-02-01", "beta lowered")
     one, two = _clone(data.root, tmp_path / "one"), _clone(data.root, tmp_path / "clone-two")
-    first = run("history", "--format", "json", cwd=one)
-    assert first.out == run("history", "--format", "json", cwd=two).out  # before: each its absolute path
+    first = run("history", "--revisions", "--format", "json", cwd=one)
+    assert (
+        first.out == run("history", "--revisions", "--format", "json", cwd=two).out
+    )  # before: each its absolute path
     assert json.loads(first.out)["source"] == "." and str(tmp_path) not in first.out
 
 
@@ -342,9 +354,11 @@ def test_snapshot_dates_out_of_range_and_repeats_are_exit_2(
 ) -> None:
     early = tmp_path / "0001-01-01"
     early.mkdir()
-    result = run("history", str(early))  # before: exit 3 (the erosion window left the calendar)
+    result = run(
+        "history", "--revisions", str(early)
+    )  # before: exit 3 (the erosion window left the calendar)
     assert result.code == 2 and "out of range" in result.err
-    twice = run("history", str(data.root), str(data.root), "--as-of", "2025-06-01")
+    twice = run("history", "--revisions", str(data.root), str(data.root), "--as-of", "2025-06-01")
     assert twice.code == 2 and "given twice" in twice.err
 
 

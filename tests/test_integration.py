@@ -78,7 +78,7 @@ def test_schema_out_writes_one_file_per_schema(run: Run, tmp_path: Path) -> None
     result = run("schema", "--out", str(tmp_path))
     assert result.code == 0, result.err
     names = sorted(p.name for p in tmp_path.iterdir())
-    expected = ("alarms", "history", "profile", "report", "rule-pack", "waivers")
+    expected = ("alarms", "history", "profile", "report", "rule-pack", "sources", "waivers")
     assert names == [f"{n}.schema.json" for n in expected]
     assert result.out.splitlines() == [str(tmp_path / name) for name in names]
     for name in names:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from parity.formats.escape import terminal
 from parity.formats.present import summary_line
 from parity.report import Report, RuleInfo, Validation, Verdict
+from parity.report.records import SOURCE_FLAGS
 from parity.vocabulary import SHORTFALLS, show
 
 if TYPE_CHECKING:
@@ -30,6 +31,9 @@ def _version() -> str:
     return __version__
 
 
+_SOURCE_FLAGS = frozenset(SOURCE_FLAGS.values())
+
+
 def _findings(report: Report) -> list[Verdict]:
     return [v for v in report.verdicts if v.status in SHORTFALLS]
 
@@ -40,7 +44,10 @@ def message(v: Verdict) -> str:
     bar = f"{v.bar.kind} {show(v.bar.value)}" if v.bar.value is not None else v.bar.kind
     setters = f", set by {', '.join(v.bar.set_by)}" if v.bar.set_by else ""
     gap = f", gap {show(v.gap)}" if v.gap is not None else ""
-    return f"{v.lab}: {v.status} on {v.rule} ({v.title}): value {value}; bar {bar}{setters}{gap}"
+    # An annotation must not present a finding whose sources no longer stand as if they did.
+    unsourced = [f for f in v.flags if f in _SOURCE_FLAGS]
+    sources = f"; {', '.join(unsourced)} (parity sources)" if unsourced else ""
+    return f"{v.lab}: {v.status} on {v.rule} ({v.title}): value {value}; bar {bar}{setters}{gap}{sources}"
 
 
 def fingerprint(v: Verdict) -> str:
@@ -59,6 +66,7 @@ def _sarif_rule(rule_id: str, info: RuleInfo) -> dict[str, object]:
         "shortDescription": {"text": info.title},
         "fullDescription": {"text": info.rationale or info.checks},
         "help": {"text": text},
+        **({"helpUri": info.source[0].url} if info.source else {}),  # the text the rule encodes
         "defaultConfiguration": {"level": _LEVEL.get(info.severity or "info", "note")},
         "properties": {"tags": [info.pack, info.area], "severity": info.severity, "pack": info.pack},
     }

@@ -4,18 +4,29 @@ them, a rule's line in the rule list, a diff's one-line summary. Plain text: esc
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from parity.dataset import Dataset, LoadedRule
-from parity.report import LabSummary, Report
+from parity.report import LabSummary, Report, Verdict
 from parity.report.catalog import applies_to_text, rule_target
 from parity.vocabulary import SHORTFALLS, show
 
 if TYPE_CHECKING:
     from parity.diff import Diff
 
-__all__ = ["by_score", "percent", "rule_row", "share", "shortfall_count", "show", "summary_line"]
+__all__ = [
+    "by_score",
+    "days_left",
+    "falling_due",
+    "percent",
+    "rule_row",
+    "share",
+    "shortfall_count",
+    "show",
+    "summary_line",
+]
 
 CHANGE_KINDS = ("new", "resolved", "changed", "added", "removed")
 
@@ -68,3 +79,22 @@ def summary_line(diff: Diff) -> str:
     return (
         f"parity diff {diff.base.ref} -> {diff.head.ref} as of {diff.head.report.as_of.isoformat()}: {listed}"
     )
+
+
+def falling_due(report: Report, within: int) -> list[Verdict]:
+    """The recency verdicts that fall due within `within` days of the report's date, or are overdue,
+    soonest first (then by lab and rule)."""
+    last = report.as_of + dt.timedelta(days=within)
+    found = [v for v in report.verdicts if v.due is not None and v.due <= last]
+    return sorted(found, key=lambda v: (v.due, v.lab, v.rule))
+
+
+def days_left(v: Verdict, as_of: dt.date) -> str:
+    """How long until a verdict's `due`, or how long past it, in words."""
+    assert v.due is not None
+    days = (v.due - as_of).days
+    if days < 0:
+        return f"{-days} day{'s' if days != -1 else ''} overdue"
+    if days == 0:
+        return "due today (the last day within the bar)"
+    return f"{days} day{'s' if days != 1 else ''} left"

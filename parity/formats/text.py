@@ -11,7 +11,16 @@ from tabulate import tabulate
 
 from parity.dataset import Dataset
 from parity.formats.escape import markdown, show, terminal
-from parity.formats.present import by_score, percent, rule_row, share, shortfall_count, summary_line
+from parity.formats.present import (
+    by_score,
+    days_left,
+    falling_due,
+    percent,
+    rule_row,
+    share,
+    shortfall_count,
+    summary_line,
+)
 from parity.models import Rule
 from parity.report import Report, Validation, Verdict, WaiverStatus
 from parity.report.catalog import explain_facts, rule_target
@@ -348,3 +357,35 @@ def waivers_table(rows: list[WaiverStatus], as_of: dt.date) -> str:
 
 def waivers_markdown(rows: list[WaiverStatus], as_of: dt.date) -> str:
     return _waivers(rows, markdown, "github")
+
+
+_DUE_HEADERS = ["due", "when", "severity", "lab", "rule", "value", "status"]
+
+
+def _due(report: Report, within: int, esc: Escape, tablefmt: str) -> str:
+    rows = [
+        [
+            v.due.isoformat() if v.due else "",
+            days_left(v, report.as_of),
+            v.severity,
+            esc(v.lab),
+            esc(v.rule),
+            esc(_value_text(v)),
+            _status_text(v),
+        ]
+        for v in falling_due(report, within)
+    ]
+    head = f"Falling due within {within} days of {report.as_of.isoformat()}, and overdue"
+    if not rows:
+        return f"{head}: none\n"
+    return (
+        f"{head}:\n" + tabulate(rows, headers=_DUE_HEADERS, tablefmt=tablefmt, disable_numparse=True) + "\n"
+    )
+
+
+def due_table(report: Report, within: int) -> str:
+    return _due(report, within, terminal, "simple")
+
+
+def due_markdown(report: Report, within: int) -> str:
+    return _due(report, within, markdown, "github")

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from parity.errors import UsageError
 from parity.history import timeline
+from parity.history.dates import by_dates
 from parity.history.records import Alarm, BarPoint, Decline, History, Point, Regression, Skipped
 from parity.history.walk import Source, held_for, walk
 from parity.judge import ratchet
@@ -34,6 +35,8 @@ __all__ = [
     "Point",
     "Regression",
     "Skipped",
+    "alarm_settings",
+    "by_dates",
     "held_for",
     "run",
 ]
@@ -81,7 +84,7 @@ def run(
         source = Source(top, profiles, rules, waivers, cache)
         revisions = timeline.commits(top, [profiles, rules], since, until, first_parent, as_of)
         config_root = top
-    config = _config(alarms, config_root, window)
+    config = alarm_settings(alarms, config_root, window)
     incremental = Evaluator()
 
     def judge(data: Dataset, date: dt.date, held: Held) -> Report:
@@ -98,7 +101,9 @@ def run(
     return result
 
 
-def _config(path: Path | None, root: Path, window: int | None) -> Alarms:
+def alarm_settings(path: Path | None, root: Path, window: int | None) -> Alarms:
+    """The alarm settings: `path`, else alarms.yaml in `root` if there is one, else the defaults; `window`
+    overrides the erosion window."""
     default = root / "alarms.yaml"
     found = path is None and os.path.lexists(default)
     if found:

@@ -13,7 +13,7 @@ from parity.errors import Problem
 from parity.history.document import history_to_dict
 from parity.history.timeline import Revision
 from parity.judge import bars
-from parity.models import Alarms
+from parity.models import Alarms, Evidence
 from parity.report import Report
 
 
@@ -51,6 +51,22 @@ class Regression:
     revision: Revision
     previous: Revision
     methodology: bool = False  # the rule's pack changed version in the same step
+    title: str = ""  # the practice's indicator title, or the rule's title: the words for `subject`
+    evidence_before: tuple[Evidence, ...] = ()  # the sources of the state before (or the pledge's text)
+    evidence_after: tuple[Evidence, ...] = ()  # the sources of the state after (or of the withdrawal)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """One change the watchdog recorded between a revision and its parent, classified: `lab`, `correction`,
+    `research` or `methodology` (history/recorded.py)."""
+
+    kind: str
+    lab: str | None  # None for a pack's change
+    subject: str  # the practice, or the pack
+    what: str  # what changed, in words
+    past: dt.date | None  # a correction: the date of the state it corrects (None: a state with no date)
+    revision: Revision  # when it was recorded
 
 
 @dataclass(frozen=True)
@@ -63,6 +79,7 @@ class Alarm:
     loss: float | None  # sudden and erosion: the losses that add up
     steps: tuple[tuple[Revision, float], ...]  # the revisions that add up, with each one's loss
     message: str
+    lost: tuple[Regression, ...] = ()  # sudden and erosion: what was lost, each with its evidence
 
 
 @dataclass(frozen=True)
@@ -94,11 +111,13 @@ class Decline:
 class History:
     """The whole walk; `to_dict` gives the `parity/history/v1` document (docs/history.md)."""
 
-    source: str  # the repository or "snapshots"
+    source: str  # the repository, "snapshots", or the data's folder (by dates)
+    mode: str = "revisions"  # "dates": the labs' story by the data's dates; "revisions": the commits
     revisions: list[Revision] = field(default_factory=list)  # those that loaded, oldest first
     skipped: list[Skipped] = field(default_factory=list)
     points: dict[str, list[Point]] = field(default_factory=dict)  # by lab
     regressions: list[Regression] = field(default_factory=list)
+    recorded: list[Recorded] = field(default_factory=list)  # --revisions: each change, classified
     alarms: list[Alarm] = field(default_factory=list)
     bars: dict[str, list[BarPoint]] = field(default_factory=dict)  # by rule, relative bars only
     declines: list[Decline] = field(default_factory=list)

@@ -18,6 +18,8 @@ from parity.errors import LoadError, Problem, UsageError
 from parity.history import timeline
 from parity.history.alarms import erosion, races
 from parity.history.bar_series import TopBars, bar_points
+from parity.history.dates import held_from_timelines, timed
+from parity.history.recorded import recorded
 from parity.history.records import History, Point, Regression, Skipped
 from parity.history.regressions import Side, changes
 from parity.history.timeline import Revision, Timeline
@@ -124,11 +126,23 @@ def walk(
                 methodology = history.methodology[revision] = tuple(sorted(report.packs))
                 _points(history, points, revision, report, methodology)
                 bar_points(history, top_bars, revision, data, report)
-                history.regressions.extend(_regressions(before, side, history.config))
+                if before:
+                    changed = recorded(before[0][1], data, revision)
+                    history.recorded.extend(changed)
+                    lab_changes = {(r.lab, r.subject) for r in changed if r.kind == "lab"}
+                    history.regressions.extend(
+                        r for r in _regressions(before, side, history.config) if _the_labs(r, lab_changes)
+                    )
                 history.last = report
             compared.done(revision, side)
     history.alarms = [*erosion(history), *races(history)]
     return history
+
+
+def _the_labs(r: Regression, lab_changes: set[tuple[str | None, str]]) -> bool:
+    """Whether a regression is the lab's: a practice that got worse by a change classified `lab` (not the
+    watchdog's correction of the past, nor research), or a commitment's (methodology, marked as such)."""
+    return r.kind.startswith("commitment_") or (r.lab, r.subject) in lab_changes
 
 
 def _regressions(bases: Sequence[Side], side: Side, config: Alarms) -> list[Regression]:
@@ -210,11 +224,15 @@ def _points(
 def held_for(
     data: Dataset, profiles: Path, rules: Path, as_of: dt.date, cache: ParseCache | None = None
 ) -> Held:
-    """What `check` ranks ratcheted bars by: the values every lab disclosed in the repository's revisions
-    within the longest ratchet window before `as_of` (and the one standing at its start), then the data
-    being checked. Not in a git repository, or a shallow clone: an incomplete Held (verdicts `no_history`).
-    A past revision that does not load adds nothing."""
+    """What `check` ranks ratcheted bars by: what each lab disclosed within the longest ratchet window
+    before `as_of`. Where the data keeps the practices' timelines (a `since` on the indicator), from the
+    data's own dates: a shallow clone loses nothing. Otherwise from the repository's revisions within the
+    window (and the one standing at its start), then the data being checked; not in a git repository, or
+    a shallow clone: an incomplete Held (verdicts `no_history`). A past revision that does not load adds
+    nothing."""
     days = max((r.rule.ratchet or 0) for r in data.rules.values())
+    if all(timed(data, name) for name in ratchet.ratcheted(data)):
+        return held_from_timelines(data, as_of, days)
     held = Held()
     try:
         top, paths = timeline.data_in(profiles, rules)

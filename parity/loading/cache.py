@@ -26,10 +26,6 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from parity.loading.files import InputProblem, object_id, read_bytes
-
 ENV = "PARITY_CACHE_DIR"
 FORMAT = 2  # bump when the layout of an entry changes (2: entries read from git are verified by their id)
 MAX_ENTRY_BYTES = 256 * 1024 * 1024  # an entry of the largest file parity reads fits; a larger one is foreign
@@ -39,6 +35,8 @@ MEMORY_ENTRIES = 8192  # documents kept in memory: a few revisions' worth of a 1
 def blob_id(raw: bytes) -> str:
     """git's object id of a file with these bytes (`git hash-object`): a working-tree file and the same
     content in any revision share one entry."""
+    from parity.loading.files import object_id
+
     return object_id(raw)
 
 
@@ -55,12 +53,32 @@ def default_dir() -> Path:
 def fingerprint() -> str:
     """What decides a parse besides the bytes: parity's version, the parser's own code, PyYAML's version
     and which of its parsers runs. Upgrading any of them starts a fresh folder of entries."""
+    import yaml
+
     from parity._version import __version__
     from parity.loading import yamldoc as source
 
     digest = hashlib.sha256(f"{FORMAT}|{__version__}|{yaml.__version__}|{source.PARSER}|".encode())
     digest.update(Path(source.__file__).read_bytes())
     return digest.hexdigest()[:16]
+
+
+def private_folder(directory: Path, name: str) -> Path | None:
+    """`directory/name`, created private (0700) if need be, or None when it cannot be used: what a cache
+    holds is trusted to be what parity wrote, so a folder that someone else owns or that the group or
+    others may write is not used at all."""
+    try:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = os.stat(directory)
+        if not stat.S_ISDIR(info.st_mode) or info.st_mode & 0o022:
+            return None
+        if hasattr(os, "getuid") and info.st_uid != os.getuid():
+            return None
+        root = directory / name
+        root.mkdir(mode=0o700, exist_ok=True)
+        return root
+    except (OSError, ValueError):
+        return None
 
 
 def _reject_constant(name: str) -> Any:
@@ -145,19 +163,7 @@ class ParseCache:
 
     def _open(self) -> Path | bool:
         assert self.directory is not None
-        try:
-            self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-            info = os.stat(self.directory)
-            # Entries are trusted to be what parity wrote: a folder someone else can write is not used.
-            if not stat.S_ISDIR(info.st_mode) or info.st_mode & 0o022:
-                return False
-            if hasattr(os, "getuid") and info.st_uid != os.getuid():
-                return False
-            root = self.directory / fingerprint()
-            root.mkdir(mode=0o700, exist_ok=True)
-            return root
-        except (OSError, ValueError):
-            return False
+        return private_folder(self.directory, fingerprint()) or False
 
     def _path(self, root: Path, blob: str, depth: int | None) -> Path:
         return root / f"{blob}.{'all' if depth is None else depth}.json"
@@ -175,6 +181,8 @@ class ParseCache:
         root = self.entries()
         if root is None:
             return None
+        from parity.loading.files import InputProblem, read_bytes
+
         path = self._path(root, blob, depth)
         try:
             # Opened without blocking, a regular file only, read bounded: an entry that is a FIFO, a device
@@ -217,4 +225,4 @@ class ParseCache:
             self._disk = False  # a full or read-only disk: go on without it, quietly
 
 
-__all__ = ["ENV", "ParseCache", "blob_id", "default_dir", "fingerprint"]
+__all__ = ["ENV", "ParseCache", "blob_id", "default_dir", "fingerprint", "private_folder"]

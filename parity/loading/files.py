@@ -30,9 +30,9 @@ from pathlib import Path
 from typing import BinaryIO
 
 from parity.errors import Problem
-from parity.loading.yamldoc import MAX_FILE_BYTES
 
 YAML_SUFFIXES = (".yaml", ".yml")
+MAX_FILE_BYTES = 64 * 1024 * 1024  # 100,000 practices with quoted evidence fit
 
 
 @dataclass(frozen=True)
@@ -123,7 +123,7 @@ def _read_at_most(f: BinaryIO, expected: int, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _is_yaml(name: str) -> bool:
+def is_yaml(name: str) -> bool:
     """`x.yaml`, `x.yml`, in any case; hidden files (editor swap and lock files) are not inputs."""
     return name.lower().endswith(YAML_SUFFIXES) and not name.startswith(".")
 
@@ -167,7 +167,7 @@ def list_yaml(directory: Path, what: str, root: Path | None) -> list[InputFile]:
         raise InputProblem(Problem(name, 1, 1, "", f"the {what} must be a directory; this is a file"))
     try:
         with os.scandir(directory) as entries:
-            names = sorted(e.name for e in entries if _is_yaml(e.name))
+            names = sorted(e.name for e in entries if is_yaml(e.name))
     except OSError as e:
         raise InputProblem(Problem(name, 1, 1, "", f"cannot list the {what}: {_why(e, directory)}")) from None
     # Links may lead anywhere inside the data root (a profile linked to another file of the repository),
@@ -409,7 +409,7 @@ def _posix(path: str | Path) -> str:
 
 def _yaml_paths(entries: dict[str, _Entry]) -> list[str]:
     """The YAML entries of a folder's listing, by path, sorted (as every run must read them)."""
-    return [p for p in sorted(entries) if _is_yaml(p.rsplit("/", 1)[-1])]
+    return [p for p in sorted(entries) if is_yaml(p.rsplit("/", 1)[-1])]
 
 
 def _tree_entries(data: bytes, id_bytes: int) -> Iterator[tuple[str, str, str]]:
