@@ -160,7 +160,10 @@ def test_object_ids_are_gits(tmp_path: Path) -> None:
 
 
 def _entries(cache: Path) -> Iterator[Path]:
-    return (cache / fingerprint()).glob("*.json")
+    """The parse cache's entries, and the kept runs' (`check` run again replays its kept output)."""
+    yield from (cache / fingerprint()).glob("*.json")
+    for runs in cache.glob("runs-*"):
+        yield from runs.iterdir()
 
 
 @pytest.mark.parametrize("kind", ["fifo", "huge", "device-link"])
