@@ -98,8 +98,9 @@ def _find_data(start: Path) -> Path:
         if os.path.lexists(folder / ".git"):
             break
     raise UsageError(
-        f"no folder holding {DATA[0]}/ and {DATA[1]}/ in {start} or above it (up to the top of its git "
-        "repository): run parity in the folder that holds them, or give --profiles DIR and --rules DIR"
+        f"no folder holding {DATA[0]}/ and {DATA[1]}/ in {start} or above it (the search stops at the "
+        "top of a git repository): run parity in the folder that holds them, or give --profiles DIR and "
+        "--rules DIR"
     )
 
 
