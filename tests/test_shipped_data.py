@@ -53,14 +53,23 @@ def _evidenced_values() -> list[parity.models.Practice]:
 
 
 def test_at_most_a_tenth_of_the_values_rest_on_secondary_sources_only() -> None:
-    # The convention (docs/profiles.md): a secondary source's evidence note starts with "secondary" (news,
-    # trackers, research notes, a third-party copy whose fidelity is not shown). A value whose every piece of
-    # evidence is secondary is only as good as the report it repeats: keep them rare.
+    # docs/profiles.md: `tier: secondary` is someone else's account (news, trackers, research notes, a
+    # third-party copy whose fidelity is not shown). A value whose every piece of evidence is secondary is
+    # only as good as the report it repeats: keep them rare.
     values = _evidenced_values()
-    secondary_only = [
-        p for p in values if all((e.note or "").lower().startswith("secondary") for e in p.evidence)
-    ]
+    secondary_only = [p for p in values if all(e.tier == "secondary" for e in p.evidence)]
     assert len(secondary_only) <= 0.10 * len(values), f"{len(secondary_only)} of {len(values)}"
+
+
+def test_a_note_that_says_secondary_is_marked_so() -> None:
+    """The tier is data now: a note written in the older convention ("secondary: ...") agrees with it."""
+    disagree = [
+        e.url
+        for p in _evidenced_values()
+        for e in p.evidence
+        if (e.note or "").lower().startswith("secondary") != (e.tier == "secondary")
+    ]
+    assert disagree == []
 
 
 def test_the_code_of_practice_tag_matches_the_signatory_value() -> None:

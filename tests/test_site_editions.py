@@ -205,7 +205,7 @@ def test_without_git_the_corrections_are_said_to_be_unknown(run: Run, tmp_path: 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--previous=no-such-rev"], "'no-such-rev' is not a saved report"),
+        (["--previous=no-such-rev"], "'no-such-rev': no such revision"),
         (["--site-url=ftp://a.example/"], "--site-url: expected the http(s) address"),
         (["--site-url=https://a.example/?x=1"], "--site-url: expected the http(s) address"),
     ],
@@ -222,7 +222,7 @@ def test_a_saved_report_that_is_not_one_is_a_located_error(run: Run, editions: P
     bad = tmp_path / "previous.json"
     bad.write_text('{"schema": "nope"}', encoding="utf-8")
     result = run("scorecard", "-o", str(tmp_path / "site"), f"--previous={bad}", cwd=editions)
-    assert result.code == 2 and "not a saved parity report" in result.err, result.err
+    assert result.code == 2 and f"{bad}:1:1: schema: is 'nope': not a parity report" in result.err, result.err
 
 
 # --- open data, citations, the site's address ------------------------------------------------------------

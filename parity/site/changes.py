@@ -185,10 +185,12 @@ def _repository(profiles: Path, rules: Path) -> tuple[Path, list[str]] | None:
 
 
 def _previous_date(previous: str, repo: tuple[Path, list[str]] | None, default: dt.date) -> dt.date:
-    """The date a previous edition named by a revision is evaluated at: its commit's date."""
+    """The date a previous edition named by a revision is evaluated at: its commit's date. A side written
+    as a path (a saved report or a folder) is never a revision, as for `parity diff`."""
+    from parity.diff import spelled_as_path
     from parity.history.timeline import commit_date
 
-    if previous.endswith(".json") or Path(previous).is_dir() or repo is None:
+    if spelled_as_path(previous) or repo is None:
         return default
     return commit_date(repo[0], previous) or default
 
