@@ -228,7 +228,7 @@ def test_badges_are_shields_endpoints_and_the_markdown_is_the_scorecard_format(
     assert anthropic == {
         "schemaVersion": 1,
         "label": "parity: Anthropic",
-        "message": "91% · coverage 88%",
+        "message": "91% · coverage 88% · 2026-12-01",
         "color": "ffea46",
     }
     assert json.loads(files["badges/mistral-ai.json"])["color"] == "00204d"

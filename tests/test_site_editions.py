@@ -6,6 +6,8 @@ verdicts and a lab x rule matrix as CSV, the history JSON), a citation on every 
 from __future__ import annotations
 
 import csv
+import dataclasses
+import html
 import io
 import json
 import re
@@ -13,16 +15,19 @@ import shutil
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 import feedparser
 import jsonschema
 import pytest
-from helpers import WORLD, Result, edit_file, git
+from helpers import AS_OF, WORLD, Result, edit_file, git
 from site_helpers import Page, site_files
 
+import parity
 from parity.formats.csv import CHECK_COLUMNS
 from parity.report.schemas import SCHEMAS
+from parity.site import Publication
+from parity.site.view import Pages
 
 Run = Callable[..., Result]
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -244,6 +249,51 @@ def test_the_site_offers_the_verdicts_and_a_matrix_as_csv(run: Run, tmp_path: Pa
         assert f'href="{name}"' in data, name
     assert all(f"<code>{c}</code>" in data for c in CHECK_COLUMNS)
     assert "history.json" not in files and "feed.xml" not in files and "changes.html" not in files
+
+
+def _badges(page: str) -> list[dict[str, str | None]]:
+    return [attrs for tag, attrs in Page(page).tags if tag == "a" and attrs.get("class") == "badge"]
+
+
+def test_each_badge_links_to_its_lab_page_with_its_date_in_the_tooltip(run: Run, tmp_path: Path) -> None:
+    """Issue: a badge's endpoint was shown unlinked, and nothing said when its number was computed."""
+    files = _scorecard(run, WORLD, tmp_path / "site")
+    labs = json.loads(files["report.json"])["labs"]
+    on_data = _badges(files["data.html"].decode())
+    assert [b["href"] for b in on_data] == [f"labs/{lab}.html" for lab in labs]
+    for lab in labs:
+        (own,) = _badges(files[f"labs/{lab}.html"].decode())
+        assert own["href"] == f"../labs/{lab}.html"
+        assert "as of 2026-11-26" in (own["title"] or "")
+        badge = json.loads(files[f"badges/{lab}.json"])
+        assert badge["message"].endswith(" · 2026-11-26")  # the badge says its date wherever it is shown
+    assert all("as of 2026-11-26" in (b["title"] or "") for b in on_data)
+    assert "img.shields.io" not in files["labs/alpha.html"].decode()  # no address: nothing to paste
+
+
+def test_with_the_sites_address_a_lab_page_gives_the_badge_to_paste(run: Run, tmp_path: Path) -> None:
+    files = _scorecard(run, WORLD, tmp_path / "site", f"--site-url={SITE}")
+    (paste,) = [
+        html.unescape(p)
+        for p in re.findall(r'<code class="paste">(.*?)</code>', files["labs/alpha.html"].decode())
+    ]
+    endpoint = quote(f"{SITE}badges/alpha.json", safe="")
+    assert paste == (
+        f"[![parity: Alpha AI](https://img.shields.io/endpoint?url={endpoint})]"
+        f'({SITE}labs/alpha.html "parity: Alpha AI, as of the date on the badge")'
+    )
+
+
+def test_a_lab_name_cannot_break_the_badge_markdown(tmp_path: Path) -> None:
+    data = parity.load(WORLD / "lab_profiles", WORLD / "rules")
+    report = parity.evaluate(data, as_of=AS_OF)
+    named = dataclasses.replace(report.labs["alpha"], name='A](javascript:x) "b" [c')
+    hostile = dataclasses.replace(report, labs={**report.labs, "alpha": named})
+    markdown = Pages(hostile, data, {}, Publication(SITE)).badge("alpha", "")["markdown"]
+    assert markdown is not None
+    alt = markdown[3 : markdown.index("](https://img.shields.io")]
+    assert re.sub(r"\\[\[\]]", "", alt) == "parity: A(javascript:x) 'b' c"  # every bracket escaped
+    assert markdown.count('"') == 2 and markdown.endswith(', as of the date on the badge")')
 
 
 def test_the_history_json_is_offered_with_the_charts(run: Run, tmp_path: Path) -> None:

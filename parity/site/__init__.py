@@ -40,7 +40,7 @@ from parity.report import Report
 from parity.site.changes import Changes
 from parity.site.feed import feed
 from parity.site.publication import changes_page, corrections_page, open_data
-from parity.site.view import Pages, heat_class, percent, slug
+from parity.site.view import Pages, badge, slug
 
 __all__ = ["MARKER", "Publication", "badge", "build", "write_site"]
 
@@ -51,8 +51,6 @@ _MANIFEST_NOTE = (
     " exactly these files, unchanged: add or edit a file here and parity will refuse to touch the folder."
 )
 _MAX_MANIFEST_BYTES = 16 * 1024 * 1024
-# shields.io colours (hex, no '#') for the heat map's five bins: the same cividis scale as the site.
-_BADGE_COLOURS = {"s0": "00204d", "s1": "3c4c6c", "s2": "707173", "s3": "a69d75", "s4": "ffea46"}
 
 
 def _finalize(value: Any) -> Any:
@@ -111,14 +109,6 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-
-
-def badge(report: Report, lab: str) -> dict[str, Any]:
-    """A lab's shields.io endpoint badge: its score beside its coverage."""
-    s = report.labs[lab]
-    message = f"{percent(s.score)} · coverage {percent(s.coverage)}"
-    colour = _BADGE_COLOURS.get(heat_class(s.score), "lightgrey")
-    return {"schemaVersion": 1, "label": terminal(f"parity: {s.name}"), "message": message, "color": colour}
 
 
 @dataclass(frozen=True)

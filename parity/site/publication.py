@@ -41,7 +41,7 @@ def open_data(pages: Pages, history: bool) -> View:
     return {
         "meta": pages.meta("", "Open data", "data.html"),
         "files": [{"href": name, "name": name, "kind": kind, "what": what} for name, kind, what in files],
-        "badges": [{"href": f"badges/{lab}.json", "lab": pages.lab_link("", lab)} for lab in report.labs],
+        "badges": [pages.badge(lab, "") for lab in report.labs],
         "columns": [{"name": name, "what": _words(what)} for name, what in CHECK_COLUMNS.items()],
     }
 

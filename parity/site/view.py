@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import functools
 import re
+import urllib.parse
 from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
 from parity.dataset import Dataset
+from parity.formats.escape import markdown, terminal
 from parity.formats.present import (
     HOLDS,
     STANCE_WORDS,
@@ -102,6 +104,20 @@ def mark(status: str) -> View:
 
 def heat_class(score: float | None) -> str:
     return "ns" if score is None else f"s{min(round(score * 100) // 20, 4)}"
+
+
+# shields.io colours (hex, no '#') for the heat map's five bins: the same cividis scale as the site.
+_BADGE_COLOURS = {"s0": "00204d", "s1": "3c4c6c", "s2": "707173", "s3": "a69d75", "s4": "ffea46"}
+
+
+def badge(report: Report, lab: str) -> dict[str, Any]:
+    """A lab's shields.io endpoint badge: its score beside its coverage, and the date they were computed.
+    The endpoint format has no tooltip and no link, so the date is in the badge's own words: a badge
+    in a README is fetched afresh after every edition, and must never show a number without its date."""
+    s = report.labs[lab]
+    message = f"{percent(s.score)} · coverage {percent(s.coverage)} · {report.as_of.isoformat()}"
+    colour = _BADGE_COLOURS.get(heat_class(s.score), "lightgrey")
+    return {"schemaVersion": 1, "label": terminal(f"parity: {s.name}"), "message": message, "color": colour}
 
 
 class Pages:
@@ -352,6 +368,31 @@ class Pages:
             "heat": heat_class(s.score),
         }
 
+    def badge(self, lab: str, root: str) -> View:
+        """A lab's badge as a README shows it, previewed on the site: linked to the lab's page, its date
+        in the tooltip; and the Markdown to paste (with `--site-url`: it needs the site's address)."""
+        b = badge(self.report, lab)
+        name = self.report.labs[lab].name
+        title = f"parity scorecard: score and coverage as of {self.report.as_of.isoformat()}"
+        paste = None
+        if self.site_url:
+            endpoint = urllib.parse.quote(f"{self.site_url}badges/{lab}.json", safe="")
+            image = f"https://img.shields.io/endpoint?url={endpoint}"
+            alt = markdown(f"parity: {name}").replace('"', "'")
+            # the tooltip the snippet gives says where the date is, not a date: a README keeps the snippet
+            # for years while the badge it shows follows every edition
+            page = f"{self.site_url}labs/{lab}.html"
+            paste = f'[![{alt}]({image})]({page} "{alt}, as of the date on the badge")'
+        return {
+            "label": brief(b["label"], NAME_CHARS),  # whole on the lab's page, in its heading
+            "message": b["message"],
+            "heat": heat_class(self.report.labs[lab].score),
+            "href": f"{root}labs/{lab}.html",
+            "title": title,
+            "json": f"{root}badges/{lab}.json",
+            "markdown": paste,
+        }
+
     def within(self, pack: str) -> dict[str, LabSummary]:
         """Each lab's summary within one pack (its area scores there): `scores.summaries` over the pack's
         verdicts, as `parity check --pack` computes it. The Report's own area scores mix the packs."""
@@ -455,6 +496,7 @@ class Pages:
             "id": lab,
             "name": s.name,
             **self.summary(s),
+            "badge": self.badge(lab, "../"),
             "counts": counts,
             "shortfalls": [self.verdict(v, "../") for v in shortfalls],
             "packs": packs,
