@@ -314,6 +314,8 @@ ANSWER = "Our policy promises a report every three to six months; six is within 
         ("sarif", [f"disputes the finding (answered on 2026-10-09, asked on 2026-10-01): “{ANSWER}”"]),
         ("junit", ["right of reply: practice development_delayed: asked on 2026-11-02, no answer yet"]),
         ("github", ["right of reply: rule risk-report-cadence-parity: disputes the finding"]),
+        ("csv", [f",1,disputes,2026-10-09,2026-10-01,https://alpha.example/reply-to-watchdog,{ANSWER}\r\n"]),
+        ("json", ['"stance": "disputes"', f'"quote": "{ANSWER}"']),
     ],
 )
 def test_a_response_is_visible_in_every_format(run: Run, fmt: str, expected: list[str]) -> None:
