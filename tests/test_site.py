@@ -16,7 +16,7 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
-from helpers import GOLDEN, SHIPPED_AS_OF, WORLD, Result
+from helpers import AS_OF, GOLDEN, SHIPPED_AS_OF, WORLD, Result
 from site_helpers import ROOT, Page, hostile_world, site_files
 
 import parity
@@ -566,3 +566,30 @@ def test_write_site_is_the_library_call(tmp_path: Path) -> None:
     written = write_site(report, data, tmp_path / "site")
     assert written == sorted(written, key=lambda p: p.relative_to(tmp_path / "site").as_posix())
     assert all(p.is_file() for p in written) and len(written) == len(site_files(tmp_path / "site"))
+
+
+def test_a_lab_counts_its_shortfalls_alike_on_every_page_and_format(tmp_path: Path) -> None:
+    """Issue: a lab page said "3 shortfall(s)" where the overview said 2: it counted the waived one. A
+    waived shortfall is listed on the lab's page but counted nowhere as a shortfall."""
+    waivers = tmp_path / "waivers.yaml"
+    waivers.write_text(
+        "- rule: recent-risk-report\n  lab: alpha\n  reason: A report is promised.\n  expires: 2027-01-31\n",
+        encoding="utf-8",
+    )
+    data = parity.load(WORLD / "lab_profiles", WORLD / "rules", waivers)
+    report = parity.evaluate(data, as_of=AS_OF)
+    files = build(report, data)
+    waived = {v.lab for v in report.verdicts if v.status == "waived"}
+    assert waived  # the world has a waived shortfall, or this test proves nothing
+    overview = files["index.html"].decode()
+    markdown = files["scorecard.md"].decode()
+    for lab, s in report.labs.items():
+        count = sum(s.counts.get(status, 0) for status in ("below", "undisclosed"))
+        page = files[f"labs/{lab}.html"].decode()
+        caption = re.search(r'<table class="shortfalls">\s*<caption>([^<]*)</caption>', page)
+        if count or lab in waived:
+            assert caption and caption.group(1).startswith(f"{count} shortfall"), (lab, caption)
+            assert ("waived (listed, not counted)" in caption.group(1)) == (lab in waived)
+        ranked = re.search(rf'href="labs/{lab}.html">.*?data-label="Shortfalls">(\d+)</td>', overview, re.S)
+        assert ranked and ranked.group(1) == str(count), lab
+        assert re.search(rf"\| {re.escape(s.name)} \({lab}\) +\| [^|]+\| [^|]+\| {count} +\|", markdown), lab
