@@ -141,7 +141,7 @@ def test_bad_input_exits_2_and_lists_every_problem(run: Run, tree: Callable[...,
         assert "lab_profiles/a.yaml:4:3: practices.y: unknown indicator 'y'" in result.err
         assert "lab_profiles/b.yaml:3:1: name: duplicate key 'name'" in result.err
         assert "rules/p.yaml:6:27: rules.0.bar: unknown bar 'bset'" in result.err
-        assert "3 problem(s); nothing was evaluated" in result.err
+        assert "3 problems; nothing was evaluated" in result.err
         assert "Traceback" not in result.err
 
 
@@ -167,7 +167,7 @@ def test_rule_packs_without_rules_are_an_error_not_a_pass(run: Run, tree: Callab
 def test_validate_ok(run: Run) -> None:
     result = run("validate")
     assert result.code == 0
-    assert result.out == "ok: 3 lab profile(s), 10 rule(s) in 2 pack(s), 3 waiver(s)\n"
+    assert result.out == "ok: 3 lab profiles, 10 rules in 2 packs, 3 waivers\n"
 
 
 def test_explicit_waivers_option_replaces_the_default(run: Run, tree: Callable[..., Path]) -> None:

@@ -39,7 +39,7 @@ from parity.loading.cache import ParseCache
 from parity.models import suggest
 from parity.report import Validation, fails
 from parity.report.schemas import SCHEMAS
-from parity.vocabulary import today
+from parity.vocabulary import plural, today
 
 EXIT_OK, EXIT_SHORTFALLS, EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -351,7 +351,7 @@ def _run(args: argparse.Namespace) -> int:
     except LoadError as e:
         for problem in e.problems:
             _say(str(problem))
-        _say(f"parity: {len(e.problems)} problem(s); nothing was evaluated")
+        _say(f"parity: {plural(len(e.problems), 'problem')}; nothing was evaluated")
         return EXIT_INPUT
     except UsageError as e:
         _say(f"parity: error: {e}")

@@ -11,9 +11,9 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from parity.formats.escape import terminal
-from parity.formats.present import summary_line
-from parity.report import Report, RuleInfo, Validation, Verdict
-from parity.vocabulary import SHORTFALLS, show
+from parity.formats.present import finding, plural, summary_line, validation_counts
+from parity.report import IndicatorInfo, Report, RuleInfo, Validation, Verdict
+from parity.vocabulary import SHORTFALLS
 
 if TYPE_CHECKING:
     from parity.diff import Change, Diff
@@ -34,13 +34,9 @@ def _findings(report: Report) -> list[Verdict]:
     return [v for v in report.verdicts if v.status in SHORTFALLS]
 
 
-def message(v: Verdict) -> str:
-    """One finding in a sentence: the status, the lab's value, the bar and who sets it."""
-    value = v.state if v.value is None else show(v.value)
-    bar = f"{v.bar.kind} {show(v.bar.value)}" if v.bar.value is not None else v.bar.kind
-    setters = f", set by {', '.join(v.bar.set_by)}" if v.bar.set_by else ""
-    gap = f", gap {show(v.gap)}" if v.gap is not None else ""
-    return f"{v.lab}: {v.status} on {v.rule} ({v.title}): value {value}; bar {bar}{setters}{gap}"
+def message(v: Verdict, indicator: IndicatorInfo | None) -> str:
+    """One finding in a sentence: the status, the lab's value, the bar and who sets it, the gap."""
+    return f"{v.lab}: {v.status} on {v.rule} ({v.title}): {finding(v, indicator)}"
 
 
 def fingerprint(v: Verdict) -> str:
@@ -72,7 +68,7 @@ def sarif(report: Report) -> Iterator[str]:
             "ruleId": v.rule,
             "ruleIndex": index[v.rule],
             "level": _LEVEL[v.severity],
-            "message": {"text": message(v)},
+            "message": {"text": message(v, report.indicators.get(v.indicator))},
             "locations": [
                 {
                     "physicalLocation": {
@@ -153,7 +149,8 @@ def junit(report: Report) -> Iterator[str]:
             case = ET.SubElement(suite, "testcase", name=_xml(v.rule), classname=_xml(f"{v.pack}.{lab}"))
             if v.status in SHORTFALLS:
                 lab_failures += 1
-                failure = ET.SubElement(case, "failure", message=_xml(message(v)), type=v.status)
+                text = message(v, report.indicators.get(v.indicator))
+                failure = ET.SubElement(case, "failure", message=_xml(text), type=v.status)
                 failure.text = _xml(f"{v.location.file}:{v.location.line}")
             elif v.status not in ("meets", "surpasses"):
                 lab_skipped += 1
@@ -196,12 +193,13 @@ def github(report: Report) -> Iterator[str]:
         kind = _GITHUB[_LEVEL[v.severity]]
         title = property_escape(f"{v.rule} ({v.severity})")
         props = f"file={property_escape(v.location.file)},line={v.location.line},title={title}"
-        yield f"::{kind} {props}::{data_escape(message(v))}\n"
+        yield f"::{kind} {props}::{data_escape(message(v, report.indicators.get(v.indicator)))}\n"
     for w in report.waiver_issues:
         where = f"file={property_escape(w.location.file)},line={w.location.line}"
         yield f"::warning {where},title=waiver::{data_escape(f'waiver for {w.rule} / {w.lab} {w.problem}')}\n"
     packs = ", ".join(f"{p} {v}" for p, v in report.packs)
-    summary = f"parity {_version()} as of {report.as_of.isoformat()} ({packs}): {len(findings)} shortfall(s)"
+    counted = plural(len(findings), "shortfall")
+    summary = f"parity {_version()} as of {report.as_of.isoformat()} ({packs}): {counted}"
     yield f"::notice title=parity::{data_escape(summary)}\n"
 
 
@@ -302,15 +300,13 @@ def diff_junit(result: Diff) -> str:
 def validate_github(result: Validation) -> str:
     """`parity validate` as annotations: each problem at its file, line and column; or one notice."""
     if result.ok:
-        text = (
-            f"ok: {result.labs} lab profile(s), {result.rules} rule(s) in {result.packs} pack(s), "
-            f"{result.waivers} waiver(s){' (strict)' if result.strict else ''}"
-        )
+        text = f"ok: {validation_counts(result)}{' (strict)' if result.strict else ''}"
         return f"::notice title=parity validate::{text}\n"
     lines = []
     for p in result.problems:
         where = f"file={property_escape(p.file)},line={p.line},col={p.column}"
         title = property_escape(p.field or "parity")
         lines.append(f"::error {where},title={title}::{data_escape(p.message)}")
-    lines.append(f"::error title=parity validate::{len(result.problems)} problem(s); nothing was evaluated")
+    counted = plural(len(result.problems), "problem")
+    lines.append(f"::error title=parity validate::{counted}; nothing was evaluated")
     return "\n".join(lines) + "\n"

@@ -12,7 +12,7 @@ from xml.sax.saxutils import quoteattr
 from tabulate import tabulate
 
 from parity.formats.escape import markdown, terminal
-from parity.formats.present import share
+from parity.formats.present import plural, share
 from parity.formats.text import Escape
 from parity.vocabulary import show
 
@@ -31,10 +31,11 @@ def _header(history: History, esc: Escape) -> str:
     )
     as_of = f", all as of {history.as_of}" if history.as_of else ", each at its commit date"
     c = history.config
+    revisions = plural(len(history.revisions), "revision")
     return (
-        f"parity {__version__} history of {esc(history.source)}: {len(history.revisions)} revisions "
+        f"parity {__version__} history of {esc(history.source)}: {revisions} "
         f"({dates}{as_of}), {len(history.skipped)} skipped; alarms: step {c.step_threshold:g}, "
-        f"window {c.window_threshold:g} over {c.window_days} days"
+        f"window {c.window_threshold:g} over {plural(c.window_days, 'day')}"
     )
 
 
@@ -82,6 +83,16 @@ def _steps(a: Alarm) -> str:
 ALARM_HEADERS = ["alarm", "date", "revision", "what", "steps"]
 
 
+def _value(value: object) -> str:
+    """A practice's value before or after a regression; nothing recorded is "no value", never None."""
+    return "no value" if value is None else show(value)
+
+
+def _bar(value: object) -> str:
+    """A top bar's value; one that did not bind is "no bar", never None."""
+    return "no bar" if value is None else show(value)
+
+
 def regression_rows(history: History, esc: Escape) -> list[list[str]]:
     return [
         [
@@ -90,7 +101,7 @@ def regression_rows(history: History, esc: Escape) -> list[list[str]]:
             esc(r.lab),
             r.kind + (" [methodology]" if r.methodology else ""),
             esc(r.subject),
-            esc(f"{show(r.before)} -> {show(r.after)}"),
+            esc(f"{_value(r.before)} -> {_value(r.after)}"),
             r.severity,
             f"{r.loss:g}",
         ]
@@ -105,10 +116,10 @@ def decline_rows(history: History, esc: Escape) -> list[list[str]]:
     return [
         [
             esc(d.rule),
-            esc(f"{show(d.peak.value)} ({d.peak.revision.date}, {', '.join(d.peak.set_by) or '-'})"),
-            esc(f"{show(d.low.value)} ({d.low.revision.date})"),
+            esc(f"{_bar(d.peak.value)} ({d.peak.revision.date}, {', '.join(d.peak.set_by) or '-'})"),
+            esc(f"{_bar(d.low.value)} ({d.low.revision.date})"),
             d.cause,
-            f"{d.ratchet} days" if d.ratchet else "",
+            plural(d.ratchet, "day") if d.ratchet else "",
         ]
         for d in history.declines
     ]
@@ -180,7 +191,7 @@ def chart(history: History, lab: str) -> str:
     def y(score: float) -> float:
         return TOP + (HEIGHT - TOP - BOTTOM) * (1 - score)
 
-    title = f"{lab}: score over time ({first} to {last}, {len(points)} revisions)"
+    title = f"{lab}: score over time ({first} to {last}, {plural(len(points), 'revision')})"
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" '
         f'height="{HEIGHT}" role="img" aria-labelledby="t">',
@@ -244,7 +255,7 @@ def _markers(
     by_revision: dict[Revision, list[str]] = {}
     for r in history.regressions:
         if r.lab == lab:
-            change = f"{show(r.before)} -> {show(r.after)}"
+            change = f"{_value(r.before)} -> {_value(r.after)}"
             text = f"{r.revision.date} {r.revision.ref}: {r.subject} {r.kind} ({change})"
             by_revision.setdefault(r.revision, []).append(text)
     alarmed = {a.revision for a in history.alarms if a.subject == lab}

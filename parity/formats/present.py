@@ -1,6 +1,10 @@
-"""What every format and the site share in presenting results: values, shares and ranks as a person reads
-them, a rule's line in the rule list, a diff's one-line summary. Plain text: escaping for each medium is
-`escape`'s."""
+"""What every format and the site share in presenting results: values, bars, gaps with their units, shares
+and ranks as a person reads them, one finding in a sentence, a rule's line in the rule list, a diff's
+one-line summary. Plain text: escaping for each medium is `escape`'s.
+
+One voice everywhere: no Python `None` (a bar that does not bind is "no bar"), booleans as the data writes
+them (`show`), ranks and counts in words (`ordinal`, `plural`, defined with `show` in the vocabulary because
+the rule catalog says them too), and a unit on every gap (`gap_text`)."""
 
 from __future__ import annotations
 
@@ -8,16 +12,109 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from parity.dataset import Dataset, LoadedRule
-from parity.report import LabSummary, Report
+from parity.report import BarResult, IndicatorInfo, LabSummary, Report, Validation, Verdict
 from parity.report.catalog import applies_to_text, rule_target
-from parity.vocabulary import SHORTFALLS, show
+from parity.vocabulary import SHORTFALLS, ordinal, plural, show
 
 if TYPE_CHECKING:
     from parity.diff import Diff
 
-__all__ = ["by_score", "percent", "rule_row", "share", "shortfall_count", "show", "summary_line"]
+__all__ = [
+    "amount",
+    "bar_text",
+    "blocked_text",
+    "by_score",
+    "finding",
+    "gap_text",
+    "ordinal",
+    "percent",
+    "plural",
+    "rule_row",
+    "setters_text",
+    "share",
+    "shortfall_count",
+    "show",
+    "state_text",
+    "summary_line",
+    "validation_counts",
+    "value_text",
+]
 
 CHANGE_KINDS = ("new", "resolved", "changed", "added", "removed")
+
+
+SHOWN_NAMES = 3  # setters or blockers named in a table cell before "(+N)"
+NUMBER_UNIT = "points"  # a number indicator that declares no `unit:` has its gap in points
+
+
+def state_text(state: str) -> str:
+    """A practice's state in words: not applicable, undisclosed."""
+    return state.replace("_", " ")
+
+
+def value_text(v: Verdict) -> str:
+    """A verdict's value as the data writes it, or the state that stands for it (undisclosed...)."""
+    return state_text(v.state) if v.value is None else show(v.value)
+
+
+def bar_text(bar: BarResult) -> str:
+    """A bar as `kind: value` (best: 3, threshold: SL3, require: true), or `kind: no bar` when it does not
+    bind: never a bare None, which reads like the level called none."""
+    if bar.value is None and bar.kind != "require":
+        return f"{bar.kind}: no bar"
+    return f"{bar.kind}: {show(bar.value)}"
+
+
+def _names(names: tuple[str, ...], count: int, limit: int) -> str:
+    shown = ", ".join(names[:limit])
+    more = count - min(len(names), limit)
+    return f"{shown} (+{more})" if more > 0 else shown
+
+
+def setters_text(bar: BarResult, limit: int = SHOWN_NAMES) -> str:
+    """Who sets a bar, the first `limit` by name: alpha, beta (+3)."""
+    return _names(bar.set_by, bar.set_by_count, limit)
+
+
+def blocked_text(bar: BarResult, limit: int = SHOWN_NAMES) -> str:
+    """For an `all` bar that does not bind: the peers whose silence keeps it from binding."""
+    if not bar.blocked_by:
+        return ""
+    return "blocked by " + _names(bar.blocked_by, bar.blocked_by_count, limit)
+
+
+def amount(n: int | float, unit: str) -> str:
+    """A number with its unit, agreed in number: 3 months, 1 month, 2 points of 100, 1 point of 100."""
+    if abs(n) == 1:
+        first, sep, rest = unit.partition(" ")
+        if len(first) > 1 and first.endswith("s") and not first.endswith("ss"):
+            unit = first[:-1] + sep + rest
+    return f"{show(n)} {unit}"
+
+
+def gap_text(gap: int | float | None, indicator: IndicatorInfo | None) -> str:
+    """How far a value is from its bar, with its unit (docs/verdicts.md, "Gaps"): days for dates, steps for
+    levels, the indicator's unit (or points) for numbers; empty where there is no gap (booleans)."""
+    if gap is None:
+        return ""
+    kind = indicator.type if indicator else "number"
+    if kind == "date":
+        return plural(gap, "day")
+    if kind == "level":
+        return plural(gap, "step")
+    return amount(gap, (indicator.unit if indicator else None) or NUMBER_UNIT)
+
+
+def finding(v: Verdict, indicator: IndicatorInfo | None) -> str:
+    """A verdict's facts in one clause: its value, its bar and who sets it, its gap. Every format that
+    words a verdict (SARIF, JUnit, annotations, a diff's before and after) says it this way."""
+    setters = setters_text(v.bar, limit=20)
+    gap = gap_text(v.gap, indicator)
+    return (
+        f"value {value_text(v)}; bar {bar_text(v.bar)}"
+        + (f", set by {setters}" if setters else "")
+        + (f"; gap {gap}" if gap else "")
+    )
 
 
 def share(value: float | None) -> str:
@@ -67,4 +164,12 @@ def summary_line(diff: Diff) -> str:
     listed = ", ".join(f"{n} {k}" for k, n in counts.items() if n) or "no change"
     return (
         f"parity diff {diff.base.ref} -> {diff.head.ref} as of {diff.head.report.as_of.isoformat()}: {listed}"
+    )
+
+
+def validation_counts(result: Validation) -> str:
+    """What a valid load holds, counted in words: 3 lab profiles, 10 rules in 2 packs, 1 waiver."""
+    return (
+        f"{plural(result.labs, 'lab profile')}, {plural(result.rules, 'rule')} in "
+        f"{plural(result.packs, 'pack')}, {plural(result.waivers, 'waiver')}"
     )

@@ -11,7 +11,21 @@ from tabulate import tabulate
 
 from parity.dataset import Dataset
 from parity.formats.escape import markdown, show, terminal
-from parity.formats.present import by_score, percent, rule_row, share, shortfall_count, summary_line
+from parity.formats.present import (
+    bar_text,
+    blocked_text,
+    by_score,
+    gap_text,
+    percent,
+    plural,
+    rule_row,
+    setters_text,
+    share,
+    shortfall_count,
+    summary_line,
+    validation_counts,
+    value_text,
+)
 from parity.models import Rule
 from parity.report import Report, Validation, Verdict, WaiverStatus
 from parity.report.catalog import explain_facts, rule_target
@@ -20,40 +34,10 @@ from parity.vocabulary import SHORTFALLS, STATUSES, severity_rank
 if TYPE_CHECKING:
     from parity.diff import Diff
 
-_SHOWN_SETTERS = 3
-
-
-def _bar_text(v: Verdict) -> str:
-    bar = v.bar
-    if bar.value is None and bar.kind != "require":
-        return f"{bar.kind}: no bar"
-    return f"{bar.kind}: {show(bar.value)}"
-
-
-def _setters(v: Verdict) -> str:
-    shown = ", ".join(v.bar.set_by[:_SHOWN_SETTERS])
-    more = v.bar.set_by_count - min(len(v.bar.set_by), _SHOWN_SETTERS)
-    return f"{shown} (+{more})" if more > 0 else shown
-
-
-def _blocked(v: Verdict) -> str:
-    """For an `all` bar that does not bind: the peers whose silence keeps it from binding."""
-    blocked = v.bar.blocked_by
-    if not blocked:
-        return ""
-    more = v.bar.blocked_by_count - min(len(blocked), _SHOWN_SETTERS)
-    listed = ", ".join(blocked[:_SHOWN_SETTERS])
-    return f"blocked by {listed} (+{more})" if more > 0 else f"blocked by {listed}"
-
-
-def _value_text(v: Verdict) -> str:
-    return v.state if v.value is None else show(v.value)
-
-
 Escape = Callable[[str], str]
 
 
-def _rows(verdicts: Iterable[Verdict], esc: Escape) -> list[list[str]]:
+def _rows(report: Report, verdicts: Iterable[Verdict], esc: Escape) -> list[list[str]]:
     ordered = sorted(verdicts, key=lambda v: (-severity_rank(v.severity), v.area, v.rule))  # critical first
     return [
         [
@@ -61,10 +45,10 @@ def _rows(verdicts: Iterable[Verdict], esc: Escape) -> list[list[str]]:
             esc(v.area),
             esc(v.rule),
             _status_text(v),
-            esc(_value_text(v)),
-            esc(_bar_text(v)),
-            esc(_setters(v)),
-            "" if v.gap is None else show(v.gap),
+            esc(value_text(v)),
+            esc(bar_text(v.bar)),
+            esc(setters_text(v.bar)),
+            esc(gap_text(v.gap, report.indicators.get(v.indicator))),
             ", ".join(v.flags),
         ]
         for v in ordered
@@ -132,12 +116,13 @@ def check_table(report: Report) -> str:
     for lab, shortfalls in grouped.items():
         out += _summary(report, lab, terminal)
         if shortfalls:
-            rows = _rows(shortfalls, terminal)
+            rows = _rows(report, shortfalls, terminal)
             out.append(tabulate(rows, headers=_HEADERS, tablefmt="simple", disable_numparse=True))
         out.append("")
     total = sum(1 for s in grouped.values() for v in s if v.status in SHORTFALLS)
     out.append(
-        f"{total} shortfall(s) across {len(report.labs)} lab(s); scores count every pack listed above."
+        f"{plural(total, 'shortfall')} across {plural(len(report.labs), 'lab')}; "
+        "scores count every pack listed above."
     )
     out.extend(_waiver_lines(report, terminal))
     return "\n".join(out) + "\n"
@@ -152,7 +137,10 @@ def check_markdown(report: Report) -> str:
         if shortfalls:
             out += [
                 tabulate(
-                    _rows(shortfalls, markdown), headers=_HEADERS, tablefmt="github", disable_numparse=True
+                    _rows(report, shortfalls, markdown),
+                    headers=_HEADERS,
+                    tablefmt="github",
+                    disable_numparse=True,
                 ),
                 "",
             ]
@@ -219,11 +207,11 @@ def _explain_table(rule: Rule, report: Report, verdicts: list[Verdict], fmt: str
         [
             esc(v.lab),
             v.status,
-            esc(_value_text(v)),
-            esc(_bar_text(v)),
-            esc(_setters(v) or _blocked(v)),
+            esc(value_text(v)),
+            esc(bar_text(v.bar)),
+            esc(setters_text(v.bar) or blocked_text(v.bar)),
             str(v.bar.peers_disclosed),
-            "" if v.gap is None else show(v.gap),
+            esc(gap_text(v.gap, report.indicators.get(v.indicator))),
             ", ".join(v.flags),
         ]
         for v in verdicts
@@ -315,10 +303,7 @@ def scorecard_markdown(report: Report) -> str:
 def validate_table(result: Validation) -> str:
     """`parity validate` on a terminal: one line when valid (problems go to stderr, where errors go)."""
     strict = " (strict)" if result.strict else ""
-    return (
-        f"ok: {result.labs} lab profile(s), {result.rules} rule(s) in {result.packs} pack(s), "
-        f"{result.waivers} waiver(s){strict}\n"
-    )
+    return f"ok: {validation_counts(result)}{strict}\n"
 
 
 _WAIVER_HEADERS = ["rule", "lab", "expires", "days left", "status", "reason", "file"]
