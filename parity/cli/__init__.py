@@ -257,7 +257,7 @@ def _diff(args: argparse.Namespace) -> int:
     if args.head is None:
         head = type(head)("worktree", head.kind, head.report, head.commit)
     result = compare(base, head)
-    failing = args.fail_on_new != "never" and result.new(args.fail_on_new)
+    failing = args.fail_on_new != "never" and result.failing(args.fail_on_new, args.accept_new_waivers)
     for fmt, path in args.output:
         _write_file(path, functools.partial(_write_text, render_diff(result, fmt)))
     text = render_diff(result, args.format or _default_format())

@@ -11,7 +11,15 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from parity.formats.escape import terminal
-from parity.formats.present import finding, plural, summary_line, validation_counts
+from parity.formats.present import (
+    change_sentence,
+    finding,
+    headline,
+    plural,
+    redefined_sentence,
+    summary_line,
+    validation_counts,
+)
 from parity.report import IndicatorInfo, Report, RuleInfo, Validation, Verdict
 from parity.vocabulary import SHORTFALLS
 
@@ -206,57 +214,90 @@ def github(report: Report) -> Iterator[str]:
 # --- diffs ------------------------------------------------------------------------------------------------
 
 
-def _change_text(c: Change) -> str:
-    b, a = c.before or {}, c.after or {}
-    moved = f" (moved by {', '.join(c.moved_by)})" if c.moved_by else ""
-    flag = "; pack version changed" if c.pack_version_changed else ""
-    statuses = f"{b.get('status', '-')} -> {a.get('status', '-')}"
-    return f"{c.lab}: {c.change} on {c.rule}: {statuses}; cause {c.cause}{moved}{flag}"
-
-
 def _fingerprint(lab: str, rule: str) -> str:
     return hashlib.sha256(f"{lab}\0{rule}".encode()).hexdigest()[:32]
 
 
+def _shown(c: Change) -> bool:
+    """The changes the CI formats report one by one: new shortfalls (waived at once or not) and ended ones;
+    the rest are in the table and the JSON."""
+    return c.change in ("new", "resolved") or c.waived_new
+
+
+def _annotation(c: Change) -> tuple[str, str]:
+    """(GitHub level, title) of a change's annotation: a new shortfall by its severity, even when waived
+    at once (a reviewer must see it); an ended one a notice, or a warning when only the bar fell."""
+    if c.change == "new" or c.waived_new:
+        return _GITHUB[_LEVEL[c.severity]], f"{headline(c)}: {c.rule} ({c.severity})"
+    if c.bar_fell:
+        return "warning", f"the bar fell: {c.rule} ({c.severity})"
+    return "notice", f"{c.change}: {c.rule} ({c.severity})"
+
+
 def diff_github(result: Diff) -> str:
-    """An annotation per new shortfall (by severity) and a notice per resolved one, at the practice."""
+    """An annotation per new or ended shortfall at the practice, each saying what changed and why; a
+    warning per rule redefined under an unchanged pack version, at the rule; then the summary."""
     lines = []
     for c in result.changes:
-        if c.change not in ("new", "resolved"):
+        if not _shown(c):
             continue
-        kind = _GITHUB[_LEVEL[c.severity]] if c.change == "new" else "notice"
+        kind, title = _annotation(c)
         where = f"file={property_escape(c.location.file)},line={c.location.line}," if c.location else ""
-        title = property_escape(f"{c.change}: {c.rule} ({c.severity})")
-        lines.append(f"::{kind} {where}title={title}::{data_escape(_change_text(c))}")
+        text = data_escape(change_sentence(c, result))
+        lines.append(f"::{kind} {where}title={property_escape(title)}::{text}")
+    for r in result.redefined:
+        where = f"file={property_escape(r.location.file)},line={r.location.line}"
+        title = property_escape(f"rule redefined: {r.rule}")
+        lines.append(f"::warning {where},title={title}::{data_escape(redefined_sentence(r))}")
     lines.append(f"::notice title=parity diff::{data_escape(summary_line(result))}")
     return "\n".join(lines) + "\n"
 
 
-def _location(c: Change) -> list[dict[str, object]]:
-    if c.location is None:
-        return []
-    region = {"artifactLocation": {"uri": c.location.file}, "region": {"startLine": c.location.line}}
+def _location(file: str, line: int) -> list[dict[str, object]]:
+    region = {"artifactLocation": {"uri": file}, "region": {"startLine": line}}
     return [{"physicalLocation": region}]
 
 
 def diff_sarif(result: Diff) -> str:
-    """New shortfalls as results (baselineState new), resolved ones as absent, for code scanning."""
+    """New shortfalls as results (baselineState new; one waived at once too, flagged), ended ones as
+    absent, and rules redefined under an unchanged pack version as warnings at the rule, for code
+    scanning. Every message says what changed and why."""
     catalog = {**result.base.report.rules, **result.head.report.rules}
-    shown = [c for c in result.changes if c.change in ("new", "resolved") and c.rule in catalog]
-    rule_ids = sorted({c.rule for c in shown})
+    shown = [c for c in result.changes if _shown(c) and c.rule in catalog]
+    rule_ids = sorted({c.rule for c in shown} | {r.rule for r in result.redefined})
     index = {r: i for i, r in enumerate(rule_ids)}
     results = [
         {
             "ruleId": c.rule,
             "ruleIndex": index[c.rule],
-            "level": _LEVEL[c.severity] if c.change == "new" else "none",
-            "baselineState": "new" if c.change == "new" else "absent",
-            "message": {"text": _change_text(c)},
-            "locations": _location(c),
+            "level": _LEVEL[c.severity] if c.change == "new" or c.waived_new else "none",
+            "baselineState": "absent" if c.change == "resolved" else "new",
+            "message": {"text": change_sentence(c, result)},
+            "locations": _location(*c.location) if c.location else [],
             "partialFingerprints": {"parity/lab-rule/v1": _fingerprint(c.lab, c.rule)},
-            "properties": {"lab": c.lab, "cause": c.cause, "severity": c.severity},
+            "properties": {
+                "lab": c.lab,
+                "change": c.change,
+                "cause": c.cause,
+                "severity": c.severity,
+                "waived_new": c.waived_new,
+                "bar_fell": c.bar_fell,
+            },
         }
         for c in shown
+    ]
+    results += [
+        {
+            "ruleId": r.rule,
+            "ruleIndex": index[r.rule],
+            "level": "warning",
+            "baselineState": "new",
+            "message": {"text": redefined_sentence(r)},
+            "locations": _location(*r.location),
+            "partialFingerprints": {"parity/rule-redefined/v1": _fingerprint(r.pack, r.rule)},
+            "properties": {"pack": r.pack, "version": r.version, "redefined": True},
+        }
+        for r in result.redefined
     ]
     driver = {
         "name": "parity",
@@ -279,7 +320,8 @@ def diff_sarif(result: Diff) -> str:
 
 
 def diff_junit(result: Diff) -> str:
-    """A test case per change: a new shortfall fails."""
+    """A test case per change, saying what changed and why: a new shortfall fails, and so does one waived
+    at once; a test case per rule redefined under an unchanged pack version, failing."""
     root = ET.Element(
         "testsuites", name=_xml(f"parity {_version()} diff {result.base.ref} -> {result.head.ref}")
     )
@@ -287,11 +329,24 @@ def diff_junit(result: Diff) -> str:
     failures = 0
     for c in result.changes:
         case = ET.SubElement(suite, "testcase", name=_xml(f"{c.lab} / {c.rule}"), classname=_xml(c.change))
-        if c.change == "new":
+        text = _xml(change_sentence(c, result))
+        if c.change == "new" or c.waived_new:
             failures += 1
-            ET.SubElement(case, "failure", message=_xml(_change_text(c)), type=c.cause)
+            kind = "waived-new" if c.waived_new else c.cause
+            ET.SubElement(case, "failure", message=text, type=kind)
+        else:
+            ET.SubElement(case, "system-out").text = text
     suite.set("failures", str(failures))
-    root.set("tests", str(len(result.changes)))
+    total = len(result.changes)
+    if result.redefined:
+        rules = ET.SubElement(root, "testsuite", name="rules", tests=str(len(result.redefined)))
+        rules.set("failures", str(len(result.redefined)))
+        for r in result.redefined:
+            case = ET.SubElement(rules, "testcase", name=_xml(r.rule), classname=_xml(f"{r.pack}.redefined"))
+            failure = ET.SubElement(case, "failure", message=_xml(redefined_sentence(r)), type="redefined")
+            failure.text = _xml(f"{r.location.file}:{r.location.line}")
+        total, failures = total + len(result.redefined), failures + len(result.redefined)
+    root.set("tests", str(total))
     root.set("failures", str(failures))
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

@@ -17,24 +17,30 @@ from parity.report.catalog import applies_to_text, rule_target
 from parity.vocabulary import SHORTFALLS, ordinal, plural, show
 
 if TYPE_CHECKING:
-    from parity.diff import Diff
+    from parity.diff import Change, Diff, Redefined
 
 __all__ = [
     "amount",
     "bar_text",
     "blocked_text",
     "by_score",
+    "cause_text",
+    "change_sentence",
     "finding",
     "gap_text",
+    "headline",
     "ordinal",
     "percent",
     "plural",
+    "practice_text",
+    "redefined_sentence",
     "rule_row",
     "setters_text",
     "share",
     "shortfall_count",
     "show",
     "state_text",
+    "status_text",
     "summary_line",
     "validation_counts",
     "value_text",
@@ -159,11 +165,153 @@ def rule_row(loaded: LoadedRule, data: Dataset) -> dict[str, Any]:
 
 
 def summary_line(diff: Diff) -> str:
-    """A diff in one line: its sides, the date, and how many changes of each kind."""
+    """A diff in one line: its sides, the date, how many changes of each kind, and what needs a reviewer."""
     counts = {k: sum(1 for c in diff.changes if c.change == k) for k in CHANGE_KINDS}
     listed = ", ".join(f"{n} {k}" for k, n in counts.items() if n) or "no change"
+    alerts = _alert_counts(diff)
     return (
         f"parity diff {diff.base.ref} -> {diff.head.ref} as of {diff.head.report.as_of.isoformat()}: {listed}"
+        + (f"; needs a reviewer: {alerts}" if alerts else "")
+    )
+
+
+def _alert_counts(diff: Diff) -> str:
+    waived = sum(1 for c in diff.changes if c.waived_new)
+    fell = sum(1 for c in diff.changes if c.bar_fell)
+    parts = [
+        plural(waived, "new shortfall") + " waived at once" if waived else "",
+        plural(fell, "shortfall") + " ended only because the bar fell" if fell else "",
+        plural(len(diff.redefined), "rule") + " redefined under the same pack version"
+        if diff.redefined
+        else "",
+    ]
+    return ", ".join(p for p in parts if p)
+
+
+# --- a diff's changes in words (docs/cli.md, "parity diff") -------------------------------------------------
+
+CAUSES = {  # each cause in a reviewer's words, not the JSON's code
+    "own": "the lab's own profile changed",
+    "bar": "competitors' data moved the bar",
+    "rule": "the rule or its pack changed",
+    "waiver": "a waiver changed",
+    "as_of": "only the evaluation date moved (a recency bar, staleness or a waiver's expiry)",
+}
+
+
+def status_text(v: Verdict) -> str:
+    """A status as the tables show it; a waived one says what it covers and until when."""
+    if v.waiver is None:
+        return v.status
+    return f"waived ({v.waiver.underlying}, until {v.waiver.expires.isoformat()})"
+
+
+def _side(v: Verdict | None, report: Report) -> str:
+    if v is None:
+        return "no verdict"
+    return f"{status_text(v)} ({finding(v, report.indicators.get(v.indicator))})"
+
+
+def practice_text(practice: tuple[str, Any] | None) -> str:
+    """A lab's recorded practice: its value, the state that stands for it, or nothing recorded."""
+    if practice is None:
+        return "not judged"
+    state, value = practice
+    return state_text(state) if value is None else show(value)
+
+
+def headline(c: Change) -> str:
+    """What kind of change this is, in words."""
+    if c.waived_new:
+        where = "by a waiver the base carried but did not apply" if c.waiver_on_base else "in this change"
+        return f"new shortfall, waived {where}"
+    if c.bar_fell:
+        return "shortfall ended only because the bar fell"
+    return {
+        "new": "new shortfall",
+        "resolved": "shortfall resolved",
+        "changed": "changed",
+        "added": "verdict added",
+        "removed": "verdict removed",
+    }[c.change]
+
+
+def _bar_way(was: Verdict, now: Verdict) -> str:
+    """Which way a bar went for a lab whose own practice did not move: "fell" (easier to meet), "rose", or
+    "moved" when neither the gaps nor the statuses say. The gap is how far below the bar the value is, so
+    with the value fixed a smaller gap is a lower bar."""
+    if was.gap is not None and now.gap is not None and was.gap != now.gap:
+        return "fell" if now.gap < was.gap else "rose"
+    order = {status: i for i, status in enumerate(("below", "meets", "surpasses"))}
+    if was.status in order and now.status in order and was.status != now.status:
+        return "fell" if order[now.status] > order[was.status] else "rose"
+    return "moved"
+
+
+def _bar_move(c: Change) -> str:
+    """What competitors' data did to a bar, in words, and who moved it."""
+    was, now = c.was, c.now
+    assert was is not None and now is not None
+    who = f"{now.indicator}: " + "; ".join(
+        f"{m.lab} {practice_text(m.before)} -> {practice_text(m.after)}" for m in c.moves
+    )
+    span = f"{bar_text(was.bar)} -> {bar_text(now.bar)}"
+    if now.bar.value is None:
+        return f"competitors' data moved the bar: it no longer binds ({span}; {who})"
+    if was.bar.value is None:
+        return f"competitors' data moved the bar: it binds now ({span}; {who})"
+    way = _bar_way(was, now)
+    did = {"fell": "competitors did less: ", "rose": "competitors did more: "}.get(way, "competitors' data ")
+    return f"{did}the bar {way} from {bar_text(was.bar)} to {bar_text(now.bar)} ({who})"
+
+
+def cause_text(c: Change, diff: Diff) -> str:
+    """Why a verdict changed, in a reviewer's words, with what moved it."""
+    was, now = c.was, c.now
+    if c.cause == "rule":
+        if was is None or now is None:
+            return "the rule or the lab exists on one side only"
+        pack = next(((b, h) for p, b, h in diff.packs if p == now.pack), None)
+        if pack:
+            return f"the rule or its pack changed (pack {now.pack} {pack[0] or '-'} -> {pack[1] or '-'})"
+        if c.rule_redefined:
+            return f"the rule changed while its pack {now.pack} kept its version"
+        return CAUSES["rule"]
+    assert was is not None and now is not None
+    if c.cause == "own":
+        before, after = value_text(was), value_text(now)
+        what = (
+            f"{now.indicator} {before} -> {after}" if before != after else f"the evidence for {now.indicator}"
+        )
+        return f"{CAUSES['own']} ({what})"
+    if c.cause == "bar":
+        return _bar_move(c)
+    if c.cause == "waiver":
+        if now.waiver is not None:
+            w = now.waiver
+            where = f"{w.location.file}:{w.location.line}"
+            return f"a waiver now covers it ({where}, until {w.expires.isoformat()}: {w.reason})"
+        return "its waiver no longer applies (expired, removed or beyond the horizon)"
+    return CAUSES[c.cause]
+
+
+def change_sentence(c: Change, diff: Diff) -> str:
+    """One change in a sentence: what it is, the verdict before and after (value, bar, who sets it, gap),
+    and why, in words. Every format of `diff` says a change this way."""
+    flag = ""
+    if c.rule_redefined:
+        flag = " The pack's version did not change: bump it, so that the change of methodology shows."
+    return (
+        f"{c.lab} on {c.rule} ({c.title}): {headline(c)}; was {_side(c.was, diff.base.report)}; "
+        f"now {_side(c.now, diff.head.report)}. Why: {cause_text(c, diff)}.{flag}"
+    )
+
+
+def redefined_sentence(r: Redefined) -> str:
+    """A rule whose meaning changed under an unchanged pack version, and what to do about it."""
+    return (
+        f"rule {r.rule} ({r.title}) changed its definition, but pack {r.pack} kept version {r.version}: "
+        "bump the pack's version, so that the change of methodology shows"
     )
 
 

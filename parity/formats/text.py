@@ -15,13 +15,18 @@ from parity.formats.present import (
     bar_text,
     blocked_text,
     by_score,
+    cause_text,
+    change_sentence,
     gap_text,
+    headline,
     percent,
     plural,
+    redefined_sentence,
     rule_row,
     setters_text,
     share,
     shortfall_count,
+    status_text,
     summary_line,
     validation_counts,
     value_text,
@@ -44,7 +49,7 @@ def _rows(report: Report, verdicts: Iterable[Verdict], esc: Escape) -> list[list
             v.severity,
             esc(v.area),
             esc(v.rule),
-            _status_text(v),
+            status_text(v),
             esc(value_text(v)),
             esc(bar_text(v.bar)),
             esc(setters_text(v.bar)),
@@ -53,13 +58,6 @@ def _rows(report: Report, verdicts: Iterable[Verdict], esc: Escape) -> list[list
         ]
         for v in ordered
     ]
-
-
-def _status_text(v: Verdict) -> str:
-    """A waived verdict shows what it covers and until when: an accepted exception, still visible."""
-    if v.waiver is None:
-        return v.status
-    return f"waived ({v.waiver.underlying}, until {v.waiver.expires.isoformat()})"
 
 
 _HEADERS = ["severity", "area", "rule", "status", "value", "bar", "set by", "gap", "flags"]
@@ -223,43 +221,60 @@ def _explain_table(rule: Rule, report: Report, verdicts: list[Verdict], fmt: str
 def _diff_rows(diff: Diff, esc: Escape) -> list[list[str]]:
     out = []
     for c in diff.changes:
-        b, a = c.before or {}, c.after or {}
-        cause = c.cause + (f" ({', '.join(c.moved_by)})" if c.moved_by else "")
-        flag = " [pack version changed]" if c.pack_version_changed else ""
+        was, now = c.was, c.now
+        gap = gap_text(now.gap, diff.head.report.indicators.get(now.indicator)) if now else ""
         out.append(
             [
-                c.change,
+                esc(headline(c)),
                 c.severity,
                 esc(c.lab),
                 esc(c.rule),
-                esc(f"{b.get('status', '-')} -> {a.get('status', '-')}"),
-                esc(f"{show(b.get('bar'))} -> {show(a.get('bar'))}" if b and a else ""),
-                esc(cause) + flag,
+                esc(_both(was, now, status_text)),
+                esc(_both(was, now, value_text)),
+                esc(_both(was, now, lambda v: bar_text(v.bar))),
+                esc(gap),
+                esc(cause_text(c, diff)),
             ]
         )
     return out
 
 
-_DIFF_HEADERS = ["change", "severity", "lab", "rule", "status", "bar", "cause"]
+def _both(was: Verdict | None, now: Verdict | None, text: Callable[[Verdict], str]) -> str:
+    """Before -> after, or the one text when it did not change."""
+    before, after = (text(was) if was else "-"), (text(now) if now else "-")
+    return before if before == after else f"{before} -> {after}"
 
 
-def _diff(result: Diff, esc: Escape, tablefmt: str) -> str:
+_DIFF_HEADERS = ["change", "severity", "lab", "rule", "status", "value", "bar", "gap", "why"]
+
+
+def _reviewer(diff: Diff) -> list[str]:
+    """What a reviewer must look at, in sentences: shortfalls waived at once, bars that fell, rules
+    redefined under an unchanged pack version."""
+    lines = [change_sentence(c, diff) for c in diff.changes if c.waived_new or c.bar_fell]
+    return lines + [redefined_sentence(r) for r in diff.redefined]
+
+
+def _diff(result: Diff, esc: Escape, tablefmt: str, heading: Callable[[str], str], item: str) -> str:
     lines = [esc(summary_line(result))]
     lines += [esc(f"pack {p}: {b or '-'} -> {h or '-'} (methodology changed)") for p, b, h in result.packs]
+    review = _reviewer(result)
+    if review:
+        lines += ["", heading("Needs a reviewer"), *(item + esc(line) for line in review)]
     if result.changes:
         table = tabulate(
             _diff_rows(result, esc), headers=_DIFF_HEADERS, tablefmt=tablefmt, disable_numparse=True
         )
-        lines += ["", table]
+        lines += ["", heading("Changes"), table]
     return "\n".join(lines) + "\n"
 
 
 def diff_table(result: Diff) -> str:
-    return _diff(result, terminal, "simple")
+    return _diff(result, terminal, "simple", lambda t: f"{t}:", "- ")
 
 
 def diff_markdown(result: Diff) -> str:
-    return "# parity diff\n\n" + _diff(result, markdown, "github")
+    return "# parity diff\n\n" + _diff(result, markdown, "github", lambda t: f"## {t}\n", "- ")
 
 
 def scorecard_markdown(report: Report) -> str:
