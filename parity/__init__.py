@@ -6,7 +6,7 @@ print(parity.render(report, "table"))
 """
 
 from parity._version import __version__
-from parity.errors import EngineError, LoadError, ParityError, Problem, UsageError
+from parity.errors import EngineError, EngineMissing, LoadError, ParityError, Problem, UsageError
 from parity.formats import FORMATS, Format, render, render_explain, render_rules, write
 from parity.judge.evaluation import evaluate
 from parity.judge.scope import select_rules
@@ -22,6 +22,7 @@ __all__ = [
     "BarResult",
     "Dataset",
     "EngineError",
+    "EngineMissing",
     "Format",
     "LabSummary",
     "LoadError",

@@ -2,7 +2,8 @@
 One function per command; the output is rendered by the format registry (`parity.formats`).
 
 Exit codes: 0 done; 1 shortfalls at or above --fail-on; 2 bad input, usage, or output that cannot be
-written; 3 internal error (a bug: never anything a user did); 130 interrupted.
+written; 3 internal error (a bug: never anything a user did); 4 the engine is not installed so that it
+imports (an installation problem, with the command that fixes it); 130 interrupted.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from parity._gc import paused_gc
 from parity.cli.options import parser
 
 __all__ = ["main", "parser"]
-from parity.errors import EngineError, LoadError, OutputError, UsageError
+from parity.errors import EngineError, EngineMissing, LoadError, OutputError, UsageError
 from parity.formats import (
     render_diff,
     render_explain,
@@ -41,7 +42,7 @@ from parity.report import Validation, fails
 from parity.report.schemas import SCHEMAS
 from parity.vocabulary import plural, today
 
-EXIT_OK, EXIT_SHORTFALLS, EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_OK, EXIT_SHORTFALLS, EXIT_INPUT, EXIT_INTERNAL, EXIT_INSTALL, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
 
 
 def _cache(args: argparse.Namespace) -> ParseCache | None:
@@ -361,6 +362,9 @@ def _run(args: argparse.Namespace) -> int:
         return EXIT_INPUT
     except KeyboardInterrupt:
         raise
+    except EngineMissing as e:  # before EngineError, its parent: an installation problem, not a bug
+        _say(f"parity: installation problem: {e}")
+        return EXIT_INSTALL
     except EngineError as e:
         _say(f"parity: engine error: {e}")
         return EXIT_INTERNAL
