@@ -1,6 +1,6 @@
 """parity: find where AI labs fall below the industry bar they pledged to match.
 
-data = parity.load("lab_profiles", "rules", "waivers.yaml")
+data = parity.load("lab_profiles", "rules")  # and waivers.yaml beside lab_profiles/, as the CLI
 report = parity.evaluate(data, as_of=datetime.date(2026, 12, 1))
 print(parity.render(report, "table"))
 """
