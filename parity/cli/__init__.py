@@ -285,8 +285,8 @@ def _history(args: argparse.Namespace) -> int:
     if args.charts is not None:
         _write_charts(result, args.charts)
     for fmt, path in args.output:
-        _write_file(path, functools.partial(_write_text, render_history(result, fmt)))
-    text = render_history(result, args.format or "table")
+        _write_file(path, functools.partial(_write_text, render_history(result, fmt, args.details)))
+    text = render_history(result, args.format or "table", args.details)
     code = EXIT_SHORTFALLS if args.fail_on_alarm and result.failing() else EXIT_OK
     return _emit(code, functools.partial(_write_text, text))
 

@@ -308,6 +308,11 @@ def _history_parser(sub: Any) -> None:
         "--charts", type=Path, default=None, metavar="DIR", help="write DIR/<lab>.svg, score over time"
     )
     p.add_argument("--fail-on-alarm", action="store_true", help="exit 1 when any alarm is raised")
+    p.add_argument(
+        "--details",
+        action="store_true",
+        help="list every problem of each skipped revision (default: one line each; json: always)",
+    )
 
 
 def _formats(p: argparse.ArgumentParser, command: str) -> None:

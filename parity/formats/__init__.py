@@ -38,7 +38,7 @@ class Format:
     diff: Callable[[Diff], str] | None = None
     explain: Callable[[Dataset, str, Report], str] | None = None
     rules: Callable[[Dataset], str] | None = None
-    history: Callable[[History], str] | None = None
+    history: Callable[[History, bool], str] | None = None  # (history, every problem of a skipped revision)
     validate: Callable[[Validation], str] | None = None
     waivers: Callable[[list[WaiverStatus], dt.date], str] | None = None
 
@@ -78,7 +78,7 @@ FORMATS: dict[str, Format] = {
             diff=json_format.diff,
             explain=json_format.explain,
             rules=json_format.rules,
-            history=json_format.history,
+            history=lambda history, details: json_format.history(history),  # always every problem
             validate=json_format.validate,
             waivers=json_format.waivers,
         ),
@@ -143,11 +143,11 @@ def render_explain(data: Dataset, rule_id: str, report: Report, fmt: str) -> str
     return explain(data, rule_id, report)
 
 
-def render_history(history: History, fmt: str) -> str:
+def render_history(history: History, fmt: str, details: bool = False) -> str:
     """Scores over time, regressions, alarms and bars that fell."""
     render = get(fmt, "history").history
     assert render is not None
-    return render(history)
+    return render(history, details)
 
 
 def render_validate(result: Validation, fmt: str) -> str:

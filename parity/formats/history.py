@@ -128,15 +128,26 @@ def decline_rows(history: History, esc: Escape) -> list[list[str]]:
 DECLINE_HEADERS = ["rule", "peak (set by)", "low", "cause", "ratchet"]
 
 
-def _skipped(history: History, esc: Escape) -> list[str]:
+def _skipped(history: History, esc: Escape, details: bool) -> list[str]:
+    """One line per revision that does not load (its problems' count and the first); with `details`,
+    every problem under it. A history over old revisions written for older rules can skip many, each with
+    a hundred problems: a reader wants to know which were skipped, and can ask for why."""
     out = []
     for s in history.skipped:
-        out.append(esc(f"{s.revision.ref} ({s.revision.date}) {s.revision.subject}: skipped, does not load:"))
-        out += [esc(f"  {p}") for p in s.problems]
+        said = f"{s.revision.ref} ({s.revision.date}) {s.revision.subject}: skipped, does not load"
+        if details or not s.problems:
+            out.append(esc(f"{said}:" if s.problems else said))
+            out += [esc(f"  {p}") for p in s.problems]
+        else:
+            out.append(esc(f"{said}: {plural(len(s.problems), 'problem')}; the first: {s.problems[0]}"))
+    if history.skipped and not details and any(s.problems for s in history.skipped):
+        out.append("(--details lists every problem; --format json always does)")
     return out
 
 
-def _sections(history: History, esc: Escape, fmt: str, heading: Callable[[str], str]) -> list[str]:
+def _sections(
+    history: History, esc: Escape, fmt: str, heading: Callable[[str], str], details: bool
+) -> list[str]:
     out = []
     for title, rows, headers in (
         ("Labs", lab_rows(history, esc), LAB_HEADERS),
@@ -147,7 +158,7 @@ def _sections(history: History, esc: Escape, fmt: str, heading: Callable[[str], 
         out.append(heading(f"{title} ({len(rows)})"))
         out.append(tabulate(rows, headers=headers, tablefmt=fmt, disable_numparse=True) if rows else "none")
         out.append("")
-    skipped = _skipped(history, esc)
+    skipped = _skipped(history, esc, details)
     if skipped:
         out.append(heading(f"Skipped revisions ({len(history.skipped)})"))
         out += skipped
@@ -155,15 +166,14 @@ def _sections(history: History, esc: Escape, fmt: str, heading: Callable[[str], 
     return out
 
 
-def table(history: History) -> str:
-    return "\n".join([_header(history, terminal), "", *_sections(history, terminal, "simple", str)])
+def table(history: History, details: bool = False) -> str:
+    return "\n".join([_header(history, terminal), "", *_sections(history, terminal, "simple", str, details)])
 
 
-def markdown_text(history: History) -> str:
+def markdown_text(history: History, details: bool = False) -> str:
     head = f"## {_header(history, markdown)}"
-    return "\n".join([head, "", *_sections(history, markdown, "github", lambda t: f"### {t}")]).replace(
-        "\n  ", "\n- "
-    )
+    sections = _sections(history, markdown, "github", lambda t: f"### {t}", details)
+    return "\n".join([head, "", *sections]).replace("\n  ", "\n- ")
 
 
 # --- the chart ---------------------------------------------------------------------------------------------
