@@ -433,7 +433,7 @@ def test_formats_say_which_commands_they_render() -> None:
         "scorecard": ("check",),
         "sarif": ("check", "diff"),
         "junit": ("check", "diff"),
-        "github": ("check", "diff", "validate"),
+        "github": ("check", "diff", "validate", "waivers"),
     }
     only_check = formats.Format("check-only", "a format that renders reports only", check=lambda r: ["x"])
     formats.FORMATS["check-only"] = only_check

@@ -95,6 +95,7 @@ FORMATS: dict[str, Format] = {
             check=ci.github,
             diff=ci.diff_github,
             validate=ci.validate_github,
+            waivers=ci.waivers_github,
         ),
     )
 }

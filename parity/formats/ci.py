@@ -4,6 +4,7 @@ date, and reports one finding per unwaived shortfall at the practice's file and 
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import xml.etree.ElementTree as ET
@@ -20,7 +21,7 @@ from parity.formats.present import (
     summary_line,
     validation_counts,
 )
-from parity.report import IndicatorInfo, Report, RuleInfo, Validation, Verdict
+from parity.report import IndicatorInfo, Report, RuleInfo, Validation, Verdict, WaiverStatus
 from parity.vocabulary import SHORTFALLS
 
 if TYPE_CHECKING:
@@ -350,6 +351,25 @@ def diff_junit(result: Diff) -> str:
     root.set("failures", str(failures))
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def waivers_github(rows: list[WaiverStatus], as_of: dt.date) -> str:
+    """`parity waivers` as annotations: a warning at each waiver that needs attention (expired, matching
+    nothing, beyond the horizon), then a notice counting them."""
+    lines = []
+    for w in rows:
+        if w.status == "active":
+            continue
+        where = f"file={property_escape(w.location.file)},line={w.location.line}"
+        text = f"waiver for {w.rule} / {w.lab} {w.status}"
+        lines.append(f"::warning {where},title={property_escape(f'waiver: {w.rule}')}::{data_escape(text)}")
+    attention = len(lines)
+    summary = (
+        f"{plural(len(rows), 'waiver')} as of {as_of.isoformat()}: {len(rows) - attention} active, "
+        f"{attention} {'needs' if attention == 1 else 'need'} attention"
+    )
+    lines.append(f"::notice title=parity waivers::{data_escape(summary)}")
+    return "\n".join(lines) + "\n"
 
 
 def validate_github(result: Validation) -> str:
