@@ -26,6 +26,7 @@ check: lint test
 
 bench:
 	$(BIN)/python benchmarks/bench_check.py --labs 300 --indicators 60 --rules 120 --double
+	$(BIN)/python benchmarks/bench_sources.py
 
 # The C engine under valgrind on the test world: durable's own code must show no errors (CI runs this).
 valgrind:

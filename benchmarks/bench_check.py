@@ -97,7 +97,8 @@ class Result:
     check: Run | None
     verdicts: int | None
     cold: Run | None = None  # --cache: check with an empty parse cache
-    warm: Run | None = None  # --cache: check with the cache the cold run filled
+    warm: Run | None = None  # --cache: check with the cache the cold run filled (its run reused)
+    parsed: Run | None = None  # --cache: the parse cache filled, no run kept (as after an edit)
 
     @property
     def label(self) -> str:
@@ -206,6 +207,7 @@ def bench(args: argparse.Namespace, parity: Path | None, root: Path, labs: int) 
     check_runs: list[Run] = []
     cold_runs: list[Run] = []
     warm_runs: list[Run] = []
+    parsed_runs: list[Run] = []
     verdicts = None
     report = root / f"report-{labs}.json"
     if parity is not None and args.warmup:
@@ -220,6 +222,7 @@ def bench(args: argparse.Namespace, parity: Path | None, root: Path, labs: int) 
             if args.cache:
                 cold_runs.append(cached_check(args, parity, data, report, root / "cache", cold=True))
                 warm_runs.append(cached_check(args, parity, data, report, root / "cache", cold=False))
+                parsed_runs.append(cached_check(args, parity, data, report, root / "cache", runs=False))
     return Result(
         labs,
         args.indicators,
@@ -229,16 +232,26 @@ def bench(args: argparse.Namespace, parity: Path | None, root: Path, labs: int) 
         verdicts,
         best(cold_runs) if cold_runs else None,
         best(warm_runs) if warm_runs else None,
+        best(parsed_runs) if parsed_runs else None,
     )
 
 
 def cached_check(
-    args: argparse.Namespace, parity: Path, data: Path, report: Path, cache: Path, cold: bool
+    args: argparse.Namespace,
+    parity: Path,
+    data: Path,
+    report: Path,
+    cache: Path,
+    cold: bool = False,
+    runs: bool = True,
 ) -> Run:
-    """parity check with the parse cache in `cache`: emptied first when `cold`; the report must hold the
-    same bytes as without a cache."""
+    """parity check with the parse cache in `cache`: emptied first when `cold`; without the runs it kept
+    (docs/cache.md, "Runs") unless `runs`; the report must hold the same bytes as without a cache."""
     if cold:
         shutil.rmtree(cache, ignore_errors=True)
+    if not runs:
+        for kept in cache.glob("runs-*"):
+            shutil.rmtree(kept)
     expected = report.read_bytes()
     run = measure(check_cmd(parity, data, args.as_of, cache), report, args.timeout, "parity check (cache)")
     if report.read_bytes() != expected:
@@ -307,6 +320,12 @@ def cache_lines(results: list[Result]) -> list[str]:
                 f"cold cache {r.cold.wall:.3f} s ({r.cold.wall / r.floor.wall:.2f}x), "
                 f"warm cache {r.warm.wall:.3f} s ({r.warm.wall / r.floor.wall:.2f}x); "
                 f"cpu warm/floor {r.warm.cpu / r.floor.cpu:.2f}x"
+                + (
+                    f"; parses cached, no run kept {r.parsed.wall:.3f} s "
+                    f"({r.parsed.wall / r.floor.wall:.2f}x)"
+                    if r.parsed
+                    else ""
+                )
             )
     return lines
 

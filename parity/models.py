@@ -28,7 +28,7 @@ from pydantic import (
     model_validator,
 )
 
-from parity.vocabulary import RELATIVE_BARS, BarKind, Severity, parse_date, show
+from parity.vocabulary import MAX_DAYS, RELATIVE_BARS, BarKind, Severity, parse_date, show
 
 IndicatorType = Literal["boolean", "number", "level", "date"]
 Id = Annotated[
@@ -38,7 +38,6 @@ Id = Annotated[
 ]
 Text = Annotated[str, StringConstraints(min_length=1, strip_whitespace=False)]
 UNKNOWN = "unknown"
-MAX_DAYS = 36_500  # a hundred years: any longer window is a typo, and date arithmetic stays in range
 
 
 Date = Annotated[dt.date, BeforeValidator(parse_date), WithJsonSchema({"type": "string", "format": "date"})]
@@ -155,24 +154,35 @@ def _check_url(url: str) -> str:
     return url
 
 
+Url = Annotated[
+    str,
+    BeforeValidator(lambda v: _check_url(v) if isinstance(v, str) else v),
+    WithJsonSchema({"type": "string", "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://[^\\s/?#@]+"}),
+]
+Tier = Literal["primary", "secondary"]
+
+
 class Evidence(_Model):
     """A public source for a practice's value."""
 
-    url: Annotated[
-        str,
-        BeforeValidator(lambda v: _check_url(v) if isinstance(v, str) else v),
-        WithJsonSchema({"type": "string", "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://[^\\s/?#@]+"}),
-    ]
+    url: Url
     date: Date = Field(
         description="Publication date of the source (for value: unknown, the day the watchdog looked)."
     )
     quote: str | None = None
     note: str | None = None
     title: str | None = None
+    tier: Tier | None = Field(
+        None,
+        description="primary: the lab's or a government's own words; secondary: someone else's account "
+        "of them (a news report, a tracker, a research note).",
+    )
+    archive: Url | None = Field(None, description="A copy of the source kept by a public web archive.")
 
 
-class Practice(_Model):
-    """A lab's value for one indicator, with its evidence, or why it does not apply."""
+class PracticeState(_Model):
+    """A practice's state: a value with its evidence (`unknown` when not disclosed), or why it does not
+    apply. The current state of a practice, and each of its `earlier` states, are one."""
 
     value: Any = Field(None, description="The value, or 'unknown' when not disclosed.")
     evidence: list[Evidence] = []
@@ -180,12 +190,36 @@ class Practice(_Model):
     note: str | None = None
 
     @model_validator(mode="after")
-    def _value_or_not_applicable(self) -> Practice:
+    def _value_or_not_applicable(self) -> PracticeState:
         has_value = "value" in self.model_fields_set
         if has_value == (self.not_applicable is not None):
             raise ValueError("give exactly one of 'value' or 'not_applicable'")
         if has_value and self.value is None:
             raise ValueError("value is empty; write 'value: unknown' when it is not disclosed")
+        return self
+
+
+class EarlierState(PracticeState):
+    """What a practice was before: a whole state, and the day it took effect for the lab."""
+
+    since: Date = Field(description="The day this state took effect for the lab (valid time).")
+
+
+class Practice(PracticeState):
+    """A lab's value for one indicator, with its evidence, or why it does not apply; with `since`, the day
+    it took effect, and `earlier`, what it was before (newest first)."""
+
+    since: Date | None = Field(
+        None, description="The day this value took effect for the lab (not the day it was recorded)."
+    )
+    earlier: list[EarlierState] | None = Field(
+        None, min_length=1, description="What the practice was before, newest first; needs 'since'."
+    )
+
+    @model_validator(mode="after")
+    def _earlier_needs_since(self) -> Practice:
+        if self.earlier is not None and self.since is None:
+            raise ValueError("'earlier' needs 'since' on the practice: the day its current value took effect")
         return self
 
 
@@ -365,6 +399,19 @@ class Rule(_Model):
     )
     max_age_days: Days | None = None
     in_force: Date | None = Field(None, description="Before this date the rule gives no verdict.")
+    until: Date | None = Field(
+        None, description="The first day the rule no longer judges (a pledge withdrawn, a law repealed)."
+    )
+    source: list[Evidence] | None = Field(
+        None,
+        min_length=1,
+        description="The text the rule encodes: a pledge, a law's section, a code's measure.",
+    )
+    withdrawn: list[Evidence] | None = Field(
+        None,
+        min_length=1,
+        description="The labs it applies to withdrew the pledge (needs 'until'): the end is their loss.",
+    )
     ratchet: Days | None = Field(
         None,
         description="Relative bars only: the bar is the best value any peer disclosed within this many "
@@ -388,6 +435,8 @@ class Rule(_Model):
                     "applies_to",
                     "max_age_days",
                     "in_force",
+                    "until",
+                    "withdrawn",
                     "ratchet",
                 )
                 if getattr(self, f) is not None
@@ -480,6 +529,7 @@ RegressionKind = Literal[
     "level_lowered",
     "undisclosed",
     "not_applicable",
+    "commitment_withdrawn",
     "commitment_removed",
     "commitment_weakened",
     "coverage_lost",
@@ -497,7 +547,11 @@ def _lenient_numbers(v: Any) -> Any:
 class Alarms(_Model):
     """`history`'s alarms (docs/history.md): what a regression weighs, and when losses raise an alarm."""
 
-    window_days: Days = Field(365, description="Erosion: losses are added up over this many days.")
+    window_days: Days = Field(
+        1095,
+        description="Erosion: losses are added up over this many days (three years: a slide of policy "
+        "versions a year apart is one slide).",
+    )
     step_threshold: Annotated[Threshold, BeforeValidator(_lenient_numbers)] = Field(
         3.0, description="A single revision whose loss for a lab reaches this is a sudden regression."
     )
@@ -532,6 +586,7 @@ DEFAULT_WEIGHTS: dict[RegressionKind, float] = {
     "level_lowered": 1.0,
     "undisclosed": 2.0,
     "not_applicable": 1.0,
+    "commitment_withdrawn": 2.0,
     "commitment_removed": 2.0,
     "commitment_weakened": 1.0,
     "coverage_lost": 0.0,  # missing research is never read as the lab's silence

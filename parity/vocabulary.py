@@ -111,6 +111,12 @@ def rank_k(kind: str, k: int | None, disclosed: int, peers: int) -> int | None:
 # --- dates ----------------------------------------------------------------------------------------------
 
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# The dates parity evaluates at (an --as-of, a commit's, a snapshot's): before 1900 is a typo, and from
+# the latest one every window and horizon (at most a hundred years, MAX_DAYS) still ends in a date.
+EARLIEST_DATE = dt.date(1900, 1, 1)
+LATEST_DATE = dt.date(9899, 12, 31)
+MAX_DAYS = 36_500  # the longest window, horizon or review age: any longer is a typo
+DEFAULT_WAIVER_HORIZON = 365  # a waiver expiring further than this after the evaluation date is not applied
 
 
 def parse_date(raw: Any) -> dt.date:
@@ -138,9 +144,10 @@ def window_start(end: dt.date, days: int) -> dt.date:
     return end - dt.timedelta(days=days)
 
 
-def in_force(since: dt.date | None, as_of: dt.date) -> bool:
-    """Whether a rule in force from `since` (None: always) judges at `as_of`."""
-    return since is None or since <= as_of
+def in_force(since: dt.date | None, as_of: dt.date, until: dt.date | None = None) -> bool:
+    """Whether a rule in force from `since` (None: always) until the day before `until` (None: for good)
+    judges at `as_of`: since <= as_of < until."""
+    return (since is None or since <= as_of) and (until is None or as_of < until)
 
 
 # --- values as a person reads them ----------------------------------------------------------------------

@@ -105,6 +105,9 @@ def verdict_diffs(ref: dict, got: dict) -> list[str]:
         return [*out, f"bar: reference={show(ref['bar'])} engine={show(bar)}"]
     for name in BAR_FIELDS:
         out += diff(f"bar.{name}", ref["bar"][name], bar.get(name, MISSING))
+    # due and overdue: on `within_days` bars with a value only (absent otherwise)
+    for name in ("due", "overdue"):
+        out += diff(name, ref.get(name, MISSING), got.get(name, MISSING))
     # blocked_by: on `all` bars only (absent on every other kind)
     for name in ("blocked_by", "blocked_by_count", "blocked_by_state"):
         out += diff(f"bar.{name}", ref["bar"].get(name, MISSING), bar.get(name, MISSING))

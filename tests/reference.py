@@ -62,16 +62,22 @@ def ratio(good: int, total: int) -> Decimal | None:
 # ---- locations in the YAML text -----------------------------------------------------------------
 _TOP_KEY = re.compile(r"^[^\s#-][^:]*:")
 _PRACTICE_KEY = re.compile(r"^  ([^\s#-][^:]*):")
+_FIELD = re.compile(r"^    ([^\s#-][^:]*):")  # a practice's own field
+_EARLIER_ITEM = re.compile(r"^    - ")  # an item of the list under a practice's field, as PyYAML writes it
 
 
-def practice_lines(text: str) -> tuple[int, dict[str, int]]:
-    """(line of `practices:`, {indicator: line of its key}) in a profile's YAML text, 1-based.
+def practice_lines(text: str) -> tuple[int, dict[str, int], dict[str, list[int]]]:
+    """(line of `practices:`, {indicator: line of its key}, {indicator: line of each `earlier` item}) in a
+    profile's YAML text, 1-based.
 
     Reads block-style YAML as PyYAML writes it: top-level keys at column 0, practice keys indented by
-    two spaces under `practices:`. Comment and blank lines are skipped but counted.
+    two spaces under `practices:`, a practice's fields by four, the items of its `earlier:` list at four
+    (PyYAML does not indent a list under a key). Comment and blank lines are skipped but counted.
     """
     practices_line = 0
     lines: dict[str, int] = {}
+    earlier: dict[str, list[int]] = {}
+    current, field = "", ""
     for number, line in enumerate(text.splitlines(), start=1):
         if not practices_line:
             if line.startswith("practices:"):
@@ -81,10 +87,15 @@ def practice_lines(text: str) -> tuple[int, dict[str, int]]:
             break  # the next top-level key: practices are over
         match = _PRACTICE_KEY.match(line)
         if match:
-            lines[match.group(1).strip()] = number
+            current, field = match.group(1).strip(), ""
+            lines[current] = number
+        elif found := _FIELD.match(line):
+            field = found.group(1).strip()
+        elif field == "earlier" and _EARLIER_ITEM.match(line):
+            earlier.setdefault(current, []).append(number)
     if not practices_line:
         raise ValueError("no `practices:` key at column 0 in the profile text")
-    return practices_line, lines
+    return practices_line, lines, earlier
 
 
 def waiver_lines(text: str) -> list[int]:
@@ -121,6 +132,7 @@ class Reference:
         self.rules: list[dict] = []
         self.pack_of: dict[str, str] = {}
         self.in_force: dict[str, date | None] = {}
+        self.until: dict[str, date | None] = {}
         self.pack_ids = sorted(p["pack"] for p in packs)
         self.pack_versions = {p["pack"]: str(p["version"]) for p in packs}
         for pack in packs:
@@ -131,13 +143,14 @@ class Reference:
                 self.pack_of[rule_id] = pack["pack"]
                 # in_force: the rule's own date, else its pack's (the default of its rules)
                 self.in_force[rule_id] = rule.get("in_force", pack.get("in_force"))
+                self.until[rule_id] = rule.get("until")
         self.profiles = {p["id"]: p for p in profiles}
         self.labs = sorted(self.profiles)
         self.derive_rules = {r["derive"]: r for r in self.rules if "derive" in r}
         self.waivers = list(waivers or [])
         self._derived_memo: dict[tuple[str, str], Truth] = {}
         # locations: from the exact text of each file when given, else from a plain dump
-        self._lines: dict[str, tuple[int, dict[str, int]]] = {}
+        self._lines: dict[str, tuple[int, dict[str, int], dict[str, list[int]]]] = {}
         for lab, profile in self.profiles.items():
             text = (profile_texts or {}).get(lab)
             if text is None:
@@ -149,7 +162,24 @@ class Reference:
 
     # ---- practices and order (The state of a practice; Order of values) ---------------------------
     def practice(self, lab: str, ind: str) -> dict | None:
-        return (self.profiles[lab].get("practices") or {}).get(ind)
+        """The practice as it stood at as_of (Timelines): of its states (the current one and each earlier
+        one), the one whose `since` is the latest on or before as_of; a state with no `since` holds at every
+        date; before the earliest `since`, nothing was recorded: absent."""
+        return self.state_at(lab, ind)[0]
+
+    def state_at(self, lab: str, ind: str) -> tuple[dict | None, int]:
+        """(the state in force at as_of, 0 for the current one or i for the i-th earlier one)."""
+        current = (self.profiles[lab].get("practices") or {}).get(ind)
+        if current is None:
+            return None, 0
+        states = [
+            (current, 0),
+            *((entry, i) for i, entry in enumerate(current.get("earlier") or [], start=1)),
+        ]
+        started = [(s, i) for s, i in states if s.get("since") is None or s["since"] <= self.as_of]
+        if not started:
+            return None, 0
+        return max(started, key=lambda pair: pair[0].get("since") or date.min)
 
     def state(self, lab: str, ind: str) -> tuple[str, Value]:
         """(state, value): disclosed | unevidenced | undisclosed | unassessed | not_applicable | derived."""
@@ -346,7 +376,14 @@ class Reference:
         return sorted(flags)
 
     def location(self, lab: str, ind: str) -> dict:
-        practices_line, lines = self._lines[lab]
+        """The line of the practice's key, or of the earlier state in force (its list item), or of
+        `practices:` when the profile does not record it."""
+        practices_line, lines, earlier = self._lines[lab]
+        state, index = self.state_at(lab, ind)
+        if state is None:
+            return {"file": f"lab_profiles/{lab}.yaml", "line": practices_line}
+        if index > 0:
+            return {"file": f"lab_profiles/{lab}.yaml", "line": earlier[ind][index - 1]}
         return {"file": f"lab_profiles/{lab}.yaml", "line": lines.get(ind, practices_line)}
 
     def bar_json(self, bar: Bar, ind: str, status: str, ratchet: int | None = None) -> dict:
@@ -405,7 +442,20 @@ class Reference:
             "flags": self.flags(lab, ind, rule) + held_flag,
             "evidence": jsonable(self.evidence(lab, ind)),
             "location": self.location(lab, ind),
+            **self.due(rule, value),
         }
+
+    def due(self, rule: dict, value: Value) -> dict:
+        """`within_days` bars with a value: the last day it meets the bar (value + days), and from the day
+        after, how many days overdue."""
+        kind, days = bar_kind(rule["bar"]) if "bar" in rule else ("", None)
+        if kind != "within_days" or value is None:
+            return {}
+        due = value + timedelta(days=days)
+        out: dict[str, Any] = {"due": due.isoformat()}
+        if self.as_of > due:
+            out["overdue"] = (self.as_of - due).days
+        return out
 
     def commitment_status(self, lab: str, rule: dict) -> tuple[str, dict, int | Decimal | None]:
         """(status, bar, gap) of a commitment (Commitments)."""
@@ -448,8 +498,10 @@ class Reference:
         """Rules in force, rules that apply: the rule gives `lab` a verdict."""
         if "derive" in rule:
             return False
-        start = self.in_force[rule["id"]]
+        start, end = self.in_force[rule["id"]], self.until[rule["id"]]
         if start is not None and self.as_of < start:
+            return False
+        if end is not None and self.as_of >= end:  # `until` is the first day it no longer judges
             return False
         return self.applies(rule, lab)
 

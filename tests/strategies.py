@@ -168,8 +168,25 @@ def draw_evidence(draw: st.DrawFn, lab: str, ind: str, looked: bool) -> list[dic
 
 
 def draw_practice(draw: st.DrawFn, lab: str, ind: str, spec: dict) -> dict | None:
-    """One practice in a random state; None means absent from the profile (unassessed)."""
-    state = draw(_STATE)
+    """One practice in a random state; None means absent from the profile (unassessed). A third of them
+    have a timeline: a `since`, and sometimes `earlier` states, each a whole state, dates falling."""
+    practice = draw_state(draw, lab, ind, spec, draw(_STATE))
+    if practice is None or draw(st.integers(0, 2)) != 2:
+        return practice
+    dates = sorted(draw(st.lists(st.sampled_from(DATES), min_size=1, max_size=3, unique=True)), reverse=True)
+    practice["since"] = dates[0]
+    earlier = []
+    for day in dates[1:]:
+        state = draw_state(draw, lab, ind, spec, draw(_STATE.filter(lambda s: s != "absent")))
+        assert state is not None
+        earlier.append({**state, "since": day})
+    if earlier:
+        practice["earlier"] = earlier
+    return practice
+
+
+def draw_state(draw: st.DrawFn, lab: str, ind: str, spec: dict, state: str) -> dict | None:
+    """One state of a practice: a value with or without evidence, `unknown`, not applicable, or absent."""
     if state == "absent":
         return None
     if state == "not_applicable":
@@ -284,6 +301,12 @@ def datasets(draw: st.DrawFn) -> DataSet:
             rule["area"] = draw(_AREA)
         if draw(st.integers(0, 4)) == 4:
             rule["in_force"] = draw(_IN_FORCE)
+        if draw(st.integers(0, 5)) == 5:  # a rule that ends: after it starts; sometimes a withdrawn pledge
+            ends = [d for d in IN_FORCE if "in_force" not in rule or d > rule["in_force"]]
+            if ends:
+                rule["until"] = draw(st.sampled_from(ends))
+                if draw(_BOOL):
+                    rule["withdrawn"] = [{"url": "https://example.org/withdrawn", "date": rule["until"]}]
         return rule
 
     verdict_rules: list[dict] = []
@@ -371,7 +394,10 @@ def _packs(draw: st.DrawFn, indicators: dict[str, dict], rules: list[dict], tags
         if pack_tags:
             pack["tags"] = {t: tag_docs[t] for t in pack_tags}
         if pack_id == "pack-2" and draw(st.integers(0, 2)) == 2:
-            pack["in_force"] = draw(_IN_FORCE)
+            start = draw(_IN_FORCE)
+            # a rule's end comes after its start: the pack's start applies to rules without their own
+            if all(r["until"] > start for r in mine if "until" in r and "in_force" not in r):
+                pack["in_force"] = start
         section = names[:split] if pack_id == "pack-1" else names[split:]
         pack["indicators"] = {k: indicators[k] for k in section}
         pack["rules"] = mine

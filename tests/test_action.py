@@ -39,7 +39,7 @@ def _gates() -> list[str]:
 def test_the_action_runs_every_gate_docs_ci_lists() -> None:
     scripts = "\n".join(step.get("run", "") for step in ACTION["runs"]["steps"])
     gates = _gates()
-    assert len(gates) == 4, gates
+    assert len(gates) == 5, gates
     for gate in gates:
         words = gate.split()[:2] + [
             w for w in gate.split()[2:] if w.startswith("--") and w != "--fail-on-new"
@@ -159,8 +159,10 @@ def test_a_clean_pull_request_passes_every_gate(pull_request: Path, tmp_path: Pa
         "Compare with the base",
         "Check the waivers",
         "Run the rule-pack test cases",
+        "Check the sources record",
     ]
     assert {name: s.code for name, s in steps.items()} == dict.fromkeys(steps, 0), steps
+    assert steps["Check the sources record"].out.startswith("::notice title=parity sources::no sources.json")
     assert "1 passed, 0 failed" in steps["Run the rule-pack test cases"].out
     assert (tmp_path / "summary.md").read_text(encoding="utf-8").startswith("# parity diff\n")
     assert (pull_request / "parity.sarif").is_file()
@@ -231,3 +233,22 @@ def test_no_rule_cases_is_a_notice_not_a_failure(pull_request: Path, tmp_path: P
     assert step.code == 0 and step.out.startswith(
         "::notice title=parity test::no rule cases in tests/rule_cases"
     )
+
+
+def test_a_shortfall_resting_on_a_drifted_source_fails_the_sources_gate(
+    pull_request: Path, tmp_path: Path
+) -> None:
+    import json
+
+    from test_sources_record import world_record
+
+    (pull_request / "sources.json").write_text(json.dumps(world_record()), encoding="utf-8")
+    git(pull_request, "add", "sources.json")
+    git(pull_request, "commit", "-qm", "the weekly record")
+    step = _by_name(_run_action(pull_request, tmp_path))["Check the sources record"]
+    assert step.code == 1
+    assert (
+        "parity: --strict-sources: alpha below on risk-report-cadence-parity cites https://alpha.example/rsp"
+        in (step.err)
+    )
+    assert step.out == ""  # the report went to a file, not to annotations

@@ -198,7 +198,7 @@ def test_rules_json(run: Run) -> None:
 
 def test_schema_prints_valid_json_schemas(run: Run) -> None:
     schemas = json.loads(run("schema").out)
-    assert set(schemas) == {"profile", "rule-pack", "waivers", "report", "history", "alarms"}
+    assert set(schemas) == {"profile", "rule-pack", "waivers", "report", "history", "alarms", "sources"}
     assert schemas["profile"]["additionalProperties"] is False
     assert "practices" in schemas["profile"]["properties"]
     assert json.loads(run("schema", "waivers").out)["type"] == "array"
@@ -427,9 +427,9 @@ def test_formats_say_which_commands_they_render() -> None:
     from parity import formats
 
     assert {name: f.commands for name, f in formats.FORMATS.items()} == {
-        "table": ("check", "diff", "explain", "rules", "history", "validate", "waivers"),
-        "markdown": ("check", "diff", "explain", "rules", "history", "waivers"),
-        "json": ("check", "diff", "explain", "rules", "history", "validate", "waivers"),
+        "table": ("check", "diff", "explain", "rules", "history", "validate", "waivers", "due", "sources"),
+        "markdown": ("check", "diff", "explain", "rules", "history", "waivers", "due", "sources"),
+        "json": ("check", "diff", "explain", "rules", "history", "validate", "waivers", "due", "sources"),
         "scorecard": ("check",),
         "sarif": ("check", "diff"),
         "junit": ("check", "diff"),

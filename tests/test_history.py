@@ -236,16 +236,16 @@ def test_a_revision_that_does_not_load_is_one_line_with_its_problems_on_request(
     broken = watchdog.commit("2025-03-01", "tags before their pack declares them", write=False)
     watchdog.commit("2025-04-01", "fixed")
     for fmt in ("table", "markdown"):
-        out = run("history", f"--format={fmt}", cwd=watchdog.root).out
+        out = run("history", "--revisions", f"--format={fmt}", cwd=watchdog.root).out
         skipped = out.split("Skipped revisions (1)", 1)[1].strip().splitlines()
         assert len(skipped) == 2, out  # the revision, then how to see more
         assert skipped[0].startswith(f"{broken} (2025-03-01) tags before their pack declares them: skipped, ")
         assert "3 problems; the first: " in skipped[0] and "beta.yaml:2:8: tags.0" in skipped[0]
         assert "--details lists every problem" in skipped[1]
-        detailed = run("history", f"--format={fmt}", "--details", cwd=watchdog.root).out
+        detailed = run("history", "--revisions", f"--format={fmt}", "--details", cwd=watchdog.root).out
         lines = detailed.split("Skipped revisions (1)", 1)[1].strip().splitlines()
         assert len(lines) == 4 and all("undeclared tag 'typo'" in line for line in lines[1:])
-    doc = json.loads(run("history", "--format=json", cwd=watchdog.root).out)
+    doc = json.loads(run("history", "--revisions", "--format=json", cwd=watchdog.root).out)
     assert [len(s["problems"]) for s in doc["skipped"]] == [3]  # the JSON always has every problem
 
 
@@ -323,20 +323,26 @@ def test_outputs_are_deterministic_and_the_json_matches_its_schema(
 ) -> None:
     watchdog.labs["gamma"]["report"] = "unknown"
     watchdog.commit("2025-02-01", "gamma stops publishing")
-    first = run("history", "--format", "json", cwd=watchdog.root)
+    first = run("history", "--revisions", "--format", "json", cwd=watchdog.root)
     assert first.code == 0, first.err
-    assert run("history", "--format", "json", cwd=watchdog.root).out == first.out
+    assert run("history", "--revisions", "--format", "json", cwd=watchdog.root).out == first.out
     doc = json.loads(first.out)
     schema = json.loads(run("schema", "history").out)
     jsonschema.Draft202012Validator(schema).validate(doc)
     assert doc["schema"] == "parity/history/v1" and doc["alarms"][0]["kind"] == "sudden"
     for fmt in ("table", "markdown"):
-        out = run("history", "--format", fmt, cwd=watchdog.root)
+        out = run("history", "--revisions", "--format", fmt, cwd=watchdog.root)
         assert out.code == 0 and "gamma" in out.out and "sudden" in out.out
     charts = tmp_path / "charts"
-    assert run("history", "--charts", str(charts), "--fail-on-alarm", cwd=watchdog.root).code == 1
+    assert (
+        run("history", "--revisions", "--charts", str(charts), "--fail-on-alarm", cwd=watchdog.root).code == 1
+    )
     svg = (charts / "gamma.svg").read_text(encoding="utf-8")
-    assert svg.startswith("<svg") and "<script" not in svg and "report undisclosed" in svg
+    assert (
+        svg.startswith("<svg")
+        and "<script" not in svg
+        and "Publishes a risk report no longer disclosed" in svg
+    )
     assert sorted(p.name for p in charts.iterdir()) == [f"{lab}.svg" for lab in sorted(watchdog.labs)]
 
 
@@ -366,12 +372,12 @@ def test_bad_history_input_is_exit_2_with_one_clear_line(
     watchdog: Repo, run: Callable[..., Result], args: list[str], message: str
 ) -> None:
     (watchdog.root / "alarms.yaml").write_text("window_days: soon\n", encoding="utf-8")
-    result = run("history", *args, cwd=watchdog.root)
+    result = run("history", "--revisions", *args, cwd=watchdog.root)
     assert result.code == 2 and message in result.err and "Traceback" not in result.err
 
 
 def test_history_outside_a_repository_is_exit_2(run: Callable[..., Result], tmp_path: Path) -> None:
-    result = run("history", "--repo", str(tmp_path))
+    result = run("history", "--revisions", "--repo", str(tmp_path))
     assert result.code == 2 and "not inside a git repository" in result.err
 
 
@@ -423,7 +429,7 @@ def test_a_bad_ratchet_is_a_located_error(
 
 
 def test_snapshots_take_no_revision_range(watchdog: Repo, run: Callable[..., Result]) -> None:
-    result = run("history", str(watchdog.root), "--since", "2025-01-01", cwd=watchdog.root)
+    result = run("history", "--revisions", str(watchdog.root), "--since", "2025-01-01", cwd=watchdog.root)
     assert result.code == 2 and "select git revisions, not snapshot folders" in result.err
 
 
@@ -442,6 +448,6 @@ def test_a_waivers_file_applies_from_the_revision_that_adds_it(watchdog: Repo) -
 
 
 def test_charts_onto_a_file_is_exit_2(watchdog: Repo, run: Callable[..., Result]) -> None:
-    result = run("history", "--charts", "rules/watch.yaml", cwd=watchdog.root)
+    result = run("history", "--revisions", "--charts", "rules/watch.yaml", cwd=watchdog.root)
     assert result.code == 2 and "cannot write the output: rules/watch.yaml" in result.err
     assert (watchdog.root / "rules" / "watch.yaml").read_text(encoding="utf-8").startswith("indicators")

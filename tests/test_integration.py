@@ -46,7 +46,7 @@ def test_every_command_in_the_action_parses() -> None:
     action = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
     assert action["runs"]["using"] == "composite"
     commands = [argv for step in action["runs"]["steps"] for argv in _parity_commands(step.get("run", ""))]
-    assert [argv[0] for argv in commands] == ["validate", "diff", "waivers", "test"]
+    assert [argv[0] for argv in commands] == ["validate", "diff", "waivers", "test", "check"]
     parsed = {}
     for argv in commands:
         parsed[argv[0]] = parser().parse_args(argv)  # an unknown option would exit 2 here
@@ -54,6 +54,7 @@ def test_every_command_in_the_action_parses() -> None:
     args = parsed["diff"]
     assert args.fail_on_new == "high" and args.format == "github"
     assert parsed["waivers"].strict_waivers and parsed["waivers"].format == "github"
+    assert parsed["check"].strict_sources
     assert args.output == [("sarif", Path("parity.sarif")), ("markdown", Path("/tmp/parity-summary.md"))]
     assert action["inputs"]["fail-on-new"]["default"] in {
         "never",
@@ -85,7 +86,7 @@ def test_schema_out_writes_one_file_per_schema(run: Run, tmp_path: Path) -> None
     result = run("schema", "--out", str(tmp_path))
     assert result.code == 0, result.err
     names = sorted(p.name for p in tmp_path.iterdir())
-    expected = ("alarms", "history", "profile", "report", "rule-pack", "waivers")
+    expected = ("alarms", "history", "profile", "report", "rule-pack", "sources", "waivers")
     assert names == [f"{n}.schema.json" for n in expected]
     assert result.out.splitlines() == [str(tmp_path / name) for name in names]
     for name in names:

@@ -59,8 +59,8 @@ def test_reference_is_total_on_generated_data(ds: DataSet) -> None:
     expected = set()
     for pack in ds.packs:
         for r in pack["rules"]:
-            start = r.get("in_force", pack.get("in_force"))
-            if "derive" not in r and (start is None or start <= ds.as_of):
+            start, end = r.get("in_force", pack.get("in_force")), r.get("until")
+            if "derive" not in r and (start is None or start <= ds.as_of) and (end is None or ds.as_of < end):
                 expected |= {(lab, r["id"]) for lab in judged_labs(r.get("applies_to"), ds.profiles)}
     assert set(out["verdicts"]) == expected
     for pack in ds.packs:  # every applies_to selection selects a lab (else parity refuses the data set)

@@ -827,8 +827,8 @@ def test_title_pack_indicator_area_severity_and_location() -> None:
 
 def test_practice_and_waiver_lines() -> None:
     text = "id: a\nname: A\ntags:\n- x\npractices:\n  n:\n    value: 1\n    evidence:\n    - url: u\n      date: 2026-01-01\n  m:\n    not_applicable: no\n"
-    assert practice_lines(text) == (5, {"n": 6, "m": 11})
-    assert practice_lines("id: a\npractices: {}\n") == (2, {})
+    assert practice_lines(text) == (5, {"n": 6, "m": 11}, {})
+    assert practice_lines("id: a\npractices: {}\n") == (2, {}, {})
     with pytest.raises(ValueError):
         practice_lines("id: a\n")
     assert waiver_lines("# header\n- rule: r\n  lab: a\n- rule: s\n  lab: b\n") == [2, 4]

@@ -53,14 +53,23 @@ def _evidenced_values() -> list[parity.models.Practice]:
 
 
 def test_at_most_a_tenth_of_the_values_rest_on_secondary_sources_only() -> None:
-    # The convention (docs/profiles.md): a secondary source's evidence note starts with "secondary" (news,
-    # trackers, research notes, a third-party copy whose fidelity is not shown). A value whose every piece of
-    # evidence is secondary is only as good as the report it repeats: keep them rare.
+    # docs/profiles.md: `tier: secondary` is someone else's account (news, trackers, research notes, a
+    # third-party copy whose fidelity is not shown). A value whose every piece of evidence is secondary is
+    # only as good as the report it repeats: keep them rare.
     values = _evidenced_values()
-    secondary_only = [
-        p for p in values if all((e.note or "").lower().startswith("secondary") for e in p.evidence)
-    ]
+    secondary_only = [p for p in values if all(e.tier == "secondary" for e in p.evidence)]
     assert len(secondary_only) <= 0.10 * len(values), f"{len(secondary_only)} of {len(values)}"
+
+
+def test_a_note_that_says_secondary_is_marked_so() -> None:
+    """The tier is data now: a note written in the older convention ("secondary: ...") agrees with it."""
+    disagree = [
+        e.url
+        for p in _evidenced_values()
+        for e in p.evidence
+        if (e.note or "").lower().startswith("secondary") != (e.tier == "secondary")
+    ]
+    assert disagree == []
 
 
 def test_the_code_of_practice_tag_matches_the_signatory_value() -> None:
@@ -103,17 +112,31 @@ def test_output_does_not_depend_on_hash_seeds() -> None:
     assert len(outputs) == 1
 
 
+def _pasted(line: str, output: list[str]) -> bool:
+    """A README line is output as printed: a whole line, `[...]` for lines left out, or the start of a wide
+    line followed by ` [...]` for the rest of it."""
+    if line == "[...]" or line in output:
+        return True
+    start = line.removesuffix(" [...]")
+    return start != line and any(printed.startswith(start) for printed in output)
+
+
 def test_readme_excerpts_are_real_output(run: Callable[..., Result]) -> None:
+    # Each block of "What the shipped data finds" is pasted from one command: `parity check` or, where its
+    # first line says so, `parity history`, both as of 2026-12-01 on the shipped data.
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     section = readme[readme.index("### What the shipped data finds") :]
     section = section[: section.index("\n## ")]
-    blocks = section.split("```")[1::2]
-    assert len(blocks) >= 1
-    output = run("check", "--as-of=2026-12-01", cwd=ROOT).out.splitlines()
-    for block in blocks:
-        for line in block.strip("\n").splitlines():
-            if line != "[...]":
-                assert line in output, f"README line is not in the output of parity check: {line!r}"
+    blocks = [block.strip("\n").splitlines() for block in section.split("```")[1::2]]
+    assert len(blocks) >= 2
+    check = run("check", "--as-of=2026-12-01", cwd=ROOT).out.splitlines()
+    history = run("history", "--as-of=2026-12-01", cwd=ROOT).out.splitlines()
+    from_history = [block[0].startswith(f"parity {parity.__version__} history") for block in blocks]
+    assert any(from_history), "the story by the data's dates is pasted from parity history"
+    for block, is_history in zip(blocks, from_history, strict=True):
+        command, output = ("history", history) if is_history else ("check", check)
+        for line in block:
+            assert _pasted(line, output), f"README line is not in the output of parity {command}: {line!r}"
 
 
 def test_readme_library_example_runs_as_written(tmp_path: Path) -> None:

@@ -45,7 +45,7 @@ def test_the_shipped_site_is_pinned_file_by_file(
     out = tmp_path / "site"
     result = run("scorecard", "-o", str(out), "--as-of=2026-12-01", cwd=ROOT)
     assert result.code == 0, result.err
-    assert result.out == f"{out}: the scorecard as of 2026-12-01, 117 files; open {out / 'index.html'}\n"
+    assert result.out == f"{out}: the scorecard as of 2026-12-01, 118 files; open {out / 'index.html'}\n"
     files = site_files(out)
     golden = GOLDEN / "site"
     if request.config.getoption("--update-golden"):
@@ -171,7 +171,7 @@ def test_a_lab_page_shows_shortfalls_setters_evidence_on_both_sides_and_the_to_d
     report, _, files = shipped
     page = files["labs/anthropic.html"].decode()
     shortfalls = page.split('id="shortfalls"', 1)[1].split("</table>", 1)[0]
-    assert shortfalls.count("✗ below") == report.labs["anthropic"].counts["below"] == 5
+    assert shortfalls.count("✗ below") == report.labs["anthropic"].counts["below"] == 6
     for name in report.labs["anthropic"].unassessed:
         assert f"<li><code>{name}</code>:" in page.split('id="todo"', 1)[1].split("</ul>", 1)[0]
     row = page.split('href="../rules/rsp3-match-whistleblower-policy-best.html"', 2)[2].split("</tr>", 1)[0]
@@ -215,14 +215,14 @@ def test_badges_are_shields_endpoints_and_the_markdown_is_the_scorecard_format(
     assert anthropic == {
         "schemaVersion": 1,
         "label": "parity: Anthropic",
-        "message": "92% · coverage 85%",
+        "message": "91% · coverage 88%",
         "color": "ffea46",
     }
     assert json.loads(files["badges/mistral-ai.json"])["color"] == "00204d"
     markdown = run("check", "--as-of=2026-12-01", "--format=scorecard", cwd=ROOT).out
     assert files["scorecard.md"].decode() == markdown
     assert re.search(
-        r"\n\| 1 +\| Anthropic \(anthropic\) +\| 92% +\| 85% +\| 5 +\| 5 +\| anthropic-rsp-v3 92%", markdown
+        r"\n\| 1 +\| Anthropic \(anthropic\) +\| 91% +\| 88% +\| 6 +\| 4 +\| anthropic-rsp-v3 92%", markdown
     )
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
+import datetime as dt
 import functools
 import json
 import os
@@ -17,36 +19,43 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from parity._gc import paused_gc
 from parity.cli.options import parser
 
 __all__ = ["main", "parser"]
+from parity.dataset import DEFAULT_MAX_REVIEW_AGE, Dataset, Strict
 from parity.errors import EngineError, EngineMissing, LoadError, OutputError, UsageError
 from parity.formats import (
     render_diff,
+    render_due,
     render_explain,
     render_history,
     render_rules,
+    render_sources,
     render_validate,
     render_waivers,
     terminal,
     write,
 )
-from parity.judge.scope import select_rules
-from parity.loading import DEFAULT_MAX_REVIEW_AGE, Dataset, Strict, load
-from parity.loading.cache import ParseCache
-from parity.models import suggest
-from parity.report import Validation, fails
-from parity.report.schemas import SCHEMAS
-from parity.vocabulary import plural, today
+from parity.vocabulary import parse_date, plural, today
+
+if TYPE_CHECKING:
+    from parity.cli.reuse import Kept, Run
+    from parity.loading.cache import ParseCache
+    from parity.report import Report, SourceNote
+
+# The heavier modules (the loader, pydantic's models, the report, the engine) are imported by the commands
+# that use them, so that `parity --version`, `--help` and a usage error import none of them.
 
 EXIT_OK, EXIT_SHORTFALLS, EXIT_INPUT, EXIT_INTERNAL, EXIT_INSTALL, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
 
 
 def _cache(args: argparse.Namespace) -> ParseCache | None:
     """The parse cache the options ask for (docs/cache.md); a folder that cannot be used is no error."""
+    from parity.loading.cache import ParseCache
+
     if getattr(args, "no_cache", False):
         if args.cache_dir is not None:
             raise UsageError("--cache-dir and --no-cache exclude each other")
@@ -59,13 +68,19 @@ def _cache(args: argparse.Namespace) -> ParseCache | None:
     return ParseCache(directory)
 
 
+def _waivers_file(args: argparse.Namespace) -> Path | None:
+    """The waivers file: as given, else waivers.yaml beside the profiles folder (not the working
+    directory) when there is one; a folder or a broken link of that name is reported, never skipped."""
+    default = args.profiles.parent / "waivers.yaml"
+    return args.waivers if args.waivers is not None or not os.path.lexists(default) else default
+
+
 def _load(args: argparse.Namespace) -> Dataset:
     """Load the inputs the arguments name; fixes `args.as_of` to today, once, when it is not given."""
+    from parity.loading import load
+
     args.as_of = args.as_of or today()  # one date for the whole command, even across midnight
-    waivers = args.waivers
-    default = args.profiles.parent / "waivers.yaml"  # beside the data it waives, not the working directory
-    if waivers is None and os.path.lexists(default):
-        waivers = default  # a folder or a broken link of that name is reported, never silently skipped
+    waivers = _waivers_file(args)
     strict = None
     if getattr(args, "strict", False):
         strict = Strict(args.as_of, args.max_review_age or DEFAULT_MAX_REVIEW_AGE)
@@ -79,19 +94,109 @@ def _default_format() -> str:
 
 
 def _check(args: argparse.Namespace) -> int:
+    args.format = args.format or _default_format()
+    with _reused(args) as run:
+        kept = run.kept([*(str(path) for _, path in args.output), "-"])
+        if kept is not None:
+            return _replay(run, kept, args)
+        code, report, reusable = _evaluated(args)
+        for fmt, path in args.output:
+            _write_file(path, run.record(str(path), functools.partial(write, report, fmt)))
+        code = _emit(code, run.record("-", functools.partial(write, report, args.format)))
+        if reusable:
+            run.keep(code)
+        return code
+
+
+def _evaluated(args: argparse.Namespace) -> tuple[int, Any, bool]:
+    """`check`'s exit code and report, and whether the report may be reused (no ratchet read git)."""
     from parity.judge.evaluation import evaluate
+    from parity.judge.scope import select_rules
+    from parity.report import fails
 
     data = _load(args)
     rules = select_rules(data, args.rule, args.skip_rule, args.pack, args.area, args.min_severity)
     held = _held(data, args)
+    notes = _source_notes(args, data, required=args.strict_sources)
     report = evaluate(
-        data, as_of=args.as_of, labs=args.lab, rules=rules, waiver_horizon=args.max_waiver_days, held=held
+        data,
+        as_of=args.as_of,
+        labs=args.lab,
+        rules=rules,
+        waiver_horizon=args.max_waiver_days,
+        held=held,
+        sources=notes,
     )
     failing = fails(report, args.fail_on) or (args.strict_waivers and bool(report.waiver_issues))
-    code = EXIT_SHORTFALLS if failing else EXIT_OK
-    for fmt, path in args.output:
-        _write_file(path, functools.partial(write, report, fmt))
-    return _emit(code, functools.partial(write, report, args.format or _default_format()))
+    if args.strict_sources and _unsourced(report):
+        failing = True
+    # A run that spoke on stderr (a ratchet without history, --strict-sources) is not kept: only stdout is.
+    reusable = held is None and not args.strict_sources
+    return (EXIT_SHORTFALLS if failing else EXIT_OK), report, reusable
+
+
+def _reused(args: argparse.Namespace) -> Run:
+    """This run of a command that reads the data and nothing else (docs/cache.md, "Runs")."""
+    from parity.cli.reuse import Run
+
+    args.as_of = args.as_of or today()  # part of the key: a check tomorrow is another check
+    cache = _cache(args)
+    record = getattr(args, "sources", None) or _record_beside(args.profiles)
+    files = [_waivers_file(args), record if os.path.lexists(record) else None]
+    inputs = [args.profiles, args.rules, *filter(None, files)]
+    return Run.begin(cache.directory if cache else None, args.command, vars(args), inputs)
+
+
+def _replay(run: Run, kept: Kept, args: argparse.Namespace) -> int:
+    for index, (_, path) in enumerate(getattr(args, "output", [])):
+        _write_file(path, functools.partial(run.replay, kept, index))
+    return _emit(kept.code, functools.partial(run.replay, kept, len(kept.outputs) - 1))
+
+
+def _record_beside(profiles: Path) -> Path:
+    """The source record's default place: beside the profiles folder, as the waivers file is."""
+    return profiles.parent / "sources.json"
+
+
+def _source_notes(args: argparse.Namespace, data: Dataset, required: bool = False) -> dict[str, SourceNote]:
+    """The source record's notes (docs/sources.md): read from its file, never from the network. A gate
+    that requires the record says how much of the evidence it has not seen yet."""
+    path = args.sources or _record_beside(args.profiles)
+    if not (required or args.sources is not None or os.path.lexists(path)):
+        return {}  # no record: nothing to flag, and nothing more to import
+    from parity.sources import record
+    from parity.sources.citations import citations
+
+    found = record.read(path)
+    if found is None:
+        raise UsageError(f"no source record at {path}; `parity sources` writes it")
+    if required:
+        known = found.by_url()
+        unseen = sum(1 for url in citations(data) if url not in known)
+        if unseen:
+            are = "is" if unseen == 1 else "are"
+            urls = plural(unseen, "evidence URL")
+            _say(f"parity: note: {urls} {are} not in {path} yet; `parity sources` checks them")
+    return record.notes(found)
+
+
+def _unsourced(report: Report) -> bool:
+    """`--strict-sources`: says on stderr which shortfalls cite evidence that drifted or is gone."""
+    from parity.report.records import SOURCE_FLAGS
+    from parity.vocabulary import SHORTFALLS
+
+    flagged = set(SOURCE_FLAGS.values())
+    found = [v for v in report.verdicts if v.status in SHORTFALLS and flagged.intersection(v.flags)]
+    for v in found:
+        cited = [*v.evidence, *(e for _, items in v.bar.evidence for e in items)]
+        for e in cited:
+            note = report.sources.get(e.url)
+            if note is not None and note.marks(e):
+                _say(
+                    f"parity: --strict-sources: {v.lab} {v.status} on {v.rule} cites {e.url}, "
+                    f"{note.status} when checked on {note.checked.isoformat()}"
+                )
+    return bool(found)
 
 
 def _held(data: Dataset, args: argparse.Namespace) -> Any:
@@ -132,16 +237,24 @@ def _write_file(path: Path, produce: Callable[[IO[str]], object]) -> None:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    fmt = args.format or _default_format()
-    try:
-        data = _load(args)
-    except LoadError as e:
-        if fmt == "table":  # problems go to stderr, as every command's do
-            raise
-        text = render_validate(Validation(args.strict, problems=tuple(e.problems)), fmt)
-        return _emit(EXIT_INPUT, functools.partial(_write_text, text))
-    counts = Validation(args.strict, len(data.labs), len(data.rules), len(data.packs), len(data.waivers))
-    return _emit(EXIT_OK, functools.partial(_write_text, render_validate(counts, fmt)))
+    args.format = fmt = args.format or _default_format()
+    with _reused(args) as run:
+        kept = run.kept(["-"])
+        if kept is not None:
+            return _replay(run, kept, args)
+        from parity.report import Validation
+
+        try:
+            data = _load(args)
+        except LoadError as e:
+            if fmt == "table":  # problems go to stderr, as every command's do
+                raise
+            text = render_validate(Validation(args.strict, problems=tuple(e.problems)), fmt)
+            return _emit(EXIT_INPUT, functools.partial(_write_text, text))
+        counts = Validation(args.strict, len(data.labs), len(data.rules), len(data.packs), len(data.waivers))
+        code = _emit(EXIT_OK, run.record("-", functools.partial(_write_text, render_validate(counts, fmt))))
+        run.keep(code)
+        return code
 
 
 def _waivers(args: argparse.Namespace) -> int:
@@ -155,8 +268,18 @@ def _waivers(args: argparse.Namespace) -> int:
     return _emit(code, functools.partial(_write_text, text))
 
 
+def _due(args: argparse.Namespace) -> int:
+    from parity.judge.evaluation import evaluate
+
+    data = _load(args)
+    report = evaluate(data, as_of=args.as_of, labs=args.lab, packs=args.pack)
+    text = render_due(report, args.within, args.format)
+    return _emit(EXIT_OK, functools.partial(_write_text, text))
+
+
 def _explain(args: argparse.Namespace) -> int:
     from parity.judge.evaluation import evaluate
+    from parity.models import suggest
 
     data = _load(args)
     if args.rule not in data.rules:
@@ -169,11 +292,15 @@ def _explain(args: argparse.Namespace) -> int:
 
 
 def _rules(args: argparse.Namespace) -> int:
+    from parity.loading import load
+
     text = render_rules(load(None, args.rules, None), args.format)
     return _emit(EXIT_OK, lambda out: out.write(text))
 
 
 def _schema(args: argparse.Namespace) -> int:
+    from parity.report.schemas import SCHEMAS
+
     if args.out is not None:
         if not args.out.is_dir():
             raise OutputError(f"{args.out}: not a directory")
@@ -193,11 +320,19 @@ def _scorecard(args: argparse.Namespace) -> int:
     from parity.site import write_site
 
     data = _load(args)
-    if args.since and not args.history:
+    if args.since and not (args.history or args.history_revisions):
         raise UsageError("--since goes with --history")
     held = _held(data, args)
-    report = evaluate(data, as_of=args.as_of, packs=args.pack, waiver_horizon=args.max_waiver_days, held=held)
-    charts = _charts(args, set(report.labs)) if args.history else None
+    notes = _source_notes(args, data)
+    report = evaluate(
+        data,
+        as_of=args.as_of,
+        packs=args.pack,
+        waiver_horizon=args.max_waiver_days,
+        held=held,
+        sources=notes,
+    )
+    charts = _charts(args, data, report) if args.history or args.history_revisions else None
     written = write_site(report, data, args.output, charts=charts)
     text = (
         f"{args.output}: the scorecard as of {report.as_of.isoformat()}, {len(written)} files; "
@@ -206,15 +341,23 @@ def _scorecard(args: argparse.Namespace) -> int:
     return _emit(EXIT_OK, lambda out: out.write(text))
 
 
-def _charts(args: argparse.Namespace, labs: set[str]) -> dict[str, str]:
-    """Each lab's score over time, from the history of the repository that holds the profiles."""
+def _charts(args: argparse.Namespace, data: Dataset, report: Any) -> dict[str, str]:
+    """Each lab's score over time: by the data's own dates (to the report's date), or by the revisions of
+    the repository that holds the profiles."""
     from parity.formats.history import chart
-    from parity.history import run
+    from parity.history import by_dates, run
     from parity.history.timeline import data_in
 
-    top, paths = data_in(args.profiles, args.rules)
-    result = run(top, since=args.since, profiles=paths[0], rules=paths[1], cache=_cache(args))
-    return {lab: chart(result, lab) for lab in sorted(result.points) if lab in labs}
+    if args.history and args.history_revisions:
+        raise UsageError("--history and --history-revisions: choose one")
+    if args.history:
+        result = by_dates(
+            data, report.as_of, _day(args.since, "--since"), source=args.profiles.parent.as_posix()
+        )
+    else:
+        top, paths = data_in(args.profiles, args.rules)
+        result = run(top, since=args.since, profiles=paths[0], rules=paths[1], cache=_cache(args))
+    return {lab: chart(result, lab) for lab in sorted(result.points) if lab in report.labs}
 
 
 def _write_text(text: str, out: IO[str]) -> None:
@@ -266,6 +409,53 @@ def _diff(args: argparse.Namespace) -> int:
 
 
 def _history(args: argparse.Namespace) -> int:
+    result = _revisions(args) if args.revisions else _by_dates(args)
+    if args.charts is not None:
+        _write_charts(result, args.charts)
+    for fmt, path in args.output:
+        _write_file(path, functools.partial(_write_text, render_history(result, fmt, args.details)))
+    text = render_history(result, args.format or "table", args.details)
+    code = EXIT_SHORTFALLS if args.fail_on_alarm and result.failing() else EXIT_OK
+    return _emit(code, functools.partial(_write_text, text))
+
+
+def _by_dates(args: argparse.Namespace) -> Any:
+    """`parity history`: the data in the working tree, as it stood on each of its own dates."""
+    from parity.history import alarm_settings, by_dates
+
+    for given, flag in ((args.snapshots, "SNAPSHOT"), (args.first_parent, "--first-parent")):
+        if given:
+            raise UsageError(f"{flag} goes with --revisions (the commits); the data's dates need neither")
+    if args.allow_shallow:
+        raise UsageError("--allow-shallow goes with --revisions: the data's dates need no git history")
+    if args.repo != Path("."):
+        raise UsageError("--repo goes with --revisions; give the data with --profiles and --rules")
+    since, until = (_day(text, flag) for text, flag in ((args.since, "--since"), (args.until, "--until")))
+    if until is not None and args.as_of is not None and until != args.as_of:
+        raise UsageError("--until and --as-of both end the story here: give one")
+    args.profiles, args.rules = Path(args.profiles), Path(args.rules)
+    args.as_of = until or args.as_of
+    data = _load(args)
+    if since is not None and since > args.as_of:
+        raise UsageError(f"--since {since} is after the story's last date {args.as_of}")
+    root = args.profiles.parent
+    config = alarm_settings(args.alarms, root, args.window)
+    return by_dates(data, args.as_of, since, config, root.as_posix())
+
+
+def _day(text: str | None, flag: str) -> dt.date | None:
+    if text is None:
+        return None
+    try:
+        return parse_date(text)
+    except ValueError:
+        raise UsageError(
+            f"{flag} {text!r}: the data's dates take YYYY-MM-DD (a revision goes with --revisions)"
+        ) from None
+
+
+def _revisions(args: argparse.Namespace) -> Any:
+    """`parity history --revisions`: the repository's commits, each change classified."""
     from parity.history import run
 
     result = run(
@@ -276,19 +466,19 @@ def _history(args: argparse.Namespace) -> int:
         first_parent=args.first_parent,
         profiles=args.profiles,
         rules=args.rules,
-        waivers=args.waivers,
+        waivers=args.waivers or "waivers.yaml",
         as_of=args.as_of,
         alarms=args.alarms,
         window=args.window,
         cache=_cache(args),
+        allow_shallow=args.allow_shallow or not args.fail_on_alarm,
     )
-    if args.charts is not None:
-        _write_charts(result, args.charts)
-    for fmt, path in args.output:
-        _write_file(path, functools.partial(_write_text, render_history(result, fmt, args.details)))
-    text = render_history(result, args.format or "table", args.details)
-    code = EXIT_SHORTFALLS if args.fail_on_alarm and result.failing() else EXIT_OK
-    return _emit(code, functools.partial(_write_text, text))
+    if result.shallow:
+        _say(
+            f"parity: warning: {args.repo} is a shallow clone: history walked only the "
+            f"{plural(len(result.revisions), 'revision')} it holds (fetch it whole: git fetch --unshallow)"
+        )
+    return result
 
 
 def _write_charts(result: Any, folder: Path) -> None:
@@ -300,6 +490,41 @@ def _write_charts(result: Any, folder: Path) -> None:
         raise OutputError(f"{folder}: {e.strerror}") from None
     for lab in sorted(result.points):
         _write_file(folder / f"{lab}.svg", functools.partial(_write_text, chart(result, lab)))
+
+
+def _sources(args: argparse.Namespace) -> int:
+    from parity.loading import load
+    from parity.sources import record
+    from parity.sources.fetch import Fetcher
+    from parity.sources.guard import Guard
+    from parity.sources.limits import Limits
+    from parity.sources.run import Selection, run
+
+    data = load(args.profiles, args.rules, None)
+    path = args.record or _record_beside(args.profiles)
+    old = record.read(path)
+    chosen = Selection(tuple(args.lab or ()), tuple(args.url or ()), args.older_than)
+    limits = Limits(max_bytes=args.max_size, per_host=args.per_host, budget=args.time_budget)
+    if args.timeout is not None:
+        limits = dataclasses.replace(limits, connect_timeout=args.timeout, read_timeout=args.timeout)
+    with Fetcher(limits, Guard(allow_private=args.allow_private)) as fetcher:
+        result = run(data, old, chosen, fetcher, today(), archive=args.archive, progress=_progress)
+    if not args.no_write:
+        _write_file(path, functools.partial(_write_text, record.dumps(result.record)))
+    if result.unchecked:
+        _say(
+            f"parity: {plural(len(result.unchecked), 'URL')} not checked within the time budget "
+            f"({args.time_budget:g} s); their record is unchanged"
+        )
+    code = EXIT_SHORTFALLS if args.fail_on_drift and result.failing() else EXIT_OK
+    return _emit(code, functools.partial(_write_text, render_sources(result, args.format)))
+
+
+def _progress(total: int) -> Any:
+    """A progress bar on stderr, drawn only when stderr is a terminal (tqdm decides)."""
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="url", desc="parity sources", file=sys.stderr, disable=None, leave=False)
 
 
 def _test(args: argparse.Namespace) -> int:
@@ -324,6 +549,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "rules": _rules,
     "schema": _schema,
     "scorecard": _scorecard,
+    "sources": _sources,
+    "due": _due,
 }
 
 

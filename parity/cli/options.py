@@ -8,21 +8,17 @@ import argparse
 import datetime as dt
 import functools
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from parity._version import __version__
 from parity.dataset import DEFAULT_MAX_REVIEW_AGE
 from parity.formats import names
-from parity.judge.waivers import DEFAULT_HORIZON
-from parity.models import MAX_DAYS
-from parity.report.schemas import SCHEMAS
-from parity.vocabulary import FAIL_ON, SEVERITIES, parse_date
+from parity.vocabulary import DEFAULT_WAIVER_HORIZON as DEFAULT_HORIZON
+from parity.vocabulary import EARLIEST_DATE, FAIL_ON, MAX_DAYS, SEVERITIES, parse_date
 
 EXIT_INPUT = 2  # argparse's own exit code for usage errors, and parity's for bad input
-
-
-EARLIEST_AS_OF = dt.date(1900, 1, 1)
 
 
 class Parser(argparse.ArgumentParser):
@@ -31,14 +27,31 @@ class Parser(argparse.ArgumentParser):
         self.exit(EXIT_INPUT, f"parity: error: {message}\n")
 
 
+class _SchemaNames:
+    """The names `parity schema` takes, read from the schema registry only when argparse asks (checking a
+    value, printing `schema --help`): the registry builds pydantic models, which no other command needs
+    to parse its options."""
+
+    def _names(self) -> list[str]:
+        from parity.report.schemas import SCHEMAS
+
+        return sorted(SCHEMAS)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
+
+
 def _date(text: str) -> dt.date:
     try:
         value = parse_date(text)
     except ValueError as e:
         raise argparse.ArgumentTypeError(str(e)) from None
-    if value < EARLIEST_AS_OF:
+    if value < EARLIEST_DATE:
         raise argparse.ArgumentTypeError(
-            f"{text!r} is out of range: the earliest evaluation date is {EARLIEST_AS_OF}"
+            f"{text!r} is out of range: the earliest evaluation date is {EARLIEST_DATE}"
         )
     return value
 
@@ -158,6 +171,12 @@ def parser() -> argparse.ArgumentParser:
         help="exit 1 when an unwaived shortfall of this severity or higher remains (default: never)",
     )
     _waiver_options(check)
+    _source_record(check)
+    check.add_argument(
+        "--strict-sources",
+        action="store_true",
+        help="exit 1 when a shortfall cites evidence the source record finds drifted or gone",
+    )
     _cache_options(check)
     diff = sub.add_parser("diff", help="what changed between two evaluations (revisions, folders or reports)")
     diff.add_argument(
@@ -224,6 +243,20 @@ def parser() -> argparse.ArgumentParser:
     rules = sub.add_parser("rules", help="list rules (id, pack, kind, area, what it checks, severity)")
     _input(rules, "--rules")
     rules.add_argument("--format", choices=names("rules"), default="table")
+    due = sub.add_parser(
+        "due", help="the recency obligations that fall due soon, and those overdue (within_days bars)"
+    )
+    _inputs(due)
+    due.add_argument(
+        "--within",
+        type=_days,
+        default=30,
+        metavar="DAYS",
+        help="list what falls due within DAYS of the evaluation date (default: 30); overdue ones always",
+    )
+    due.add_argument("--lab", action="append", metavar="ID", help="only this lab (repeatable)")
+    _pack(due)
+    due.add_argument("--format", choices=names("due"), default="table")
     scorecard = sub.add_parser(
         "scorecard", help="write the public scorecard: a static site (pages, report.json, badges)"
     )
@@ -241,16 +274,27 @@ def parser() -> argparse.ArgumentParser:
     scorecard.add_argument(
         "--history",
         action="store_true",
-        help="embed each lab's score over time, from every revision of the repository holding the data",
+        help="embed each lab's score over time, by the data's own dates (as `parity history` tells it)",
+    )
+    _source_record(scorecard)
+    scorecard.add_argument(
+        "--history-revisions",
+        action="store_true",
+        help="embed each lab's score over time by the repository's revisions (data without timelines)",
     )
     scorecard.add_argument(
-        "--since", metavar="DATE|REV", help="with --history: from this date or after this revision"
+        "--since",
+        metavar="DATE|REV",
+        help="with --history: from this date (by revisions: or after one)",
     )
     _cache_options(scorecard)
+    _sources_parser(sub)
     schema = sub.add_parser(
         "schema", help="print JSON Schemas for profiles, rule packs, waivers and the report"
     )
-    schema.add_argument("which", nargs="?", choices=sorted(SCHEMAS))
+    schema.add_argument(
+        "which", nargs="?", choices=_SchemaNames(), metavar="NAME", help="one of %(choices)s (default: all)"
+    )
     schema.add_argument(
         "--out",
         type=Path,
@@ -261,47 +305,185 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
+def _source_record(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--sources",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="the source record `parity sources` writes, read to flag verdicts whose evidence drifted or "
+        "is gone (default: sources.json beside the profiles folder, if any); never the network",
+    )
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 86_400:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds from 0 to 86400, got {text!r}")
+    return value
+
+
+def _count(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text[:4]) <= 64 or len(text) > 4:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 1 to 64, got {text!r}")
+    return int(text)
+
+
+def _megabytes(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text[:5]) <= 1024 or len(text) > 5:
+        raise argparse.ArgumentTypeError(f"expected a whole number of megabytes from 1 to 1024, got {text!r}")
+    return int(text) * 1024 * 1024
+
+
+def _sources_parser(sub: Any) -> None:
+    from parity.sources.limits import Limits
+
+    default = Limits()
+    p = sub.add_parser(
+        "sources", help="check every evidence URL: reachable, quote still there; record the result"
+    )
+    for flag in ("--profiles", "--rules"):
+        _input(p, flag)
+    p.add_argument(
+        "--record",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="the source record to update (default: sources.json beside the profiles folder)",
+    )
+    p.add_argument("--no-write", action="store_true", help="check and print, but leave the record as it is")
+    p.add_argument("--format", choices=names("sources"), default="table")
+    p.add_argument("--lab", action="append", metavar="ID", help="only the URLs this lab's profile cites")
+    p.add_argument("--url", action="append", metavar="URL", help="only this URL (repeatable)")
+    p.add_argument(
+        "--older-than",
+        type=_days,
+        default=None,
+        metavar="DAYS",
+        help="only URLs the record last checked more than DAYS days ago (or never)",
+    )
+    p.add_argument(
+        "--fail-on-drift", action="store_true", help="exit 1 when a URL checked drifted or is gone"
+    )
+    p.add_argument(
+        "--archive",
+        action="store_true",
+        help="ask the Wayback Machine to keep a copy of each page read, and record its address",
+    )
+    p.add_argument(
+        "--allow-private",
+        action="store_true",
+        help="also fetch from loopback, private and link-local addresses (for tests, never on pull requests)",
+    )
+    p.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=None,
+        metavar="SECONDS",
+        help="to connect, and between the bytes of an answer (default: "
+        f"{default.connect_timeout:g} and {default.read_timeout:g})",
+    )
+    p.add_argument(
+        "--max-size",
+        type=_megabytes,
+        default=default.max_bytes,
+        metavar="MB",
+        help=f"the largest body read, after decompression (default: {default.max_bytes // 2**20})",
+    )
+    p.add_argument(
+        "--per-host",
+        type=_count,
+        default=default.per_host,
+        metavar="N",
+        help=f"requests to one host at a time (default: {default.per_host})",
+    )
+    p.add_argument(
+        "--time-budget",
+        type=_seconds,
+        default=default.budget,
+        metavar="SECONDS",
+        help="the whole run's time; URLs not started by then are left for the next run "
+        f"(default: {default.budget:g})",
+    )
+
+
 def _history_parser(sub: Any) -> None:
     p = sub.add_parser(
-        "history", help="evaluate every revision: scores over time, regressions, erosion alarms, bar declines"
+        "history",
+        help="the labs' story by the data's dates (--revisions: by commit, with corrections): regressions, "
+        "alarms, bars that fell",
+    )
+    p.add_argument(
+        "--revisions",
+        action="store_true",
+        help="walk the repository's commits (what the watchdog recorded, when), each change classified lab, "
+        "correction, research or methodology (default: the data's own dates, from one revision)",
     )
     p.add_argument(
         "snapshots",
         metavar="SNAPSHOT",
         nargs="*",
         type=Path,
-        help="snapshot folders (each holding lab_profiles/ and rules/, named by date) instead of revisions",
+        help="with --revisions: snapshot folders (each holding lab_profiles/ and rules/, named by date)",
     )
     p.add_argument(
-        "--repo", type=Path, default=Path("."), metavar="DIR", help="the git repository (default: .)"
+        "--repo",
+        type=Path,
+        default=Path("."),
+        metavar="DIR",
+        help="with --revisions: the git repository (default: .)",
     )
-    p.add_argument("--since", metavar="DATE|REV", help="from this date (inclusive) or after this revision")
     p.add_argument(
-        "--until", metavar="DATE|REV", help="up to this date or revision (inclusive; default: HEAD)"
+        "--since",
+        metavar="DATE|REV",
+        help="from this date (inclusive); with --revisions, or after this revision",
     )
-    p.add_argument("--first-parent", action="store_true", help="follow only the first parent of merges")
     p.add_argument(
-        "--profiles", default="lab_profiles", metavar="DIR", help="profiles' folder in each revision"
+        "--until",
+        metavar="DATE|REV",
+        help="up to this date (inclusive; default: today); with --revisions, or to this revision (HEAD)",
     )
-    p.add_argument("--rules", default="rules", metavar="DIR", help="rule packs' folder in each revision")
     p.add_argument(
-        "--waivers", default="waivers.yaml", metavar="FILE", help="waivers file in each revision, if present"
+        "--first-parent", action="store_true", help="with --revisions: follow only the first parent of merges"
+    )
+    p.add_argument(
+        "--profiles",
+        default="lab_profiles",
+        metavar="DIR",
+        help="the profiles' folder (with --revisions: in each revision; default: lab_profiles)",
+    )
+    p.add_argument("--rules", default="rules", metavar="DIR", help="the rule packs' folder (default: rules)")
+    p.add_argument(
+        "--waivers",
+        default=None,
+        metavar="FILE",
+        help="the waivers file (default: waivers.yaml beside the profiles folder, if any)",
     )
     p.add_argument(
         "--as-of",
         type=_date,
         default=None,
         metavar="YYYY-MM-DD",
-        help="evaluate every revision at this date (default: each at its commit date)",
+        help="the last date of the story (default: today); with --revisions, evaluate every revision at "
+        "this date (default: each at its commit date)",
     )
     p.add_argument(
         "--alarms",
         type=Path,
         default=None,
         metavar="FILE",
-        help="alarm thresholds and weights (default: alarms.yaml in the repository's top, if any)",
+        help="alarm thresholds and weights (default: alarms.yaml beside the data, or at the repository top)",
     )
-    p.add_argument("--window", type=_days, default=None, metavar="DAYS", help="erosion window (default: 365)")
+    p.add_argument(
+        "--window",
+        type=_days,
+        default=None,
+        metavar="DAYS",
+        help="erosion window (default: 1095, three years)",
+    )
     _formats(p, "history")
     _cache_options(p)
     p.add_argument(
@@ -309,9 +491,15 @@ def _history_parser(sub: Any) -> None:
     )
     p.add_argument("--fail-on-alarm", action="store_true", help="exit 1 when any alarm is raised")
     p.add_argument(
+        "--allow-shallow",
+        action="store_true",
+        help="with --fail-on-alarm, walk a shallow clone as far as it goes (default: exit 2, fetch it whole)",
+    )
+    p.add_argument(
         "--details",
         action="store_true",
-        help="list every problem of each skipped revision (default: one line each; json: always)",
+        help="with --revisions: every problem of each skipped revision (default: one line each; json: "
+        "always)",
     )
 
 

@@ -8,24 +8,23 @@ so the same inputs and `--as-of` give byte-identical text.
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 from parity._gc import paused_gc
-from parity.dataset import Dataset
 from parity.errors import UsageError
-from parity.formats import ci, text
-from parity.formats import history as history_text
-from parity.formats import json as json_format
 from parity.formats.escape import markdown, show, terminal
-from parity.report import Report, Validation, WaiverStatus
 
 if TYPE_CHECKING:
+    from parity.dataset import Dataset
     from parity.diff import Diff
     from parity.history.records import History
+    from parity.report import Report, Validation, WaiverStatus
+    from parity.sources.run import Run as SourcesRun
 
-COMMANDS = ("check", "diff", "explain", "rules", "history", "validate", "waivers")
+COMMANDS = ("check", "diff", "explain", "rules", "history", "validate", "waivers", "due", "sources")
 
 
 @dataclass(frozen=True)
@@ -41,10 +40,26 @@ class Format:
     history: Callable[[History, bool], str] | None = None  # (history, every problem of a skipped revision)
     validate: Callable[[Validation], str] | None = None
     waivers: Callable[[list[WaiverStatus], dt.date], str] | None = None
+    due: Callable[[Report, int], str] | None = None
+    sources: Callable[[SourcesRun], str] | None = None
 
     @property
     def commands(self) -> tuple[str, ...]:
         return tuple(c for c in COMMANDS if getattr(self, c) is not None)
+
+
+def _use(where: str, *, whole: bool = False) -> Callable[..., Any]:
+    """The renderer `module:function` of this package, imported when first called, so that building the
+    command line (which asks the registry for names) imports no renderer, the report or pydantic.
+    `whole`: the renderer returns one string where a check renderer gives pieces."""
+    module, _, name = where.partition(":")
+
+    def render(*args: Any) -> Any:
+        found = getattr(importlib.import_module(f"parity.formats.{module}"), name)
+        return [found(*args)] if whole else found(*args)
+
+    render.__qualname__ = render.__name__ = f"{module}.{name}"
+    return render
 
 
 FORMATS: dict[str, Format] = {
@@ -53,49 +68,60 @@ FORMATS: dict[str, Format] = {
         Format(
             "table",
             "aligned text for a terminal",
-            check=lambda report: [text.check_table(report)],
-            diff=text.diff_table,
-            explain=text.explain_table,
-            rules=text.rules_table,
-            history=history_text.table,
-            validate=text.validate_table,
-            waivers=text.waivers_table,
+            check=_use("text:check_table", whole=True),
+            diff=_use("text:diff_table"),
+            explain=_use("text:explain_table"),
+            rules=_use("text:rules_table"),
+            history=_use("history:table"),
+            validate=_use("text:validate_table"),
+            waivers=_use("text:waivers_table"),
+            due=_use("text:due_table"),
+            sources=_use("sources:table"),
         ),
         Format(
             "markdown",
             "Markdown for a pull-request comment or a step summary",
-            check=lambda report: [text.check_markdown(report)],
-            diff=text.diff_markdown,
-            explain=text.explain_markdown,
-            rules=text.rules_markdown,
-            history=history_text.markdown_text,
-            waivers=text.waivers_markdown,
+            check=_use("text:check_markdown", whole=True),
+            diff=_use("text:diff_markdown"),
+            explain=_use("text:explain_markdown"),
+            rules=_use("text:rules_markdown"),
+            history=_use("history:markdown_text"),
+            waivers=_use("text:waivers_markdown"),
+            due=_use("text:due_markdown"),
+            sources=_use("sources:markdown_text"),
         ),
         Format(
             "json",
             "the JSON report, parity/report/v1 (docs/report.md)",
-            check=json_format.iter_json,
-            diff=json_format.diff,
-            explain=json_format.explain,
-            rules=json_format.rules,
-            history=lambda history, details: json_format.history(history),  # always every problem
-            validate=json_format.validate,
-            waivers=json_format.waivers,
+            check=_use("json:iter_json"),
+            diff=_use("json:diff"),
+            explain=_use("json:explain"),
+            rules=_use("json:rules"),
+            history=_use("json:history"),
+            validate=_use("json:validate"),
+            waivers=_use("json:waivers"),
+            due=_use("json:due"),
+            sources=_use("sources:json_text"),
         ),
         Format(
             "scorecard",
             "a Markdown scorecard for a README: the labs by score, beside coverage",
-            check=lambda report: [text.scorecard_markdown(report)],
+            check=_use("text:scorecard_markdown", whole=True),
         ),
-        Format("sarif", "SARIF 2.1.0, for code scanning", check=ci.sarif, diff=ci.diff_sarif),
-        Format("junit", "JUnit XML: shortfalls and new shortfalls fail", check=ci.junit, diff=ci.diff_junit),
+        Format("sarif", "SARIF 2.1.0, for code scanning", check=_use("ci:sarif"), diff=_use("ci:diff_sarif")),
+        Format(
+            "junit",
+            "JUnit XML: shortfalls and new shortfalls fail",
+            check=_use("ci:junit"),
+            diff=_use("ci:diff_junit"),
+        ),
         Format(
             "github",
             "GitHub workflow commands: annotations",
-            check=ci.github,
-            diff=ci.diff_github,
-            validate=ci.validate_github,
-            waivers=ci.waivers_github,
+            check=_use("ci:github"),
+            diff=_use("ci:diff_github"),
+            validate=_use("ci:validate_github"),
+            waivers=_use("ci:waivers_github"),
         ),
     )
 }
@@ -165,6 +191,20 @@ def render_waivers(rows: list[WaiverStatus], as_of: dt.date, fmt: str) -> str:
     return render(rows, as_of)
 
 
+def render_due(report: Report, within: int, fmt: str) -> str:
+    """The recency verdicts that fall due within `within` days, and those overdue."""
+    render = get(fmt, "due").due
+    assert render is not None
+    return render(report, within)
+
+
+def render_sources(result: SourcesRun, fmt: str) -> str:
+    """What `parity sources` found at each URL it checked."""
+    render = get(fmt, "sources").sources
+    assert render is not None
+    return render(result)
+
+
 def render_rules(data: Dataset, fmt: str) -> str:
     """The rule list: id, pack, kind, area, what it checks, severity, who it applies to, when in force."""
     rules = get(fmt, "rules").rules
@@ -180,9 +220,11 @@ __all__ = [
     "names",
     "render",
     "render_diff",
+    "render_due",
     "render_explain",
     "render_history",
     "render_rules",
+    "render_sources",
     "render_validate",
     "render_waivers",
     "show",

@@ -44,7 +44,8 @@ def _findings(report: Report) -> list[Verdict]:
 
 
 def message(v: Verdict, indicator: IndicatorInfo | None) -> str:
-    """One finding in a sentence: the status, the lab's value, the bar and who sets it, the gap."""
+    """One finding in a sentence: the status, the lab's value, the bar and who sets it, the gap, and
+    whether its sources still stand."""
     return f"{v.lab}: {v.status} on {v.rule} ({v.title}): {finding(v, indicator)}"
 
 
@@ -64,6 +65,7 @@ def _sarif_rule(rule_id: str, info: RuleInfo) -> dict[str, object]:
         "shortDescription": {"text": info.title},
         "fullDescription": {"text": info.rationale or info.checks},
         "help": {"text": text},
+        **({"helpUri": info.source[0].url} if info.source else {}),  # the text the rule encodes
         "defaultConfiguration": {"level": _LEVEL.get(info.severity or "info", "note")},
         "properties": {"tags": [info.pack, info.area], "severity": info.severity, "pack": info.pack},
     }

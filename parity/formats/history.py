@@ -14,6 +14,7 @@ from tabulate import tabulate
 from parity.formats.escape import markdown, terminal
 from parity.formats.present import plural, share
 from parity.formats.text import Escape
+from parity.history.regressions import described
 from parity.vocabulary import show
 
 if TYPE_CHECKING:
@@ -24,18 +25,20 @@ if TYPE_CHECKING:
 def _header(history: History, esc: Escape) -> str:
     from parity._version import __version__
 
-    dates = (
-        f"{history.revisions[0].date} to {history.revisions[-1].date}"
-        if history.revisions
-        else "no revisions"
-    )
-    as_of = f", all as of {history.as_of}" if history.as_of else ", each at its commit date"
+    span = f"{history.revisions[0].date} to {history.revisions[-1].date}" if history.revisions else "none"
     c = history.config
+    window = plural(c.window_days, "day")
+    alarms = f"alarms: step {c.step_threshold:g}, window {c.window_threshold:g} over {window}"
+    if history.mode == "dates":
+        return (
+            f"parity {__version__} history of {esc(history.source)} by the data's dates: "
+            f"{plural(len(history.revisions), 'date')} on which something changed ({span}); {alarms}"
+        )
+    as_of = f", all as of {history.as_of}" if history.as_of else ", each at its commit date"
     revisions = plural(len(history.revisions), "revision")
     return (
         f"parity {__version__} history of {esc(history.source)}: {revisions} "
-        f"({dates}{as_of}), {len(history.skipped)} skipped; alarms: step {c.step_threshold:g}, "
-        f"window {c.window_threshold:g} over {plural(c.window_days, 'day')}"
+        f"({span}{as_of}), {len(history.skipped)} skipped; {alarms}"
     )
 
 
@@ -96,6 +99,7 @@ def _bar(value: object) -> str:
 def regression_rows(history: History, esc: Escape) -> list[list[str]]:
     return [
         [
+            str(n),
             str(r.revision.date),
             esc(r.revision.ref),
             esc(r.lab),
@@ -105,11 +109,37 @@ def regression_rows(history: History, esc: Escape) -> list[list[str]]:
             r.severity,
             f"{r.loss:g}",
         ]
-        for r in history.regressions
+        for n, r in enumerate(history.regressions, start=1)
     ]
 
 
-REGRESSION_HEADERS = ["date", "revision", "lab", "kind", "practice or rule", "change", "severity", "loss"]
+REGRESSION_HEADERS = [
+    "#",
+    "date",
+    "revision",
+    "lab",
+    "kind",
+    "practice or rule",
+    "change",
+    "severity",
+    "loss",
+]
+
+
+def evidence_lines(history: History, esc: Escape, nested: str) -> list[str]:
+    """The sources of both states of each regression (numbered as in the table), so an alarm can be
+    checked from this output alone: the URL, the source's date and its quote or note. `nested` starts
+    each source's line (an indent, or a Markdown sub-list)."""
+    out = []
+    for n, r in enumerate(history.regressions, start=1):
+        out.append(f"{n}. " + esc(f"{r.revision.date} {r.lab}: {described(r)}"))
+        for label, items in (("before", r.evidence_before), ("after", r.evidence_after)):
+            if not items:
+                out.append(nested + esc(f"{label}: no source recorded"))
+            for e in items:
+                said = f' "{e.quote}"' if e.quote else f" ({e.note})" if e.note else ""
+                out.append(nested + esc(f"{label}: {e.url} ({e.date.isoformat()}){said}"))
+    return out
 
 
 def decline_rows(history: History, esc: Escape) -> list[list[str]]:
@@ -128,7 +158,26 @@ def decline_rows(history: History, esc: Escape) -> list[list[str]]:
 DECLINE_HEADERS = ["rule", "peak (set by)", "low", "cause", "ratchet"]
 
 
-def _skipped(history: History, esc: Escape, details: bool) -> list[str]:
+def correction_rows(history: History, esc: Escape) -> list[list[str]]:
+    """The watchdog's corrections of its own record (--revisions): what, which past date, when recorded."""
+    return [
+        [
+            esc(r.lab or "-"),
+            esc(r.subject),
+            esc(r.what),
+            str(r.past) if r.past else "undated",
+            str(r.revision.date),
+            esc(r.revision.ref),
+        ]
+        for r in history.recorded
+        if r.kind == "correction"
+    ]
+
+
+CORRECTION_HEADERS = ["lab", "practice", "what was corrected", "of the state dated", "recorded", "revision"]
+
+
+def _skipped(history: History, esc: Escape, nested: str, details: bool) -> list[str]:
     """One line per revision that does not load (its problems' count and the first); with `details`,
     every problem under it. A history over old revisions written for older rules can skip many, each with
     a hundred problems: a reader wants to know which were skipped, and can ask for why."""
@@ -137,7 +186,7 @@ def _skipped(history: History, esc: Escape, details: bool) -> list[str]:
         said = f"{s.revision.ref} ({s.revision.date}) {s.revision.subject}: skipped, does not load"
         if details or not s.problems:
             out.append(esc(f"{said}:" if s.problems else said))
-            out += [esc(f"  {p}") for p in s.problems]
+            out += [nested + esc(str(p)) for p in s.problems]
         else:
             out.append(esc(f"{said}: {plural(len(s.problems), 'problem')}; the first: {s.problems[0]}"))
     if history.skipped and not details and any(s.problems for s in history.skipped):
@@ -146,7 +195,7 @@ def _skipped(history: History, esc: Escape, details: bool) -> list[str]:
 
 
 def _sections(
-    history: History, esc: Escape, fmt: str, heading: Callable[[str], str], details: bool
+    history: History, esc: Escape, fmt: str, heading: Callable[[str], str], nested: str, details: bool
 ) -> list[str]:
     out = []
     for title, rows, headers in (
@@ -154,11 +203,21 @@ def _sections(
         ("Alarms", alarm_rows(history, esc), ALARM_HEADERS),
         ("Regressions", regression_rows(history, esc), REGRESSION_HEADERS),
         ("Bars that fell", decline_rows(history, esc), DECLINE_HEADERS),
+        *(
+            (("Corrections", correction_rows(history, esc), CORRECTION_HEADERS),)
+            if history.mode == "revisions"
+            else ()
+        ),
     ):
         out.append(heading(f"{title} ({len(rows)})"))
         out.append(tabulate(rows, headers=headers, tablefmt=fmt, disable_numparse=True) if rows else "none")
         out.append("")
-    skipped = _skipped(history, esc, details)
+    evidence = evidence_lines(history, esc, nested)
+    if evidence:
+        out.append(heading(f"Evidence of the regressions ({len(history.regressions)})"))
+        out += evidence
+        out.append("")
+    skipped = _skipped(history, esc, nested, details)
     if skipped:
         out.append(heading(f"Skipped revisions ({len(history.skipped)})"))
         out += skipped
@@ -167,13 +226,14 @@ def _sections(
 
 
 def table(history: History, details: bool = False) -> str:
-    return "\n".join([_header(history, terminal), "", *_sections(history, terminal, "simple", str, details)])
+    sections = _sections(history, terminal, "simple", str, "  ", details)
+    return "\n".join([_header(history, terminal), "", *sections])
 
 
 def markdown_text(history: History, details: bool = False) -> str:
     head = f"## {_header(history, markdown)}"
-    sections = _sections(history, markdown, "github", lambda t: f"### {t}", details)
-    return "\n".join([head, "", *sections]).replace("\n  ", "\n- ")
+    sections = _sections(history, markdown, "github", lambda t: f"### {t}", "   - ", details)
+    return "\n".join([head, "", *sections])
 
 
 # --- the chart ---------------------------------------------------------------------------------------------
@@ -182,10 +242,17 @@ WIDTH, HEIGHT = 640, 240
 LEFT, RIGHT, TOP, BOTTOM = 48, 16, 28, 32
 
 
+LEGEND_ROW = 16  # pixels per line of the legend under the plot
+LEGEND_ITEMS = 8  # marked dates listed in the legend; the rest are counted
+LEGEND_CHARS = 100  # a legend line longer than this is cut (its marker's tooltip has it whole)
+
+
 def chart(history: History, lab: str) -> str:
     """One lab's score over time as a standalone SVG: no script, no external reference, text escaped.
     The line breaks at each methodology change (scores are not comparable across it), which is drawn as a
-    dashed rule; each revision with a regression is a marker whose tooltip names it."""
+    dashed rule; each date with a regression is a numbered marker, on the day it happened. A legend under
+    the plot says what the line, the markers and the rules mean and what was lost on each marked date, so
+    the chart reads on paper too (tooltips only add the whole text)."""
     points = history.points.get(lab, [])
     dates = [p.revision.date for p in points] or [dt.date(2000, 1, 1)]
     first, last = min(dates), max(dates)
@@ -201,12 +268,16 @@ def chart(history: History, lab: str) -> str:
     def y(score: float) -> float:
         return TOP + (HEIGHT - TOP - BOTTOM) * (1 - score)
 
-    title = f"{lab}: score over time ({first} to {last}, {plural(len(points), 'revision')})"
+    marked = _marked(history, lab, points)
+    legend = _legend(marked)
+    height = HEIGHT + LEGEND_ROW * len(legend) + (8 if legend else 0)
+    unit = "date" if history.mode == "dates" else "revision"
+    title = f"{lab}: score over time ({first} to {last}, {plural(len(points), unit)})"
     out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" '
-        f'height="{HEIGHT}" role="img" aria-labelledby="t">',
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" '
+        f'height="{height}" role="img" aria-labelledby="t">',
         f'<title id="t">{xml_escape(terminal(title))}</title>',
-        f'<rect x="0" y="0" width="{WIDTH}" height="{HEIGHT}" fill="#ffffff"/>',
+        f'<rect x="0" y="0" width="{WIDTH}" height="{height}" fill="#ffffff"/>',
     ]
     for level in (0.0, 0.5, 1.0):
         out.append(
@@ -221,9 +292,46 @@ def chart(history: History, lab: str) -> str:
         f'font-family="sans-serif">{last}</text>'
     )
     out += _segments(points, x, y)
-    out += _markers(history, lab, points, x, y)
+    out += _markers(marked, x, y)
+    for row, line in enumerate(legend):
+        out.append(
+            f'<text x="{LEFT - 40}" y="{HEIGHT + 8 + LEGEND_ROW * row:.0f}" font-size="11" fill="#222222" '
+            f'font-family="sans-serif">{xml_escape(terminal(line))}</text>'
+        )
     out.append("</svg>")
     return "\n".join(out) + "\n"
+
+
+Marked = list[tuple[int, "Revision", float, list[str], bool]]  # number, date, score, what was lost, alarmed
+
+
+def _marked(history: History, lab: str, points: list[Point]) -> Marked:
+    """The dates with a regression of the lab that have a score, numbered in order, with what was lost."""
+    score = {p.revision: p.score for p in points}
+    by_revision: dict[Revision, list[str]] = {}
+    for r in history.regressions:
+        if r.lab == lab:
+            by_revision.setdefault(r.revision, []).append(described(r))
+    alarmed = {a.revision for a in history.alarms if a.subject == lab}
+    out: Marked = []
+    for rev, texts in by_revision.items():
+        value = score.get(rev)
+        if value is not None:
+            out.append((len(out) + 1, rev, value, texts, rev in alarmed))
+    return out
+
+
+def _legend(marked: Marked) -> list[str]:
+    """The key, then one line per marked date (the first LEGEND_ITEMS of them)."""
+    if not marked:
+        return ["Key: line = score (a gap where the rules changed: dashed rule)"]
+    lines = ["Key: line = score; numbered triangle = what was lost that day (dark: an alarm); dashed = rules"]
+    for number, rev, _, texts, alarmed in marked[:LEGEND_ITEMS]:
+        line = f"{number}. {rev.date}{' (alarm)' if alarmed else ''}: {'; '.join(texts)}"
+        lines.append(line if len(line) <= LEGEND_CHARS else line[: LEGEND_CHARS - 1] + "\u2026")
+    if len(marked) > LEGEND_ITEMS:
+        lines.append(f"and {len(marked) - LEGEND_ITEMS} more marked dates (see the history's regressions)")
+    return lines
 
 
 def _segments(points: list[Point], x: Callable[[Revision], float], y: Callable[[float], float]) -> list[str]:
@@ -254,31 +362,16 @@ def _line(segment: list[tuple[float, float]]) -> str:
     return f'<polyline points="{coords}" fill="none" stroke="#0072b2" stroke-width="2"/>{dots}'
 
 
-def _markers(
-    history: History,
-    lab: str,
-    points: list[Point],
-    x: Callable[[Revision], float],
-    y: Callable[[float], float],
-) -> list[str]:
-    score = {p.revision: p.score for p in points}
-    by_revision: dict[Revision, list[str]] = {}
-    for r in history.regressions:
-        if r.lab == lab:
-            change = f"{_value(r.before)} -> {_value(r.after)}"
-            text = f"{r.revision.date} {r.revision.ref}: {r.subject} {r.kind} ({change})"
-            by_revision.setdefault(r.revision, []).append(text)
-    alarmed = {a.revision for a in history.alarms if a.subject == lab}
+def _markers(marked: Marked, x: Callable[[Revision], float], y: Callable[[float], float]) -> list[str]:
     out = []
-    for rev, texts in by_revision.items():
-        value = score.get(rev)
-        if value is None:
-            continue
+    for number, rev, value, texts, alarmed in marked:
         cx, cy = x(rev), y(value)
-        colour = "#d55e00" if rev in alarmed else "#e69f00"
-        said = terminal("; ".join(texts))
+        colour = "#d55e00" if alarmed else "#e69f00"
+        said = terminal(f"{rev.date} {rev.ref}: " + "; ".join(texts))
         out.append(
             f'<path d="M{cx:.1f},{cy + 6:.1f} l-6,-10 h12 z" fill="{colour}" stroke="#000000" '
             f'stroke-width="0.5" aria-label={quoteattr(said)}><title>{xml_escape(said)}</title></path>'
+            f'<text x="{cx:.1f}" y="{cy - 7:.1f}" font-size="10" text-anchor="middle" fill="#000000" '
+            f'font-family="sans-serif">{number}</text>'
         )
     return out

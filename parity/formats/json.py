@@ -9,10 +9,10 @@ from json.encoder import encode_basestring
 from typing import TYPE_CHECKING, Any
 
 from parity.dataset import Dataset
-from parity.formats.present import change_sentence, redefined_sentence, rule_row
+from parity.formats.present import change_sentence, falling_due, redefined_sentence, rule_row
 from parity.models import Evidence
 from parity.report import Report, Validation, Verdict, WaiverStatus
-from parity.report.document import SCHEMA, evidence_dict, head_dict, tail_dict
+from parity.report.document import SCHEMA, Notes, evidence_dict, head_dict, tail_dict
 
 if TYPE_CHECKING:
     from parity.diff import Diff
@@ -58,24 +58,33 @@ def _states(labs: tuple[str, ...], states: tuple[str, ...]) -> str:
     return "{" + ", ".join(f'"{lab}": "{state}"' for lab, state in zip(labs, states, strict=True)) + "}"
 
 
-def _evidence_text(evidence: tuple[Evidence, ...], cache: dict[int, str]) -> str:
+def _evidence_text(evidence: tuple[Evidence, ...], cache: dict[int, str], notes: Notes) -> str:
     text = cache.get(id(evidence))
     if text is None:  # evidence tuples are shared per practice: serialise each once
-        text = cache[id(evidence)] = json.dumps([evidence_dict(e) for e in evidence], ensure_ascii=False)
+        items = [evidence_dict(e, notes) for e in evidence]
+        text = cache[id(evidence)] = json.dumps(items, ensure_ascii=False)
     return text
 
 
-def _setter_evidence(evidence: tuple[tuple[str, tuple[Evidence, ...]], ...], cache: dict[int, str]) -> str:
+def _setter_evidence(
+    evidence: tuple[tuple[str, tuple[Evidence, ...]], ...], cache: dict[int, str], notes: Notes
+) -> str:
     if not evidence:
         return ""
-    items = ", ".join(f"{encode_basestring(lab)}: {_evidence_text(e, cache)}" for lab, e in evidence)
+    items = ", ".join(f"{encode_basestring(lab)}: {_evidence_text(e, cache, notes)}" for lab, e in evidence)
     return f', "evidence": {{{items}}}'
 
 
-def verdict_json(v: Verdict, evidence_cache: dict[int, str] | None = None) -> str:
-    """One verdict as compact JSON, keys in the documented order."""
+def verdict_json(
+    v: Verdict,
+    evidence_cache: dict[int, str] | None = None,
+    as_of: dt.date | None = None,
+    notes: Notes | None = None,
+) -> str:
+    """One verdict as compact JSON, keys in the documented order; `notes`: the report's source notes."""
     cache = evidence_cache if evidence_cache is not None else {}
-    evidence = _evidence_text(v.evidence, cache)
+    notes = notes or {}
+    evidence = _evidence_text(v.evidence, cache, notes)
     bar = v.bar
     blocked = (
         f', "blocked_by": {_strings(bar.blocked_by)}, "blocked_by_count": {bar.blocked_by_count}, '
@@ -91,10 +100,15 @@ def verdict_json(v: Verdict, evidence_cache: dict[int, str] | None = None) -> st
         f'"state": "{v.state}", "value": {_encode(v.value)}, '
         f'"bar": {{"kind": "{bar.kind}", "value": {_encode(bar.value)}, "set_by": {_strings(bar.set_by)}, '
         f'"set_by_count": {bar.set_by_count}, "peers_disclosed": {bar.peers_disclosed}{blocked}'
-        f"{_setter_evidence(bar.evidence, cache)}}}, "
+        f"{_setter_evidence(bar.evidence, cache, notes)}}}, "
         f'"gap": {_encode(v.gap)}, "flags": {_strings(v.flags)}, "evidence": {evidence}, '
         f'"location": {{"file": {encode_basestring(v.location.file)}, "line": {v.location.line}}}'
     ]
+    if v.due is not None:
+        overdue = v.overdue(as_of) if as_of is not None else None
+        parts.append(
+            f', "due": "{v.due.isoformat()}"' + (f', "overdue": {overdue}' if overdue is not None else "")
+        )
     if v.waiver:
         w = v.waiver
         parts.append(
@@ -117,7 +131,9 @@ def iter_json(report: Report) -> Iterator[str]:
         yield "[]"
     cache: dict[int, str] = {}
     for i, verdict in enumerate(report.verdicts):
-        yield ("[\n    " if i == 0 else ",\n    ") + verdict_json(verdict, cache)
+        yield ("[\n    " if i == 0 else ",\n    ") + verdict_json(
+            verdict, cache, report.as_of, report.sources
+        )
     if report.verdicts:
         yield "\n  ]"
     yield ",\n" + json.dumps(rest, indent=2, ensure_ascii=False)[1:] + "\n"
@@ -131,7 +147,11 @@ def explain(data: Dataset, rule_id: str, report: Report) -> str:
         "rule": rule.model_dump(mode="json", exclude_none=True),
         "pack": loaded.pack,
         "as_of": report.as_of.isoformat(),
-        "verdicts": [json.loads(verdict_json(v)) for v in report.verdicts if v.rule == rule_id],
+        "verdicts": [
+            json.loads(verdict_json(v, as_of=report.as_of, notes=report.sources))
+            for v in report.verdicts
+            if v.rule == rule_id
+        ],
     }
     if rule.derive:
         doc["derived"] = {lab: values[rule.derive] for lab, values in report.derived.items()}
@@ -155,8 +175,9 @@ def diff(result: Diff) -> str:
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
-def history(result: History) -> str:
-    """The history as data (`parity/history/v1`, docs/history.md)."""
+def history(result: History, details: bool = True) -> str:
+    """The history as data (`parity/history/v1`, docs/history.md); every problem of a skipped revision,
+    whatever `details` says."""
     return json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n"
 
 
@@ -190,3 +211,10 @@ def waivers(rows: list[WaiverStatus], as_of: dt.date) -> str:
         for w in rows
     ]
     return json.dumps({"as_of": as_of.isoformat(), "waivers": items}, indent=2, ensure_ascii=False) + "\n"
+
+
+def due(report: Report, within: int) -> str:
+    """What falls due, as data: each verdict as the report writes it (with `due` and `overdue`)."""
+    verdicts = [json.loads(verdict_json(v, as_of=report.as_of)) for v in falling_due(report, within)]
+    doc = {"as_of": report.as_of.isoformat(), "within_days": within, "verdicts": verdicts}
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

@@ -8,12 +8,14 @@ the rule catalog says them too), and a unit on every gap (`gap_text`)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from parity.dataset import Dataset, LoadedRule
 from parity.report import BarResult, IndicatorInfo, LabSummary, Report, Validation, Verdict
 from parity.report.catalog import applies_to_text, rule_target
+from parity.report.records import SOURCE_FLAGS
 from parity.vocabulary import SHORTFALLS, ordinal, plural, show
 
 if TYPE_CHECKING:
@@ -26,6 +28,8 @@ __all__ = [
     "by_score",
     "cause_text",
     "change_sentence",
+    "days_left",
+    "falling_due",
     "finding",
     "gap_text",
     "headline",
@@ -116,11 +120,17 @@ def finding(v: Verdict, indicator: IndicatorInfo | None) -> str:
     words a verdict (SARIF, JUnit, annotations, a diff's before and after) says it this way."""
     setters = setters_text(v.bar, limit=20)
     gap = gap_text(v.gap, indicator)
+    # A finding whose sources no longer stand must not be presented as if they did.
+    unsourced = [f for f in v.flags if f in _SOURCE_FLAGS]
     return (
         f"value {value_text(v)}; bar {bar_text(v.bar)}"
         + (f", set by {setters}" if setters else "")
         + (f"; gap {gap}" if gap else "")
+        + (f"; {', '.join(unsourced)} (parity sources)" if unsourced else "")
     )
+
+
+_SOURCE_FLAGS = frozenset(SOURCE_FLAGS.values())
 
 
 def share(value: float | None) -> str:
@@ -321,3 +331,22 @@ def validation_counts(result: Validation) -> str:
         f"{plural(result.labs, 'lab profile')}, {plural(result.rules, 'rule')} in "
         f"{plural(result.packs, 'pack')}, {plural(result.waivers, 'waiver')}"
     )
+
+
+def falling_due(report: Report, within: int) -> list[Verdict]:
+    """The recency verdicts that fall due within `within` days of the report's date, or are overdue,
+    soonest first (then by lab and rule)."""
+    last = report.as_of + dt.timedelta(days=within)
+    found = [v for v in report.verdicts if v.due is not None and v.due <= last]
+    return sorted(found, key=lambda v: (v.due, v.lab, v.rule))
+
+
+def days_left(v: Verdict, as_of: dt.date) -> str:
+    """How long until a verdict's `due`, or how long past it, in words."""
+    assert v.due is not None
+    days = (v.due - as_of).days
+    if days < 0:
+        return f"{plural(-days, 'day')} overdue"
+    if days == 0:
+        return "due today (the last day within the bar)"
+    return f"{plural(days, 'day')} left"

@@ -17,6 +17,8 @@ from parity.formats.present import (
     by_score,
     cause_text,
     change_sentence,
+    days_left,
+    falling_due,
     gap_text,
     headline,
     percent,
@@ -348,3 +350,35 @@ def waivers_table(rows: list[WaiverStatus], as_of: dt.date) -> str:
 
 def waivers_markdown(rows: list[WaiverStatus], as_of: dt.date) -> str:
     return _waivers(rows, markdown, "github")
+
+
+_DUE_HEADERS = ["due", "when", "severity", "lab", "rule", "value", "status"]
+
+
+def _due(report: Report, within: int, esc: Escape, tablefmt: str) -> str:
+    rows = [
+        [
+            v.due.isoformat() if v.due else "",
+            days_left(v, report.as_of),
+            v.severity,
+            esc(v.lab),
+            esc(v.rule),
+            esc(value_text(v)),
+            status_text(v),
+        ]
+        for v in falling_due(report, within)
+    ]
+    head = f"Falling due within {plural(within, 'day')} of {report.as_of.isoformat()}, and overdue"
+    if not rows:
+        return f"{head}: none\n"
+    return (
+        f"{head}:\n" + tabulate(rows, headers=_DUE_HEADERS, tablefmt=tablefmt, disable_numparse=True) + "\n"
+    )
+
+
+def due_table(report: Report, within: int) -> str:
+    return _due(report, within, terminal, "simple")
+
+
+def due_markdown(report: Report, within: int) -> str:
+    return _due(report, within, markdown, "github")

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from parity.errors import UsageError
 from parity.history import timeline
+from parity.history.dates import by_dates
 from parity.history.records import Alarm, BarPoint, Decline, History, Point, Regression, Skipped
 from parity.history.walk import Source, held_for, walk
 from parity.judge import ratchet
@@ -33,6 +34,8 @@ __all__ = [
     "Point",
     "Regression",
     "Skipped",
+    "alarm_settings",
+    "by_dates",
     "held_for",
     "run",
 ]
@@ -51,13 +54,17 @@ def run(
     alarms: Path | None = None,
     window: int | None = None,
     cache: ParseCache | None = None,
+    allow_shallow: bool = True,
 ) -> History:
     """`parity history`: the revisions of `repo` that touched the profiles or the rules (or the snapshot
-    folders), each evaluated at its date (or at `as_of`), and what got worse."""
+    folders), each evaluated at its date (or at `as_of`) and compared with its parent, and what got worse.
+    A shallow clone is walked as far as it goes and marked `shallow`; with `allow_shallow=False` it is a
+    UsageError instead (a gate must not pass on a history it cannot see)."""
     from parity.judge.evaluation import evaluate
     from parity.judge.incremental import Evaluator
 
     cache = cache if cache is not None else ParseCache(None)  # at least in memory, for the whole walk
+    shallow = False
     if snapshots:
         if since or until or first_parent:
             raise UsageError("--since, --until and --first-parent select git revisions, not snapshot folders")
@@ -66,10 +73,17 @@ def run(
         config_root = Path(".")
     else:
         top = timeline.top_level(repo)
+        shallow = timeline.shallow(top)
+        if shallow and not allow_shallow:
+            raise UsageError(
+                f"{repo} is a shallow clone: its history is cut off, and alarms over part of it prove "
+                "nothing; fetch it whole (git fetch --unshallow; actions/checkout: fetch-depth: 0), or "
+                "pass --allow-shallow to walk what there is"
+            )
         source = Source(top, profiles, rules, waivers, cache)
         revisions = timeline.commits(top, [profiles, rules], since, until, first_parent, as_of)
         config_root = top
-    config = _config(alarms, config_root, window)
+    config = alarm_settings(alarms, config_root, window)
     incremental = Evaluator()
 
     def judge(data: Dataset, date: dt.date, held: Held) -> Report:
@@ -79,11 +93,16 @@ def run(
             return evaluate(data, as_of=date, held=held)
         return incremental.evaluate(data, as_of=date)
 
+    label = "snapshots" if snapshots else repo.as_posix()  # as given: two clones give the same output
     with source.opened() as opened:
-        return walk(opened, revisions, judge, config, as_of)
+        result = walk(opened, revisions, judge, config, as_of, label)
+    result.shallow = shallow
+    return result
 
 
-def _config(path: Path | None, root: Path, window: int | None) -> Alarms:
+def alarm_settings(path: Path | None, root: Path, window: int | None) -> Alarms:
+    """The alarm settings: `path`, else alarms.yaml in `root` if there is one, else the defaults; `window`
+    overrides the erosion window."""
     default = root / "alarms.yaml"
     if path is None and default.exists():
         path = default

@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import operator
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from parity.dataset import Dataset
@@ -30,6 +31,7 @@ class TopBars:
         self.by_rule: dict[str, list[int]] = {}
         self.best: dict[str, tuple[bars.Key, Any, tuple[str, ...], int]] = {}  # and the verdict's index
         self.keys: dict[str, Callable[[Any], bars.Key]] = {}
+        self.points: dict[str, dict[Revision, BarPoint]] = {}  # each rule's point at each revision
 
     def update(self, data: Dataset, report: Report) -> dict[str, tuple[bars.Key, Any, tuple[str, ...]]]:
         verdicts = report.verdicts
@@ -99,11 +101,13 @@ def bar_points(
         top: bars.Key | None
         top, value, set_by = best.get(rule_id, (None, None, ()))
         digest = report.rules[rule_id].digest if rule_id in report.rules else ""
-        series = history.bars.setdefault(rule_id, [])
+        at = top_bars.points.setdefault(rule_id, {})
+        before = next((at[r] for r in history.line(revision) if r in at), None)  # its parent's point
         cause = ""
-        if series and key_of(top) < key_of(series[-1].key):
-            cause = _why_lower(series[-1], digest, data, rule.indicator or "")
-        series.append(BarPoint(revision, value, top, set_by, digest, cause))
+        if before is not None and key_of(top) < key_of(before.key):
+            cause = _why_lower(before, digest, data, rule.indicator or "")
+        point = at[revision] = BarPoint(revision, value, top, set_by, digest, cause)
+        history.bars.setdefault(rule_id, []).append(point)
 
 
 def _why_lower(before: BarPoint, digest: str, data: Dataset, indicator: str) -> str:
@@ -123,27 +127,49 @@ def key_of(key: bars.Key | None) -> float:
     return float("-inf") if key is None else float(key)
 
 
-def declines(rule: str, series: Sequence[BarPoint], window: int, ratchet: int | None) -> Iterator[Decline]:
-    """Each time the bar falls below the highest it stood within the window before: from that peak down to
-    the lowest point, until it is back at the peak."""
-    peak: BarPoint | None = None
-    steps: list[BarPoint] = []
+@dataclass
+class _Falling:
+    """A decline under way: the peak it fell from, and the points on the way down, lowest last."""
+
+    peak: BarPoint
+    steps: list[BarPoint]
+
+
+def declines(
+    rule: str,
+    series: Sequence[BarPoint],
+    window: int,
+    ratchet: int | None,
+    history: History,
+    ancestry: dict[Revision, int],
+) -> Iterator[Decline]:
+    """Each time the bar falls below the highest it stood within the window before, on its own line of
+    history (its ancestors, not a branch beside it): from that peak down to the lowest point, until it is
+    back at the peak. A revision continues the decline its parent is in (a merge, the first of its parents
+    that is in one), so a branch merged back does not start the same decline again. `ancestry` is
+    `history.ancestry()`."""
+    index = {r: i for i, r in enumerate(history.revisions)}
+    at = {p.revision: p for p in series}
+    falling: dict[Revision, _Falling] = {}
+    found: list[_Falling] = []
     for i, point in enumerate(series):
-        if peak is not None:
-            if key_of(point.key) >= key_of(peak.key):
-                yield decline_of(rule, peak, steps, ratchet)
-                peak, steps = None, []
-            else:
-                if key_of(point.key) < key_of(steps[-1].key):
-                    steps.append(point)
-                continue
-        start = window_start(point.revision.date, window)
-        earlier = [p for p in series[:i] if p.revision.date >= start]
+        revision = point.revision
+        heads = (next((r for r in (p, *history.line(p)) if r in at), None) for p in history.parents[revision])
+        carried = next((falling[r] for r in heads if r in falling), None)
+        if carried is not None and key_of(point.key) < key_of(carried.peak.key):
+            if key_of(point.key) < key_of(carried.steps[-1].key):
+                carried.steps.append(point)
+            falling[revision] = carried
+            continue
+        start = window_start(revision.date, window)
+        mine = ancestry[revision]
+        earlier = [p for p in series[:i] if p.revision.date >= start and mine >> index[p.revision] & 1]
         top = max(earlier, key=lambda p: key_of(p.key), default=None)  # max keeps the earliest of equals
         if top is not None and key_of(point.key) < key_of(top.key):
-            peak, steps = top, [point]
-    if peak is not None:
-        yield decline_of(rule, peak, steps, ratchet)
+            falling[revision] = _Falling(top, [point])
+            found.append(falling[revision])
+    for decline in found:
+        yield decline_of(rule, decline.peak, decline.steps, ratchet)
 
 
 def decline_of(rule: str, peak: BarPoint, steps: list[BarPoint], ratchet: int | None) -> Decline:

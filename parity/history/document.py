@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from parity.models import Alarms, RegressionKind, Severity
-from parity.report.document import plain
+from parity.report.document import evidence_dict, plain
 
 if TYPE_CHECKING:
-    from parity.history.records import Alarm, BarPoint, History, Point, Regression
+    from parity.history.records import Alarm, BarPoint, History, Point, Recorded, Regression
     from parity.history.timeline import Revision
 
 
@@ -47,16 +47,30 @@ def _regression(r: Regression) -> dict[str, Any]:
         "lab": r.lab,
         "kind": r.kind,
         "subject": r.subject,
+        "title": r.title,
         "before": plain(r.before),
         "after": plain(r.after),
         "severity": r.severity,
         "loss": r.loss,
         **revision(r.revision),
         "previous": r.previous.ref,
+        "evidence_before": [evidence_dict(e) for e in r.evidence_before],
+        "evidence_after": [evidence_dict(e) for e in r.evidence_after],
     }
     if r.methodology:
         out["methodology"] = True
     return out
+
+
+def _recorded(r: Recorded) -> dict[str, Any]:
+    return {
+        "kind": r.kind,
+        "lab": r.lab,
+        "subject": r.subject,
+        "what": r.what,
+        "past": r.past.isoformat() if r.past else None,
+        **revision(r.revision),
+    }
 
 
 def _alarm(a: Alarm) -> dict[str, Any]:
@@ -67,6 +81,7 @@ def _alarm(a: Alarm) -> dict[str, Any]:
         "loss": a.loss,
         "steps": [{**revision(rev), "loss": loss} for rev, loss in a.steps],
         "message": a.message,
+        "lost": [_regression(r) for r in a.lost],
     }
 
 
@@ -93,6 +108,7 @@ def history_to_dict(history: History, version: str) -> dict[str, Any]:
         "schema": SCHEMA,
         "parity_version": version,
         "source": history.source,
+        "mode": history.mode,
         "as_of": history.as_of.isoformat() if history.as_of else None,
         "config": history.config.model_dump(mode="json"),
         "revisions": [
@@ -106,6 +122,7 @@ def history_to_dict(history: History, version: str) -> dict[str, Any]:
             lab: {"points": [_point(p) for p in points]} for lab, points in sorted(history.points.items())
         },
         "regressions": [_regression(r) for r in history.regressions],
+        "recorded": [_recorded(r) for r in history.recorded],
         "alarms": [_alarm(a) for a in history.alarms],
         "bars": {rule: _changes(points) for rule, points in sorted(history.bars.items())},
         "declines": [
@@ -174,16 +191,39 @@ class LabDoc(_Doc):
     points: list[PointDoc]
 
 
+class EvidenceDoc(_Doc):
+    url: str
+    date: str = Field(pattern=_DATE)
+    title: str | None = None
+    quote: str | None = None
+    note: str | None = None
+
+
 class RegressionDoc(RevisionDoc):
     lab: str
     kind: RegressionKind
     subject: str = Field(description="The indicator, or for commitments the rule.")
+    title: str = Field(description="The indicator's or the rule's title: the subject in words.")
+    evidence_before: list[EvidenceDoc] = Field(
+        description="The sources of the state before (a pledge: its text)."
+    )
+    evidence_after: list[EvidenceDoc] = Field(
+        description="The sources of the state after (a pledge: its withdrawal)."
+    )
     before: _Scalar
     after: _Scalar
     severity: Severity
     loss: float = Field(ge=0)
     previous: str = Field(description="The revision compared with.")
     methodology: bool | None = None
+
+
+class RecordedDoc(RevisionDoc):
+    kind: Literal["lab", "correction", "research", "methodology"]
+    lab: str | None = Field(description="None for a pack's change.")
+    subject: str = Field(description="The practice, or the pack.")
+    what: str = Field(description="What changed, in words.")
+    past: str | None = Field(pattern=_DATE, description="A correction: the date of the state it corrects.")
 
 
 class StepDoc(RevisionDoc):
@@ -195,7 +235,10 @@ class AlarmDoc(RevisionDoc):
     subject: str = Field(description="The lab (sudden, erosion) or the rule (race).")
     loss: float | None
     steps: list[StepDoc]
-    message: str
+    message: str = Field(description="What was lost, in words a reader can quote.")
+    lost: list[RegressionDoc] = Field(
+        description="Sudden and erosion: the regressions that add up, with their evidence."
+    )
 
 
 class BarPointDoc(RevisionDoc):
@@ -219,12 +262,18 @@ class HistoryDoc(_Doc):
     schema_: Literal["parity/history/v1"] = Field(alias="schema")
     parity_version: str
     source: str
+    mode: Literal["dates", "revisions"] = Field(
+        description="dates: the labs' story by the data's dates; revisions: the repository's commits."
+    )
     as_of: str | None = Field(pattern=_DATE)
     config: Alarms
     revisions: list[RevisionPacksDoc]
     skipped: list[SkippedDoc]
     labs: dict[str, LabDoc]
     regressions: list[RegressionDoc]
+    recorded: list[RecordedDoc] = Field(
+        description="--revisions: every change recorded, classified; only `lab` changes are regressions."
+    )
     alarms: list[AlarmDoc]
     bars: dict[str, list[BarPointDoc]] = Field(description="Each relative rule's bar, where it moved.")
     declines: list[DeclineDoc]

@@ -4,6 +4,7 @@ regressions between revisions, the alarms, and each relative rule's top bar over
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,7 +13,7 @@ from parity.errors import Problem
 from parity.history.document import history_to_dict
 from parity.history.timeline import Revision
 from parity.judge import bars
-from parity.models import Alarms
+from parity.models import Alarms, Evidence
 from parity.report import Report
 
 
@@ -50,6 +51,22 @@ class Regression:
     revision: Revision
     previous: Revision
     methodology: bool = False  # the rule's pack changed version in the same step
+    title: str = ""  # the practice's indicator title, or the rule's title: the words for `subject`
+    evidence_before: tuple[Evidence, ...] = ()  # the sources of the state before (or the pledge's text)
+    evidence_after: tuple[Evidence, ...] = ()  # the sources of the state after (or of the withdrawal)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """One change the watchdog recorded between a revision and its parent, classified: `lab`, `correction`,
+    `research` or `methodology` (history/recorded.py)."""
+
+    kind: str
+    lab: str | None  # None for a pack's change
+    subject: str  # the practice, or the pack
+    what: str  # what changed, in words
+    past: dt.date | None  # a correction: the date of the state it corrects (None: a state with no date)
+    revision: Revision  # when it was recorded
 
 
 @dataclass(frozen=True)
@@ -62,6 +79,7 @@ class Alarm:
     loss: float | None  # sudden and erosion: the losses that add up
     steps: tuple[tuple[Revision, float], ...]  # the revisions that add up, with each one's loss
     message: str
+    lost: tuple[Regression, ...] = ()  # sudden and erosion: what was lost, each with its evidence
 
 
 @dataclass(frozen=True)
@@ -93,11 +111,13 @@ class Decline:
 class History:
     """The whole walk; `to_dict` gives the `parity/history/v1` document (docs/history.md)."""
 
-    source: str  # the repository or "snapshots"
+    source: str  # the repository, "snapshots", or the data's folder (by dates)
+    mode: str = "revisions"  # "dates": the labs' story by the data's dates; "revisions": the commits
     revisions: list[Revision] = field(default_factory=list)  # those that loaded, oldest first
     skipped: list[Skipped] = field(default_factory=list)
     points: dict[str, list[Point]] = field(default_factory=dict)  # by lab
     regressions: list[Regression] = field(default_factory=list)
+    recorded: list[Recorded] = field(default_factory=list)  # --revisions: each change, classified
     alarms: list[Alarm] = field(default_factory=list)
     bars: dict[str, list[BarPoint]] = field(default_factory=dict)  # by rule, relative bars only
     declines: list[Decline] = field(default_factory=list)
@@ -106,6 +126,30 @@ class History:
     ratchets: dict[str, int] = field(default_factory=dict)  # rule -> its ratchet window, as last defined
     methodology: dict[Revision, tuple[tuple[str, str], ...]] = field(default_factory=dict)  # packs' versions
     last: Report | None = None  # the newest revision's report
+    # What each revision was compared with: its parents that loaded (for one that did not, what it was
+    # compared with in turn), the first parent first; a revision the range left out may be among them.
+    parents: dict[Revision, tuple[Revision, ...]] = field(default_factory=dict)
+    shallow: bool = False  # the repository is a shallow clone: its history is cut off
+
+    def line(self, revision: Revision) -> Iterator[Revision]:
+        """The revisions before `revision` on its line of first parents, nearest first: where a lab's
+        previous point, or a bar's, is looked for."""
+        parents = self.parents.get(revision, ())
+        while parents:
+            yield parents[0]
+            parents = self.parents.get(parents[0], ())
+
+    def ancestry(self) -> dict[Revision, int]:
+        """Each revision's ancestors among `revisions`, as a set of their indices in bits."""
+        index = {r: i for i, r in enumerate(self.revisions)}
+        out: dict[Revision, int] = {}
+        for revision in self.revisions:
+            bits = 0
+            for parent in self.parents.get(revision, ()):
+                if parent in out:
+                    bits |= out[parent] | (1 << index[parent])
+            out[revision] = bits
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         return history_to_dict(self, __version__)

@@ -23,27 +23,28 @@ from parity.vocabulary import (
     UNDISCLOSED,
     has_value,
     severity_rank,
+    show,
 )
-
-# --- regressions -------------------------------------------------------------------------------------------
-
 
 Side = tuple[Revision, Dataset, Report]
 
 
-def changes(before: Side, after: Side, config: Alarms) -> list[Regression]:
-    """Every regression from one loaded revision to the next, by lab, then kind, then subject."""
+def changes(before: Side, after: Side, config: Alarms, *, by_dates: bool = False) -> list[Regression]:
+    """Every regression from one side to the next, by lab, then kind, then subject. Between two dates of
+    the data's own timelines (`by_dates`), a rule that ends is the labs' loss only where it says they
+    withdrew it; between two revisions, a lab's own commitment removed or weakened is reported."""
     step = _Step(before, after, config)
-    found = [*step.practices(), *step.commitments()]
+    found = [*step.practices(), *(step.withdrawn() if by_dates else step.commitments())]
     return sorted(found, key=lambda r: (r.lab, REGRESSION_KINDS.index(r.kind), r.subject))
 
 
 class _Step:
-    """One step of the walk: the two sides, and the severity at which each lab's practices are read."""
+    """One step: the two sides, and the severity at which each lab's practices are read."""
 
     def __init__(self, before: Side, after: Side, config: Alarms) -> None:
-        self.previous, self.old, self.old_report = before
-        self.revision, self.new, self.new_report = after
+        self.previous, old, self.old_report = before
+        self.revision, new, self.new_report = after
+        self.old, self.new = old.at(self.previous.date), new.at(self.revision.date)  # as they stood then
         self.config = config
         self.severity = _Severities(self.new, self.revision.date, self.old, self.previous.date)
         self.repacked = set(changed_packs(self.old.packs, self.new.packs))
@@ -75,22 +76,13 @@ class _Step:
     def practice(
         self, lab: str, name: str, indicator: Indicator, a: bars.Cell, b: bars.Cell
     ) -> Regression | None:
-        shown_a, shown_b = _shown(a), _shown(b)
-        if has_value(a.state) and has_value(b.state):
-            key = bars.key_function(indicator)
-            if key(b.value) >= key(a.value):
-                return None
-            if indicator.type == "level":
-                steps = int(key(a.value) - key(b.value))
-                return self.regression(lab, "level_lowered", name, shown_a, shown_b, steps=steps)
-            return self.regression(lab, "worse", name, shown_a, shown_b)
-        if has_value(a.state) and b.state == UNDISCLOSED:
-            return self.regression(lab, "undisclosed", name, shown_a, shown_b)
-        if a.state >= UNDISCLOSED and b.state == NOT_APPLICABLE:  # a value, or silence
-            return self.regression(lab, "not_applicable", name, shown_a, shown_b)
-        if a.state >= UNDISCLOSED and b.state == UNASSESSED:
-            return self.regression(lab, "coverage_lost", name, shown_a, shown_b)
-        return None
+        kind, steps = _worse(indicator, a, b)
+        if kind is None:
+            return None
+        return self.regression(
+            lab, kind, name, _shown(a), _shown(b), steps=steps,
+            title=indicator.title, evidence_before=a.evidence, evidence_after=b.evidence,
+        )  # fmt: skip
 
     def commitments(self) -> Iterator[Regression]:
         """A lab's own commitments: rules whose `applies_to` names labs. Rules for every lab (or a tag) are
@@ -101,12 +93,13 @@ class _Step:
                 continue
             methodology = loaded.pack in self.repacked
             later = self.new.rules.get(rule_id)
+            words = {"title": rule.title or rule_id, "evidence_before": tuple(rule.source or ())}
             for lab in sorted(set(rule.applies_to) & self.new.labs.keys()):
                 severity = rule.severity or "info"
                 if later is None or not later.rule.selects(lab, frozenset(self.new.labs[lab].profile.tags)):
                     yield self.regression(
-                        lab, "commitment_removed", rule_id, rule.title or rule_id, None,
-                        severity=severity, methodology=methodology,
+                        lab, "commitment_removed", rule_id, "in force", "removed",
+                        severity=severity, methodology=methodology, **words,
                     )  # fmt: skip
                     continue
                 weaker = _weakened(rule, later.rule, loaded.in_force, later.in_force, _Peers(self.new, lab))
@@ -114,7 +107,45 @@ class _Step:
                     yield self.regression(
                         lab, "commitment_weakened", rule_id, weaker[0], weaker[1],
                         severity=severity, methodology=methodology,
+                        evidence_after=tuple(later.rule.source or ()), **words,
                     )  # fmt: skip
+
+    def withdrawn(self) -> Iterator[Regression]:
+        """Pledges that stopped judging on this date because the labs they bind withdrew them (`withdrawn`):
+        each lab's `commitment_withdrawn`, citing the pledge's text and the withdrawal. A rule that ends
+        without `withdrawn` (a repeal, a retired reading) is nobody's loss."""
+        before, now = self.previous.date, self.revision.date
+        for rule_id, loaded in sorted(self.new.rules.items()):
+            rule = loaded.rule
+            if rule.withdrawn is None or rule.kind == "derive":
+                continue
+            if not loaded.judges_on(before) or loaded.judges_on(now):
+                continue
+            for lab_id, lab in sorted(self.new.labs.items()):
+                if rule.selects(lab_id, frozenset(lab.profile.tags)):
+                    yield self.regression(
+                        lab_id, "commitment_withdrawn", rule_id, "in force", "withdrawn",
+                        severity=rule.severity or "info", title=rule.title or rule_id,
+                        evidence_before=tuple(rule.source or ()), evidence_after=tuple(rule.withdrawn),
+                    )  # fmt: skip
+
+
+def _worse(indicator: Indicator, a: bars.Cell, b: bars.Cell) -> tuple[RegressionKind | None, int]:
+    """What kind of regression going from `a` to `b` is (None: none), and how many levels it fell."""
+    if has_value(a.state) and has_value(b.state):
+        key = bars.key_function(indicator)
+        if key(b.value) >= key(a.value):
+            return None, 1
+        if indicator.type == "level":
+            return "level_lowered", int(key(a.value) - key(b.value))
+        return "worse", 1
+    if has_value(a.state) and b.state == UNDISCLOSED:
+        return "undisclosed", 1
+    if a.state >= UNDISCLOSED and b.state == NOT_APPLICABLE:  # a value, or silence
+        return "not_applicable", 1
+    if a.state >= UNDISCLOSED and b.state == UNASSESSED:
+        return "coverage_lost", 1
+    return None, 1
 
 
 def _shown(cell: bars.Cell) -> Any:
@@ -123,6 +154,23 @@ def _shown(cell: bars.Cell) -> Any:
         return cell.value
     name = STATE_NAMES[cell.state]
     return {"undisclosed": "unknown"}.get(name, name)
+
+
+def described(r: Regression) -> str:
+    """A regression in words a reader can quote: what was lost, from what to what."""
+    title, before, after = r.title or r.subject, show(r.before), show(r.after)
+    pledge = f"its pledge \u201c{title}\u201d ({r.subject})"
+    words = {
+        "worse": f"{title} got worse, from {before} to {after}",
+        "level_lowered": f"{title} lowered from {before} to {after}",
+        "undisclosed": f"{title} no longer disclosed (it was {before})",
+        "not_applicable": f"{title} now said not to apply (it was {before})",
+        "coverage_lost": f"{title} no longer recorded by the watchdog (it was {before})",
+        "commitment_withdrawn": f"withdrew {pledge}",
+        "commitment_removed": f"{pledge} was removed from the rules",
+        "commitment_weakened": f"{pledge} weakened from {before} to {after}",
+    }
+    return words.get(r.kind, f"{title}: {r.kind}, from {before} to {after}")
 
 
 class _Severities:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from parity._gc import paused_gc
 from parity.dataset import Dataset, LoadedRule
@@ -19,8 +20,9 @@ from parity.judge.classify import judge_lab
 from parity.judge.ratchet import Held
 from parity.judge.scope import scope
 from parity.judge.tables import Tables
+from parity.judge.verdicts import source_flags
 from parity.models import Rule
-from parity.report import IndicatorInfo, Location, Report, RuleInfo
+from parity.report import IndicatorInfo, Location, Report, RuleInfo, SourceNote
 from parity.report.catalog import rule_target
 from parity.vocabulary import today
 
@@ -33,6 +35,7 @@ def evaluate(
     packs: Iterable[str] | None = None,
     waiver_horizon: int = waivers.DEFAULT_HORIZON,
     held: Held | None = None,
+    sources: Mapping[str, SourceNote] | None = None,
 ) -> Report:
     """Judge every lab against every rule that applies to it.
 
@@ -40,9 +43,11 @@ def evaluate(
     them); bars always see every lab. `as_of` (default: today, UTC) is the one date all time-dependent
     logic uses. `held`: what peers disclosed in the past, for ratcheted bars (`parity.judge.ratchet`); without
     it (or with an incomplete one) a ratcheted bar ranks present values and its verdicts are flagged
-    `no_history`.
+    `no_history`. `sources`: the source record's notes by URL (`parity.sources.record.notes`); verdicts
+    citing evidence that drifted or is gone are flagged `source_drifted` or `source_gone`.
     """
     as_of = as_of or today()
+    data = data.at(as_of)  # each practice as it stood that day (docs/profiles.md, "Timelines")
     lab_ids, rule_ids = scope(data, labs, rules, packs)
     with paused_gc():
         tables = Tables(data, as_of, rule_ids, held)
@@ -50,6 +55,8 @@ def evaluate(
             results = [judge_lab(tables, lab, compiled) for lab in lab_ids]
     verdicts = [v for lab_verdicts, _ in results for v in lab_verdicts]
     verdicts, issues = waivers.apply(verdicts, data.waivers, as_of, set(lab_ids), rule_ids, waiver_horizon)
+    rule_sources = {r: tuple(data.rules[r].rule.source or ()) for r in sorted(rule_ids)}
+    verdicts, notes = source_flags(verdicts, sources or {}, rule_sources)
     rules_info = rules_catalog(data, rule_ids)
     return Report(
         as_of=as_of,
@@ -60,6 +67,7 @@ def evaluate(
         waiver_issues=issues,
         rules=rules_info,
         indicators=indicators_catalog(data, rules_info),
+        sources=notes,
     )
 
 
@@ -82,15 +90,22 @@ def rules_catalog(data: Dataset, rule_ids: set[str]) -> dict[str, RuleInfo]:
             rationale=" ".join(rule.rationale.split()) if rule.rationale else None,
             location=Location(loaded.file, loaded.line),
             digest=_digest(rule, loaded),
+            source=tuple(rule.source or ()),
+            until=loaded.until,
+            withdrawn=tuple(rule.withdrawn or ()),
         )
     return out
 
 
 def _digest(rule: Rule, loaded: LoadedRule) -> str:
     """A short fingerprint of everything that decides a rule's verdicts (its definition, when in force)."""
-    words = {"title", "description", "rationale"}
-    unset = {"ratchet"} if rule.ratchet is None else set()  # newer fields, left out while unset: digests stay
-    text = rule.model_dump_json(exclude=words | unset) + f"|{loaded.in_force}"
+    words = {"title", "description", "rationale", "source"}
+    newer = ("ratchet", "until", "withdrawn")  # fields added later, left out while unset: digests stay
+    unset = {name for name in newer if getattr(rule, name) is None}
+    left_out: dict[str, Any] = dict.fromkeys(words | unset, True)
+    if rule.withdrawn is not None:  # what a source is (its tier, a copy) is not what the rule says
+        left_out["withdrawn"] = {"__all__": {"tier": True, "archive": True}}
+    text = rule.model_dump_json(exclude=left_out) + f"|{loaded.in_force}"
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

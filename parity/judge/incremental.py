@@ -74,6 +74,7 @@ class Evaluator:
     ) -> Report:
         """As `parity.evaluate`."""
         as_of = as_of or today()
+        data = data.at(as_of)  # a lab whose states did not change on the way is the same object
         lab_ids, rule_ids = scope(data, labs, rules, packs)
         state, self._state = self._state, None  # a call that fails leaves nothing half updated behind
         with paused_gc():
@@ -449,7 +450,8 @@ def _cites(verdict: Verdict | None, setters: set[str]) -> bool:
 
 
 def _same_rule(a: LoadedRule, b: LoadedRule) -> bool:
-    return a.rule is b.rule and (a.pack, a.file, a.line, a.in_force) == (b.pack, b.file, b.line, b.in_force)
+    where = (a.pack, a.file, a.line, a.in_force, a.until)
+    return a.rule is b.rule and where == (b.pack, b.file, b.line, b.in_force, b.until)
 
 
 def _in_force(data: Dataset, as_of: dt.date) -> frozenset[str]:

@@ -85,10 +85,10 @@ def ratcheted(data: Dataset) -> set[str]:
 
 
 def record(held: Held, date: dt.date, data: Dataset) -> None:
-    """One revision's values of the ratcheted indicators, for every lab."""
+    """One revision's values of the ratcheted indicators, for every lab, as they stood on `date`."""
     names = ratcheted(data)
     labs = {
         lab_id: {name: cell_of(lab.profile.practices.get(name)) for name in names}
-        for lab_id, lab in data.labs.items()
+        for lab_id, lab in data.at(date).labs.items()
     }
     held.record_revision(date, labs)

@@ -6,13 +6,15 @@ only: the bar and who sets it, the gap, the setters' evidence cited by a shortfa
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from parity.judge.bars import BarValue, Cell, gap
 from parity.judge.tables import Plan
-from parity.models import Bar, Condition
-from parity.report import BarResult, Location, Verdict
-from parity.vocabulary import COMPARED, DISCLOSED, STATE_NAMES, UNEVIDENCED, Status, is_shortfall
+from parity.models import Bar, Condition, Evidence
+from parity.report import BarResult, Location, SourceNote, Verdict
+from parity.report.records import SOURCE_FLAGS
+from parity.vocabulary import COMPARED, DISCLOSED, STATE_NAMES, UNEVIDENCED, Status, has_value, is_shortfall
 
 SETTER_EVIDENCE = 3  # a shortfall cites the evidence of this many of the labs that set its bar
 
@@ -63,6 +65,47 @@ def flags(stale_before: dt.date | None, cell: Cell) -> tuple[str, ...]:
     return ()
 
 
+def source_flags(
+    verdicts: list[Verdict],
+    notes: Mapping[str, SourceNote],
+    rule_sources: Mapping[str, tuple[Evidence, ...]] | None = None,
+) -> tuple[list[Verdict], dict[str, SourceNote]]:
+    """The verdicts flagged `source_drifted` or `source_gone` where evidence they rest on (their own, a
+    shortfall's setters', their rule's `source`) no longer stands as the source record says; and the
+    notes that mark any of that evidence (or of the `source` of a rule in `rule_sources`), keeping only the
+    quotes cited, which the report carries. A pass over finished verdicts: the record is read, never the
+    network (docs/sources.md)."""
+    if not notes:
+        return verdicts, {}
+    rule_sources = rule_sources or {}
+    used: dict[str, set[str | None]] = {}
+
+    def marked(items: Iterable[Evidence]) -> set[str]:
+        found = set()
+        for e in items:
+            note = notes.get(e.url)
+            if note is not None and note.marks(e):
+                found.add(SOURCE_FLAGS[note.status])
+                used.setdefault(e.url, set()).add(e.quote)
+        return found
+
+    out = []
+    for v in verdicts:
+        found = marked(_cited(v)) | marked(rule_sources.get(v.rule, ()))
+        out.append(v._replace(flags=tuple(sorted(found.union(v.flags)))) if found else v)
+    for items in rule_sources.values():
+        marked(items)
+    kept = {
+        url: notes[url]._replace(missing=tuple(m for m in notes[url].missing if m[0] in quotes))
+        for url, quotes in sorted(used.items())
+    }
+    return out, kept
+
+
+def _cited(v: Verdict) -> list[Evidence]:
+    return [*v.evidence, *(e for _, items in v.bar.evidence for e in items)]
+
+
 def verdict(
     lab: str,
     plan: Plan,
@@ -100,6 +143,11 @@ def bar_verdict(lab: str, plan: Plan, bv: BarValue, status: Status, location: Lo
     extra = (plan.ratchet_flag,) if plan.ratchet_flag else ()
     if plan.present is not None and plan.present.bar(lab, plan.bar).value != bv.value:
         extra = ("held",)  # a ratchet holds this lab's bar above what its peers do now
+    if plan.bar.kind == "within_days" and has_value(cell.state):
+        due = cell.value + dt.timedelta(days=plan.bar.value)  # the last day within the bar's window
+        gap = bar_gap(plan, cell, bv)
+        made = verdict(lab, plan, cell, status, bar_result(plan.bar.kind, bv), gap, location, extra)
+        return made._replace(due=due)
     return verdict(
         lab, plan, cell, status, bar_result(plan.bar.kind, bv), bar_gap(plan, cell, bv), location, extra
     )
@@ -125,6 +173,7 @@ def with_bar(v: Verdict, bar: BarResult, gap: Gap) -> Verdict:
         v.evidence,
         v.location,
         v.waiver,
+        v.due,
     )
 
 

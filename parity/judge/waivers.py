@@ -9,9 +9,8 @@ import datetime as dt
 
 from parity.dataset import Dataset, LoadedWaiver
 from parity.report import Location, Report, Verdict, WaiverIssue, WaiverNote, WaiverStatus
+from parity.vocabulary import DEFAULT_WAIVER_HORIZON as DEFAULT_HORIZON
 from parity.vocabulary import is_shortfall
-
-DEFAULT_HORIZON = 365
 
 
 def apply(

@@ -11,17 +11,30 @@ from __future__ import annotations
 import enum
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from parity._gc import paused_gc
 from parity.dataset import DEFAULT_MAX_REVIEW_AGE, Dataset, Lab, LoadedRule, LoadedWaiver, Strict
 from parity.errors import LoadError
-from parity.loading import yamldoc
-from parity.loading.cache import ParseCache
-from parity.loading.files import Folder, GitObjects, GitRevision, InputProblem
-from parity.loading.messages import Problems, validated
-from parity.loading.revisions import RevisionLoader
-from parity.loading.stages import Load
-from parity.models import MAX_DAYS, Alarms, shown
+from parity.vocabulary import MAX_DAYS
+
+if TYPE_CHECKING:
+    from parity.loading.cache import ParseCache
+    from parity.loading.files import GitObjects
+    from parity.loading.revisions import RevisionLoader
+    from parity.models import Alarms
+
+# The stages below (the YAML parser, pydantic's models) are imported when a load runs, so that a module
+# that needs only `files` or `cache` (the command line's reuse of a run) does not pay for them.
+
+
+def __getattr__(name: str) -> Any:
+    if name == "RevisionLoader":
+        from parity.loading.revisions import RevisionLoader
+
+        return RevisionLoader
+    raise AttributeError(f"module 'parity.loading' has no attribute {name!r}")
+
 
 __all__ = [
     "BESIDE_PROFILES",
@@ -75,6 +88,9 @@ def load(
     With a `cache`, documents parsed before (by content) are not parsed again; the result is the same
     (docs/cache.md).
     """
+    from parity.loading.files import Folder
+    from parity.loading.stages import Load
+
     if waivers is BESIDE_PROFILES:
         waivers = default_waivers(profiles)
     with paused_gc():
@@ -96,6 +112,9 @@ def load_revision(
     object store: the working tree is neither read nor touched. Problems name files `REV:path`. With a
     `cache`, a file whose blob was parsed before is not even read from git. Pass the repository's
     `GitObjects` to load many revisions through the same two git processes."""
+    from parity.loading.files import GitRevision, InputProblem
+    from parity.loading.stages import Load
+
     try:
         tree = GitRevision(Path(repo), rev, objects)
     except InputProblem as e:
@@ -109,6 +128,11 @@ def load_revision(
 
 def load_alarms(path: str | Path) -> Alarms:
     """`history`'s alarm settings from a YAML file (docs/history.md); raise LoadError with every problem."""
+    from parity.loading import yamldoc
+    from parity.loading.files import Folder, InputProblem
+    from parity.loading.messages import Problems, validated
+    from parity.models import Alarms, shown
+
     problems = Problems()
     folder = Folder()
     try:

@@ -26,8 +26,6 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 ENV = "PARITY_CACHE_DIR"
 FORMAT = 1  # bump when the layout of an entry changes
 MEMORY_ENTRIES = 8192  # documents kept in memory: a few revisions' worth of a 1,000-lab repository
@@ -52,12 +50,32 @@ def default_dir() -> Path:
 def fingerprint() -> str:
     """What decides a parse besides the bytes: parity's version, the parser's own code, PyYAML's version
     and which of its parsers runs. Upgrading any of them starts a fresh folder of entries."""
+    import yaml
+
     from parity._version import __version__
     from parity.loading import yamldoc as source
 
     digest = hashlib.sha256(f"{FORMAT}|{__version__}|{yaml.__version__}|{source.PARSER}|".encode())
     digest.update(Path(source.__file__).read_bytes())
     return digest.hexdigest()[:16]
+
+
+def private_folder(directory: Path, name: str) -> Path | None:
+    """`directory/name`, created private (0700) if need be, or None when it cannot be used: what a cache
+    holds is trusted to be what parity wrote, so a folder that someone else owns or that the group or
+    others may write is not used at all."""
+    try:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = os.stat(directory)
+        if not stat.S_ISDIR(info.st_mode) or info.st_mode & 0o022:
+            return None
+        if hasattr(os, "getuid") and info.st_uid != os.getuid():
+            return None
+        root = directory / name
+        root.mkdir(mode=0o700, exist_ok=True)
+        return root
+    except (OSError, ValueError):
+        return None
 
 
 def _reject_constant(name: str) -> Any:
@@ -142,19 +160,7 @@ class ParseCache:
 
     def _open(self) -> Path | bool:
         assert self.directory is not None
-        try:
-            self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-            info = os.stat(self.directory)
-            # Entries are trusted to be what parity wrote: a folder someone else can write is not used.
-            if not stat.S_ISDIR(info.st_mode) or info.st_mode & 0o022:
-                return False
-            if hasattr(os, "getuid") and info.st_uid != os.getuid():
-                return False
-            root = self.directory / fingerprint()
-            root.mkdir(mode=0o700, exist_ok=True)
-            return root
-        except (OSError, ValueError):
-            return False
+        return private_folder(self.directory, fingerprint()) or False
 
     def _path(self, root: Path, blob: str, depth: int | None) -> Path:
         return root / f"{blob}.{'all' if depth is None else depth}.json"
@@ -209,4 +215,4 @@ class ParseCache:
             self._disk = False  # a full or read-only disk: go on without it, quietly
 
 
-__all__ = ["ENV", "ParseCache", "blob_id", "default_dir", "fingerprint"]
+__all__ = ["ENV", "ParseCache", "blob_id", "default_dir", "fingerprint", "private_folder"]

@@ -5,10 +5,11 @@ reviewed recently."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from parity.dataset import Lab, LoadedRule, LoadedWaiver, Strict
 from parity.errors import Problem
@@ -23,6 +24,7 @@ from parity.models import (
     LabProfile,
     Peers,
     Practice,
+    PracticeState,
     Rule,
     RulePack,
     Waiver,
@@ -32,6 +34,7 @@ from parity.models import (
 MAX_CHAIN_RULES = 4000  # durable_rules refuses a ruleset of more than 4,096 rules
 MAX_DERIVED_INPUTS = 15  # durable_rules fails at run time on rules joining more than 16 facts
 _SUGGESTIONS = 1000  # unknown practices given a "did you mean" per load; past that, thousands are no typo
+S = TypeVar("S", bound=PracticeState)
 
 
 def relative(doc: yamldoc.Located) -> str:
@@ -151,10 +154,14 @@ class LabChecker:
                         doc, ("tags", i), f"undeclared tag {tag!r}{hint}; declare it in a pack's tags:"
                     )
         practices = dict(profile.practices)
+        earlier_lines: dict[str, tuple[int, ...]] = {}
         for name, practice in profile.practices.items():
-            value = self.practice(doc, name, practice)
-            if value is not None:
-                practices[name] = practice.model_copy(update={"value": value})
+            practices[name] = self.practice(doc, name, practice)
+            if practice.earlier:
+                earlier = ("practices", name, "earlier")
+                earlier_lines[name] = tuple(
+                    doc.position((*earlier, i))[0] for i in range(len(practice.earlier))
+                )
         if self.strict is not None:
             self.check_strict(doc, profile, self.strict)
         return Lab(
@@ -162,10 +169,12 @@ class LabChecker:
             file=relative(doc),
             lines=doc.key_lines(("practices",)),
             practices_line=doc.position(("practices",))[0],
+            earlier_lines=earlier_lines,
         )
 
-    def practice(self, doc: yamldoc.Located, name: str, practice: Practice) -> Any:
-        """The practice's value in its indicator's terms, when that differs (dates arrive as text)."""
+    def practice(self, doc: yamldoc.Located, name: str, practice: Practice) -> Practice:
+        """The practice with its values in its indicator's terms (dates arrive as text), its earlier states
+        checked too: each a value of the indicator, their `since` falling strictly from top to bottom."""
         loc: tuple[str | int, ...] = ("practices", name)
         indicator = self.indicators.get(name)
         if indicator is None:
@@ -173,15 +182,36 @@ class LabChecker:
                 self.suggestions -= 1
                 hint = suggest(name, self.indicators) if self.suggestions >= 0 else ""
                 self.problems.at(doc, loc, f"unknown indicator {name!r}{hint}")
-        elif indicator.derived:
+            return practice
+        if indicator.derived:
             self.problems.at(doc, loc, f"{name!r} is derived by a rule and cannot be set in a profile")
-        elif practice.value is not None and practice.value != UNKNOWN:
-            value, error = indicator.coerce(practice.value)
-            if error:
-                self.problems.at(doc, (*loc, "value"), error)
-            elif value is not practice.value:
-                return value
-        return None
+            return practice
+        earlier = [
+            self.state(doc, (*loc, "earlier", i), indicator, entry)
+            for i, entry in enumerate(practice.earlier or ())
+        ]
+        newer = practice.since
+        for i, entry in enumerate(practice.earlier or ()):
+            if newer is not None and entry.since >= newer:
+                message = (
+                    f"{entry.since} is not before {newer}: earlier states go newest first, dates falling"
+                )
+                self.problems.at(doc, (*loc, "earlier", i, "since"), message)
+            newer = entry.since
+        current = self.state(doc, loc, indicator, practice)
+        if earlier and any(a is not b for a, b in zip(earlier, practice.earlier or (), strict=True)):
+            current = current.model_copy(update={"earlier": earlier})
+        return current
+
+    def state(self, doc: yamldoc.Located, loc: tuple[str | int, ...], indicator: Indicator, state: S) -> S:
+        """One state of a practice with its value in the indicator's terms (itself when that is the same)."""
+        if state.value is None or state.value == UNKNOWN:
+            return state
+        value, error = indicator.coerce(state.value)
+        if error:
+            self.problems.at(doc, (*loc, "value"), error)
+            return state
+        return state if value is state.value else state.model_copy(update={"value": value})
 
     def check_strict(self, doc: yamldoc.Located, profile: LabProfile, strict: Strict) -> None:
         as_of = strict.as_of
@@ -203,13 +233,23 @@ class LabChecker:
             self.problems.at(doc, ("reviewed",), message)
         for name, practice in profile.practices.items():
             loc: tuple[str | int, ...] = ("practices", name)
-            if practice.not_applicable is None and not practice.evidence:
-                what = "where you looked and when" if practice.value == UNKNOWN else "its source"
-                self.problems.at(doc, loc, f"--strict: no evidence; give {what}")
-            for i, evidence in enumerate(practice.evidence):
-                if evidence.date > as_of:
-                    message = f"--strict: evidence dated {evidence.date}, after the evaluation date {as_of}"
-                    self.problems.at(doc, (*loc, "evidence", i, "date"), message)
+            states: list[tuple[tuple[str | int, ...], PracticeState]] = [(loc, practice)]
+            states += [((*loc, "earlier", i), entry) for i, entry in enumerate(practice.earlier or ())]
+            for where, state in states:
+                self.strict_state(doc, where, state, as_of)
+
+    def strict_state(
+        self, doc: yamldoc.Located, loc: tuple[str | int, ...], state: PracticeState, as_of: dt.date
+    ) -> None:
+        """`--strict` on one state of a practice (the current one or an earlier one): sourced, and no source
+        dated after the evaluation date."""
+        if state.not_applicable is None and not state.evidence:
+            what = "where you looked and when" if state.value == UNKNOWN else "its source"
+            self.problems.at(doc, loc, f"--strict: no evidence; give {what}")
+        for i, evidence in enumerate(state.evidence):
+            if evidence.date > as_of:
+                message = f"--strict: evidence dated {evidence.date}, after the evaluation date {as_of}"
+                self.problems.at(doc, (*loc, "evidence", i, "date"), message)
 
 
 # --- rules --------------------------------------------------------------------------------------------------
@@ -270,6 +310,16 @@ class RuleChecker:
             if lab not in self.labs:
                 self.fail((*loc, i), f"unknown lab {lab!r}{suggest(lab, self.labs)}")
 
+    def dates(self, rule: Rule, in_force: dt.date | None) -> None:
+        """A rule's end: after its start (its own `in_force`, else its pack's), and `withdrawn` only where it
+        ends (the labs withdrew the pledge on `until`)."""
+        if rule.until is not None and in_force is not None and rule.until <= in_force:
+            self.fail(
+                ("until",), f"{rule.until} is not after the rule's in_force {in_force}: it would never judge"
+            )
+        if rule.withdrawn is not None and rule.until is None:
+            self.fail(("withdrawn",), "a withdrawn pledge needs 'until': the first day it no longer judges")
+
     def check(self, rule: Rule) -> None:
         if rule.kind == "bar" and rule.indicator and rule.bar:
             indicator = self.indicator(rule.indicator, ("indicator",))
@@ -325,10 +375,12 @@ def checked_rules(
                 first = first_doc[rule.id]
                 problems.at(doc, ("rules", i, "id"), f"rule id {rule.id!r} is also used in {first}")
                 continue
-            RuleChecker(doc, i, indicators, declared, tags, labs, problems).check(rule)
+            checker = RuleChecker(doc, i, indicators, declared, tags, labs, problems)
+            checker.check(rule)
             line = doc.position(("rules", i))[0]
             in_force = (rule.in_force or pack.pack.in_force) if rule.kind != "derive" else None
-            out[rule.id] = LoadedRule(rule, pack.pack.pack, relative(doc), line, in_force)
+            checker.dates(rule, in_force)
+            out[rule.id] = LoadedRule(rule, pack.pack.pack, relative(doc), line, in_force, rule.until)
             first_doc[rule.id] = doc.path
     check_chain(out, indicators, declared_in, problems)
     return out

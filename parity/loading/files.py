@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import BinaryIO
 
 from parity.errors import Problem
-from parity.loading.yamldoc import MAX_FILE_BYTES
 
 YAML_SUFFIXES = (".yaml", ".yml")
+MAX_FILE_BYTES = 64 * 1024 * 1024  # 100,000 practices with quoted evidence fit
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,7 @@ def _read_at_most(f: BinaryIO, expected: int, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _is_yaml(name: str) -> bool:
+def is_yaml(name: str) -> bool:
     """`x.yaml`, `x.yml`, in any case; hidden files (editor swap and lock files) are not inputs."""
     return name.lower().endswith(YAML_SUFFIXES) and not name.startswith(".")
 
@@ -134,7 +134,7 @@ def list_yaml(directory: Path, what: str, root: Path | None) -> list[InputFile]:
         raise InputProblem(Problem(name, 1, 1, "", f"the {what} must be a directory; this is a file"))
     try:
         with os.scandir(directory) as entries:
-            names = sorted(e.name for e in entries if _is_yaml(e.name))
+            names = sorted(e.name for e in entries if is_yaml(e.name))
     except OSError as e:
         raise InputProblem(Problem(name, 1, 1, "", f"cannot list the {what}: {_why(e, directory)}")) from None
     return [InputFile(directory / n, str(directory / n), relative_to(directory / n, root)) for n in names]
@@ -209,10 +209,11 @@ class GitObjects:
         if proc is None:
             try:
                 proc = subprocess.Popen(
-                    ["git", "-C", str(self.repo), "cat-file", mode],
+                    git_command(self.repo, "cat-file", mode),
                     stdin=subprocess.PIPE,
                     stdout=subprocess.PIPE,
                     stderr=subprocess.PIPE,
+                    env=git_environment(),
                 )
             except OSError as e:
                 raise GitFailed(f"cannot run git: {e.strerror}") from None
@@ -297,13 +298,54 @@ class GitFailed(Exception):
     """git could not be run, or ended; the message says why."""
 
 
+# What git reads from the environment before the repository `-C` names (`git rev-parse --local-env-vars`):
+# a git hook runs with GIT_DIR and GIT_INDEX_FILE set, and they would silently point every git call at
+# another repository. They are dropped, as git itself drops them when it enters a submodule.
+_REPOSITORY_VARIABLES = frozenset(
+    {
+        "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+        "GIT_COMMON_DIR",
+        "GIT_CONFIG",
+        "GIT_CONFIG_COUNT",
+        "GIT_CONFIG_PARAMETERS",
+        "GIT_DIR",
+        "GIT_GRAFT_FILE",
+        "GIT_IMPLICIT_WORK_TREE",
+        "GIT_INDEX_FILE",
+        "GIT_INTERNAL_SUPER_PREFIX",
+        "GIT_NAMESPACE",
+        "GIT_NO_REPLACE_OBJECTS",
+        "GIT_OBJECT_DIRECTORY",
+        "GIT_PREFIX",
+        "GIT_REPLACE_REF_BASE",
+        "GIT_SHALLOW_FILE",
+        "GIT_WORK_TREE",
+    }
+)
+
+
+def git_command(repo: Path, *args: str) -> list[str]:
+    """The command line of one git call on `repo`. Replace refs are never followed: an object is what
+    its id names, so a `git replace` cannot put other contents under a genuine id (the parse cache is
+    keyed by that id: docs/cache.md)."""
+    return ["git", "--no-replace-objects", "-C", str(repo), *args]
+
+
+def git_environment() -> dict[str, str]:
+    """The environment of every git call parity makes: the caller's, without the variables that choose
+    another repository than the one named (`--repo` wins over GIT_DIR, as in a hook)."""
+    env = {k: v for k, v in os.environ.items() if k not in _REPOSITORY_VARIABLES}
+    env["GIT_NO_REPLACE_OBJECTS"] = "1"  # as --no-replace-objects, for any git a git call starts
+    return env
+
+
 def _posix(path: str | Path) -> str:
     return Path(path).as_posix().strip("/")
 
 
 def _yaml_paths(entries: dict[str, _Entry]) -> list[str]:
     """The YAML entries of a folder's listing, by path, sorted (as every run must read them)."""
-    return [p for p in sorted(entries) if _is_yaml(p.rsplit("/", 1)[-1])]
+    return [p for p in sorted(entries) if is_yaml(p.rsplit("/", 1)[-1])]
 
 
 def _tree_entries(data: bytes, id_bytes: int) -> Iterator[tuple[str, str, str]]:

@@ -28,6 +28,7 @@ import yaml
 from yaml.resolver import Resolver
 
 from parity.errors import LoadError, Problem
+from parity.loading.files import MAX_FILE_BYTES
 
 try:  # the C parser is 5-10x faster; the pure-Python one gives the same events
     from yaml import CSafeLoader as _Loader
@@ -35,7 +36,6 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 PARSER = _Loader.__name__  # part of the parse cache's fingerprint
 
-MAX_FILE_BYTES = 64 * 1024 * 1024  # 100,000 practices with quoted evidence fit
 MAX_NODES = 2_000_000  # after alias expansion: 100,000 practices with evidence is about 1,000,000
 MAX_DEPTH = 64
 MAX_DIGITS = 15  # every such number is exact as a float, and none is absurd in a profile

@@ -17,6 +17,7 @@ from parity.report.records import (
     LabSummary,
     Location,
     RuleInfo,
+    SourceNote,
     Validation,
     Verdict,
     WaiverIssue,
@@ -33,6 +34,7 @@ __all__ = [
     "Location",
     "Report",
     "RuleInfo",
+    "SourceNote",
     "Validation",
     "Verdict",
     "WaiverIssue",
@@ -56,6 +58,8 @@ class Report:
     waiver_issues: list[WaiverIssue] = field(default_factory=list)
     rules: dict[str, RuleInfo] = field(default_factory=dict)
     indicators: dict[str, IndicatorInfo] = field(default_factory=dict)
+    # The source record's notes on URLs whose evidence, cited by these verdicts, drifted or is gone.
+    sources: dict[str, SourceNote] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON report as plain data (what `json.loads` of `parity check --format json` gives)."""

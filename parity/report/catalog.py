@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from parity.models import Bar, Indicator, Rule
+from parity.models import Bar, Evidence, Indicator, Rule
 from parity.vocabulary import ordinal, plural, show
 
 # How each kind of bar is computed, for a reader (docs/verdicts.md, "Bar rules"); `bar_meaning` says
@@ -74,6 +74,14 @@ def rule_target(rule: Rule) -> str:
     return f"{when}require {rule.require.describe()}"
 
 
+def _cited(e: Evidence) -> str:
+    """A source in one line: its address, date and quote (or note)."""
+    said = (
+        f' "{" ".join(e.quote.split())}"' if e.quote else f" ({' '.join(e.note.split())})" if e.note else ""
+    )
+    return f"{e.url} ({e.date.isoformat()}){said}"
+
+
 def explain_facts(rule: Rule, indicators: Mapping[str, Indicator]) -> list[tuple[str, str]]:
     """A rule in words, fact by fact (label, text): what `explain` prints, and a rule's page shows."""
     facts = []
@@ -93,6 +101,13 @@ def explain_facts(rule: Rule, indicators: Mapping[str, Indicator]) -> list[tuple
         if rule.derive:
             facts.append(("derives", f"{rule.derive} (true, false, undisclosed or unassessed)"))
     facts.append(("applies to", applies_to_text(rule)))
+    for e in rule.source or ():
+        facts.append(("source", _cited(e)))
+    if rule.until is not None:
+        ended = "withdrawn by the labs it applies to" if rule.withdrawn else "it ended"
+        facts.append(("until", f"{rule.until.isoformat()}: the first day it no longer judges ({ended})"))
+    for e in rule.withdrawn or ():
+        facts.append(("withdrawn", _cited(e)))
     for label, text in (("rationale", rule.rationale), ("description", rule.description)):
         if text:
             facts.append((label, " ".join(text.split())))

@@ -9,6 +9,7 @@ own, and its date values are read back as dates because the catalog says which i
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from parity.models import Evidence
@@ -18,6 +19,7 @@ from parity.report.records import (
     LabSummary,
     Location,
     RuleInfo,
+    SourceNote,
     Verdict,
     WaiverIssue,
     WaiverNote,
@@ -30,10 +32,28 @@ if TYPE_CHECKING:
 SCHEMA = "parity/report/v1"
 
 
-def evidence_dict(e: Evidence) -> dict[str, Any]:
+Notes = Mapping[str, SourceNote]
+_NO_NOTES: Notes = {}
+
+
+def evidence_dict(e: Evidence, notes: Notes = _NO_NOTES) -> dict[str, Any]:
+    """One piece of evidence; marked with `source` where the source record says it drifted or is gone."""
     out: dict[str, Any] = {"url": e.url, "date": e.date.isoformat()}
-    out.update({k: v for k, v in (("title", e.title), ("quote", e.quote), ("note", e.note)) if v})
+    optional = (("title", e.title), ("quote", e.quote), ("note", e.note), ("tier", e.tier))
+    out.update({k: v for k, v in (*optional, ("archive", e.archive)) if v})
+    note = notes.get(e.url)
+    if note is not None and note.marks(e):
+        out["source"] = source_mark(note, e)
     return out
+
+
+def source_mark(note: SourceNote, e: Evidence) -> dict[str, Any]:
+    """How the report marks evidence that no longer stands: the status, the day checked, the closest
+    passage to a drifted quote."""
+    mark: dict[str, Any] = {"status": note.status, "checked": note.checked.isoformat()}
+    if note.status == "drifted":
+        mark["closest"] = note.closest(e)
+    return mark
 
 
 def plain(value: Any) -> Any:
@@ -45,7 +65,7 @@ def _location(loc: Location) -> dict[str, Any]:
     return {"file": loc.file, "line": loc.line}
 
 
-def bar_dict(bar: BarResult) -> dict[str, Any]:
+def bar_dict(bar: BarResult, notes: Notes = _NO_NOTES) -> dict[str, Any]:
     out: dict[str, Any] = {
         "kind": bar.kind,
         "value": plain(bar.value),
@@ -58,11 +78,11 @@ def bar_dict(bar: BarResult) -> dict[str, Any]:
         out["blocked_by_count"] = bar.blocked_by_count
         out["blocked_by_state"] = dict(zip(bar.blocked_by, bar.blocked_states, strict=True))
     if bar.evidence:
-        out["evidence"] = {lab: [evidence_dict(e) for e in ev] for lab, ev in bar.evidence}
+        out["evidence"] = {lab: [evidence_dict(e, notes) for e in ev] for lab, ev in bar.evidence}
     return out
 
 
-def verdict_dict(v: Verdict) -> dict[str, Any]:
+def verdict_dict(v: Verdict, as_of: dt.date, notes: Notes = _NO_NOTES) -> dict[str, Any]:
     out: dict[str, Any] = {
         "lab": v.lab,
         "rule": v.rule,
@@ -74,12 +94,17 @@ def verdict_dict(v: Verdict) -> dict[str, Any]:
         "status": v.status,
         "state": v.state,
         "value": plain(v.value),
-        "bar": bar_dict(v.bar),
+        "bar": bar_dict(v.bar, notes),
         "gap": v.gap,
         "flags": list(v.flags),
-        "evidence": [evidence_dict(e) for e in v.evidence],
+        "evidence": [evidence_dict(e, notes) for e in v.evidence],
         "location": _location(v.location),
     }
+    if v.due is not None:
+        out["due"] = v.due.isoformat()
+        overdue = v.overdue(as_of)
+        if overdue is not None:
+            out["overdue"] = overdue
     if v.waiver:
         w = v.waiver
         out["waiver"] = {
@@ -140,6 +165,7 @@ def tail_dict(report: Report) -> dict[str, Any]:
                 "rationale": r.rationale,
                 "location": _location(r.location),
                 "digest": r.digest,
+                **_rule_time(r, report.sources),
             }
             for rule_id, r in report.rules.items()
         },
@@ -159,16 +185,12 @@ def tail_dict(report: Report) -> dict[str, Any]:
 def report_to_dict(report: Report, version: str) -> dict[str, Any]:
     return {
         **head_dict(report, version),
-        "verdicts": [verdict_dict(v) for v in report.verdicts],
+        "verdicts": [verdict_dict(v, report.as_of, report.sources) for v in report.verdicts],
         **tail_dict(report),
     }
 
 
 # --- back from a dict ---------------------------------------------------------------------------------------
-
-
-def _evidence(items: list[dict[str, Any]]) -> tuple[Evidence, ...]:
-    return tuple(Evidence.model_validate(item) for item in items)
 
 
 def _loc(doc: dict[str, Any]) -> Location:
@@ -181,6 +203,25 @@ class _Reader:
     def __init__(self, doc: dict[str, Any]) -> None:
         self.doc = doc
         self.dates = {name for name, i in doc.get("indicators", {}).items() if i.get("type") == "date"}
+        self.notes: dict[str, SourceNote] = {}
+
+    def evidence(self, items: list[dict[str, Any]]) -> tuple[Evidence, ...]:
+        """Evidence as the report lists it; its `source` marks gathered back into the notes by URL."""
+        out = []
+        for item in items:
+            fields = {k: v for k, v in item.items() if k != "source"}
+            e = Evidence.model_validate(fields)
+            if "source" in item:
+                self.note(e, item["source"])
+            out.append(e)
+        return tuple(out)
+
+    def note(self, e: Evidence, mark: dict[str, Any]) -> None:
+        old = self.notes.get(e.url) or SourceNote(mark["status"], parse_date(mark["checked"]))
+        if mark["status"] == "drifted" and all(q != e.quote for q, _ in old.missing):
+            missing = tuple(sorted((*old.missing, (e.quote or "", mark.get("closest"))), key=_by_quote))
+            old = old._replace(missing=missing)
+        self.notes[e.url] = old
 
     def value(self, indicator: str, raw: Any) -> Any:
         return parse_date(raw) if indicator in self.dates and isinstance(raw, str) else raw
@@ -188,7 +229,7 @@ class _Reader:
     def bar(self, indicator: str, doc: dict[str, Any]) -> BarResult:
         blocked = doc.get("blocked_by")
         states = doc.get("blocked_by_state") or {}
-        setters = tuple((lab, _evidence(ev)) for lab, ev in doc.get("evidence", {}).items())
+        setters = tuple((lab, self.evidence(ev)) for lab, ev in doc.get("evidence", {}).items())
         return BarResult(
             doc["kind"],
             self.value(indicator, doc["value"]),
@@ -222,28 +263,35 @@ class _Reader:
             self.bar(indicator, doc["bar"]),
             doc["gap"],
             tuple(doc["flags"]),
-            _evidence(doc["evidence"]),
+            self.evidence(doc["evidence"]),
             _loc(doc["location"]),
             note,
+            parse_date(doc["due"]) if "due" in doc else None,
         )
 
     def fields(self) -> dict[str, Any]:
         doc = self.doc
         if doc.get("schema") != SCHEMA:
             raise ValueError(f"not a parity report: schema is {doc.get('schema')!r}, expected {SCHEMA!r}")
+        verdicts = [self.verdict(v) for v in doc["verdicts"]]
         return {
             "as_of": parse_date(doc["as_of"]),
             "packs": [(p["pack"], p["version"]) for p in doc["packs"]],
-            "verdicts": [self.verdict(v) for v in doc["verdicts"]],
+            "verdicts": verdicts,
             "labs": {lab: _summary(s) for lab, s in doc["labs"].items()},
             "derived": doc["derived"],
             "waiver_issues": [
                 WaiverIssue(w["rule"], w["lab"], parse_date(w["expires"]), _loc(w["location"]), w["problem"])
                 for w in doc["waivers"]
             ],
-            "rules": {rule_id: _rule(r) for rule_id, r in doc.get("rules", {}).items()},
+            "rules": {rule_id: _rule(r, self) for rule_id, r in doc.get("rules", {}).items()},
             "indicators": {name: _indicator(i) for name, i in doc.get("indicators", {}).items()},
+            "sources": dict(sorted(self.notes.items())),
         }
+
+
+def _by_quote(item: tuple[str, str | None]) -> str:
+    return item[0]
 
 
 def _summary(s: dict[str, Any]) -> LabSummary:
@@ -259,7 +307,19 @@ def _summary(s: dict[str, Any]) -> LabSummary:
     )
 
 
-def _rule(r: dict[str, Any]) -> RuleInfo:
+def _rule_time(r: RuleInfo, notes: Notes = _NO_NOTES) -> dict[str, Any]:
+    """A rule's sources and its end, where it has them (left out otherwise: older reports read the same)."""
+    out: dict[str, Any] = {}
+    if r.source:
+        out["source"] = [evidence_dict(e, notes) for e in r.source]
+    if r.until is not None:
+        out["until"] = r.until.isoformat()
+    if r.withdrawn:
+        out["withdrawn"] = [evidence_dict(e) for e in r.withdrawn]
+    return out
+
+
+def _rule(r: dict[str, Any], read: _Reader) -> RuleInfo:
     return RuleInfo(
         r["title"],
         r["pack"],
@@ -271,6 +331,9 @@ def _rule(r: dict[str, Any]) -> RuleInfo:
         r["rationale"],
         _loc(r["location"]),
         r.get("digest", ""),
+        read.evidence(r.get("source", [])),
+        parse_date(r["until"]) if r.get("until") else None,
+        read.evidence(r.get("withdrawn", [])),
     )
 
 

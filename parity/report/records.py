@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from parity.errors import Problem
 from parity.models import Evidence
@@ -37,6 +37,7 @@ __all__ = [
     "Location",
     "RuleInfo",
     "Shortfall",
+    "SourceNote",
     "State",
     "Status",
     "Truth",
@@ -81,6 +82,29 @@ class WaiverNote(NamedTuple):
     location: Location
 
 
+# The flag a verdict gets when evidence it cites no longer stands as cited (docs/sources.md).
+SOURCE_FLAGS: dict[str, str] = {"drifted": "source_drifted", "gone": "source_gone"}
+
+
+class SourceNote(NamedTuple):
+    """What the source record (`parity sources`, docs/sources.md) says of a URL whose evidence no longer
+    stands as cited: `gone` (404 or 410: every piece of evidence at it), or `drifted` (the page is there, but
+    the quotes in `missing` are not, each with the closest passage found). `checked` is the day parity
+    looked. `check` reads it from the record, never from the network."""
+
+    status: Literal["drifted", "gone"]
+    checked: dt.date
+    missing: tuple[tuple[str, str | None], ...] = ()  # (quote as the evidence gives it, closest passage)
+
+    def closest(self, e: Evidence) -> str | None:
+        """The closest passage found for `e`'s quote, if it drifted."""
+        return next((c for q, c in self.missing if q == e.quote), None)
+
+    def marks(self, e: Evidence) -> bool:
+        """Whether `e` (cited at this URL) no longer stands: its page is gone, or its quote drifted."""
+        return self.status == "gone" or (e.quote is not None and any(q == e.quote for q, _ in self.missing))
+
+
 class Verdict(NamedTuple):
     """One (lab, rule) pair's status, with everything needed to check it by hand."""
 
@@ -100,6 +124,14 @@ class Verdict(NamedTuple):
     evidence: tuple[Evidence, ...]
     location: Location
     waiver: WaiverNote | None = None
+    # `within_days` bars only: the last day the value meets the bar (value + days); the next day it is below.
+    due: dt.date | None = None
+
+    def overdue(self, as_of: dt.date) -> int | None:
+        """How many days past `due` the value is at `as_of` (None when not due yet, or no due)."""
+        if self.due is None or self.due >= as_of:
+            return None
+        return (as_of - self.due).days
 
 
 @dataclass(frozen=True)
@@ -169,6 +201,9 @@ class RuleInfo(NamedTuple):
     rationale: str | None
     location: Location
     digest: str = ""  # changes whenever the rule's definition does (compared by `diff`)
+    source: tuple[Evidence, ...] = ()  # the text the rule encodes: a pledge, a law's section, a measure
+    until: dt.date | None = None  # the first day it no longer judges
+    withdrawn: tuple[Evidence, ...] = ()  # the labs it applies to withdrew it
 
 
 class IndicatorInfo(NamedTuple):

@@ -12,10 +12,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from parity.history.document import HistoryDoc
-from parity.models import Alarms, LabProfile, RulePack, Severity, Waiver
+from parity.models import Alarms, LabProfile, RulePack, Severity, Tier, Waiver
 from parity.vocabulary import Shortfall, State, Status, Truth
 
 _Scalar = bool | int | float | str | None
+_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 _Share = float | None
 
 
@@ -23,12 +24,26 @@ class _Doc(BaseModel):
     model_config = ConfigDict(extra="allow")  # fields may be added without a new schema version
 
 
+_DAY = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+
+
+class SourceMarkDoc(_Doc):
+    """Evidence the source record (docs/sources.md) finds no longer standing as cited."""
+
+    status: Literal["drifted", "gone"]
+    checked: str = Field(pattern=_DAY, description="The day `parity sources` found it so.")
+    closest: str | None = Field(None, description="drifted: the passage of the page closest to the quote.")
+
+
 class EvidenceDoc(_Doc):
     url: str
-    date: str = Field(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+    date: str = Field(pattern=_DAY)
     title: str | None = None
     quote: str | None = None
     note: str | None = None
+    tier: Tier | None = None
+    archive: str | None = None
+    source: SourceMarkDoc | None = Field(None, description="Only where the evidence drifted or is gone.")
 
 
 class LocationDoc(_Doc):
@@ -72,10 +87,20 @@ class VerdictDoc(_Doc):
     value: _Scalar
     bar: BarDoc
     gap: int | float | None
-    flags: list[Literal["stale", "unevidenced", "waiver_expired", "held", "no_history"]]
+    flags: list[
+        Literal[
+            "stale", "unevidenced", "waiver_expired", "held", "no_history", "source_drifted", "source_gone"
+        ]
+    ]
     evidence: list[EvidenceDoc]
     location: LocationDoc
     waiver: WaiverNoteDoc | None = None
+    due: str | None = Field(
+        None,
+        pattern=_DATE,
+        description="within_days bars: the last day the value meets the bar (value + days).",
+    )
+    overdue: int | None = Field(None, ge=1, description="Days past `due` at the evaluation date.")
 
 
 class LabDoc(_Doc):
@@ -108,6 +133,11 @@ class RuleInfoDoc(_Doc):
     rationale: str | None
     location: LocationDoc
     digest: str = Field(description="Changes whenever the rule's definition does.")
+    source: list[EvidenceDoc] | None = Field(None, description="The text the rule encodes, where given.")
+    until: str | None = Field(None, pattern=_DATE, description="The first day the rule no longer judges.")
+    withdrawn: list[EvidenceDoc] | None = Field(
+        None, description="The labs withdrew the pledge: the sources."
+    )
 
 
 class IndicatorInfoDoc(_Doc):
@@ -138,6 +168,12 @@ class ReportDoc(_Doc):
     indicators: dict[str, IndicatorInfoDoc] = Field(description="The indicators those rules read.")
 
 
+def _sources_schema() -> dict[str, Any]:
+    from parity.sources.record import SourceRecord  # only when asked: every command builds this table
+
+    return SourceRecord.model_json_schema(by_alias=True)
+
+
 SCHEMAS: dict[str, Callable[[], dict[str, Any]]] = {
     "profile": LabProfile.model_json_schema,
     "rule-pack": RulePack.model_json_schema,
@@ -145,4 +181,5 @@ SCHEMAS: dict[str, Callable[[], dict[str, Any]]] = {
     "report": lambda: ReportDoc.model_json_schema(by_alias=True),
     "history": lambda: HistoryDoc.model_json_schema(by_alias=True),
     "alarms": Alarms.model_json_schema,
+    "sources": _sources_schema,
 }

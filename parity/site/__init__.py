@@ -76,7 +76,7 @@ def build(report: Report, data: Dataset, charts: Mapping[str, str] | None = None
     if unknown:
         raise UsageError(f"a history chart names a lab the report does not have: {', '.join(unknown)}")
     try:
-        pages = Pages(report, data, charts)
+        pages = Pages(report, data.at(report.as_of), charts)  # the data as it stood at the report's date
     except ValueError as e:
         raise UsageError(str(e)) from None
     env = _environment()

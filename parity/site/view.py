@@ -15,10 +15,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from parity.dataset import Dataset
-from parity.formats.present import by_score, percent, shortfall_count
+from parity.formats.present import by_score, days_left, percent, shortfall_count
 from parity.judge.scores import base_reads, summaries
 from parity.models import Evidence
-from parity.report import LabSummary, Report, Verdict
+from parity.report import LabSummary, Report, SourceNote, Verdict
 from parity.vocabulary import GOOD, SHORTFALLS, UNSCORED, severity_rank, show
 
 View = dict[str, Any]
@@ -35,12 +35,18 @@ STATUS_MARKS: dict[str, tuple[str, str, str]] = {
     "not_applicable": ("○", "not applicable", "the practice does not apply to this lab"),
 }
 _ORDER = {status: i for i, status in enumerate(STATUS_MARKS)}
+DUE_SOON = 30  # days: a recency obligation this close to its `due` is marked "due soon"
 # The heat map's sequential scale: five bins of score, dark (low) to light (high), from cividis.
 BINS = ("0–19%", "20–39%", "40–59%", "60–79%", "80–100%")
 _PEER_STATE = {
     "unassessed": "not researched yet",
     "undisclosed": "silent: looked, not disclosed",
     "unevidenced": "claims it without evidence",
+}
+# The source flags in words, shown beside a shortfall's status: an accusation whose source moved says so.
+_UNSOURCED = {
+    "source_drifted": "a quote it cites was not found on its page",
+    "source_gone": "a page it cites is gone",
 }
 _SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,199}")
 _HTTP = re.compile(r"https?://[^\s\x00-\x1f\x7f-\x9f\"'<>\\^`{|}]+", re.IGNORECASE)
@@ -148,6 +154,20 @@ class Pages:
         unit = {"date": " day", "level": " step"}.get(info.type if info else "", "")
         return show(v.gap) + unit + ("s" if unit and abs(v.gap) != 1 else "")
 
+    def due(self, v: Verdict) -> View | None:
+        """A recency obligation's clock: overdue, due soon (within DUE_SOON days), or due later."""
+        if v.due is None:
+            return None
+        days = (v.due - self.report.as_of).days
+        state = "overdue" if days < 0 else "soon" if days <= DUE_SOON else "later"
+        label = {"overdue": "overdue", "soon": "due soon", "later": "due"}[state]
+        return {
+            "date": v.due.isoformat(),
+            "state": state,
+            "label": label,
+            "words": days_left(v, self.report.as_of),
+        }
+
     def bar_kind(self, v: Verdict) -> str:
         loaded = self.data.rules.get(v.rule)
         if loaded is None:
@@ -161,7 +181,7 @@ class Pages:
         value = v.state.replace("_", " ") if v.value is None else self.shown(v.value, v.indicator)
         binds = v.bar.value is not None or v.bar.kind == "require"
         setter_evidence = [
-            {"lab": self.lab_link(root, lab), "evidence": [evidence(e) for e in items]}
+            {"lab": self.lab_link(root, lab), "evidence": [evidence(e, self.report.sources) for e in items]}
             for lab, items in v.bar.evidence
         ]
         waiver = v.waiver
@@ -182,9 +202,11 @@ class Pages:
             "peers_disclosed": v.bar.peers_disclosed,
             "gap": self.gap(v),
             "flags": list(v.flags),
-            "evidence": [evidence(e) for e in v.evidence],
+            "unsourced": [_UNSOURCED[f] for f in v.flags if f in _UNSOURCED],
+            "evidence": [evidence(e, self.report.sources) for e in v.evidence],
             "setter_evidence": setter_evidence,
             "location": f"{v.location.file}:{v.location.line}",
+            "due": self.due(v),
             "waiver": None
             if waiver is None
             else {
@@ -400,9 +422,13 @@ class Pages:
         }
 
 
-def evidence(e: Evidence) -> View:
+def evidence(e: Evidence, notes: Mapping[str, SourceNote] | None = None) -> View:
     href = safe_url(e.url)
     label = e.title or (href.split("://", 1)[1] if href else e.url)
+    note = (notes or {}).get(e.url)
+    source = None
+    if note is not None and note.marks(e):  # what `parity sources` last found there (docs/sources.md)
+        source = {"status": note.status, "checked": note.checked.isoformat(), "closest": note.closest(e)}
     return {
         "url": e.url,
         "href": href,
@@ -411,6 +437,9 @@ def evidence(e: Evidence) -> View:
         "title": e.title,
         "quote": e.quote,
         "note": e.note,
+        "tier": e.tier,
+        "archive": safe_url(e.archive) if e.archive else None,
+        "source": source,
     }
 
 
