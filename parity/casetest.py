@@ -32,7 +32,7 @@ import yaml
 from parity.errors import LoadError, Problem
 from parity.loading import Dataset, load
 from parity.loading import yamldoc as source
-from parity.loading.files import InputProblem, list_yaml, read_bytes
+from parity.loading.files import Folder, InputProblem, list_yaml
 from parity.models import Peers
 from parity.vocabulary import STATUSES, parse_date
 
@@ -80,14 +80,14 @@ def read_cases(directory: Path) -> list[Case]:
     problems: list[Problem] = []
     cases: list[Case] = []
     try:
-        files = list_yaml(directory, "rule cases", None)
+        files = list_yaml(directory, "rule cases", Path("."))  # no link out of the working folder
     except InputProblem as e:
         raise LoadError([e.problem]) from None
     if not files:
         raise LoadError([Problem(str(directory), 1, 1, "", "no rule cases (*.yaml) found")])
     for file in files:
         try:
-            doc = source.parse(read_bytes(file.path, file.name), file.name)
+            doc = source.parse(Folder().read(file), file.name)
         except (InputProblem, LoadError) as e:
             problems += [e.problem] if isinstance(e, InputProblem) else e.problems
             continue

@@ -8,7 +8,7 @@ report; both sides are compared as reports, so a saved report needs nothing else
 from __future__ import annotations
 
 import datetime as dt
-import json
+import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -283,31 +283,74 @@ def _cause(b: Verdict, a: Verdict, sides: _Sides) -> tuple[str, tuple[str, ...]]
 # --- the sides ---------------------------------------------------------------------------------------------
 
 
+def spelled_as_path(spec: str) -> bool:
+    """Whether a side is written as a path: `.`, `..`, or starting with `/`, `./` or `../`, or ending with
+    `/`. No git revision can be written so; anything else is a revision (docs/cli.md, "parity diff")."""
+    return spec in (".", "..") or spec.startswith(("/", "./", "../")) or spec.endswith("/")
+
+
 def load_side(spec: str, repo: Path, as_of: dt.date, cache: ParseCache | None = None) -> Side:
-    """A saved JSON report, a folder of data, or a git revision of `repo`, evaluated at `as_of`; files are
-    parsed through `cache` when one is given."""
+    """A side of a comparison, evaluated at `as_of`: a side written as a path is a folder of data or a
+    saved JSON report; anything else is a revision of `repo`, never a file that happens to have its name
+    (a pull request that adds a folder `origin/main/` must not be compared with itself). Files are parsed
+    through `cache` when one is given."""
+    if spelled_as_path(spec):
+        return _path_side(spec, as_of, cache)
+    return _revision_side(spec, repo, as_of, cache)
+
+
+def _path_side(spec: str, as_of: dt.date, cache: ParseCache | None) -> Side:
     from parity.judge.evaluation import evaluate
-    from parity.loading import load, load_revision
+    from parity.loading import load
 
     path = Path(spec)
-    if spec.endswith(".json") and path.is_file():
-        try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
-            return Side(spec, "report", Report.from_dict(doc))
-        except (OSError, ValueError) as e:
-            raise LoadError([Problem(spec, 1, 1, "", f"not a saved parity report: {e}")]) from None
     if path.is_dir():
         waivers = path / "waivers.yaml"
-        data = load(path / "lab_profiles", path / "rules", waivers if waivers.exists() else None, cache=cache)
+        waivers_file = waivers if os.path.lexists(waivers) else None
+        data = load(path / "lab_profiles", path / "rules", waivers_file, cache=cache)
         return Side(spec, "folder", evaluate(data, as_of=as_of))
+    if os.path.lexists(path):
+        return Side(spec, "report", read_report(path, spec))
+    raise UsageError(f"{spec!r}: no such folder (holding lab_profiles/ and rules/) or saved report (*.json)")
+
+
+def _revision_side(spec: str, repo: Path, as_of: dt.date, cache: ParseCache | None) -> Side:
+    from parity.judge.evaluation import evaluate
+    from parity.loading import load_revision
     from parity.loading.files import GitObjects, GitRevision, InputProblem
 
     with GitObjects(repo) as objects:
         try:
             tree = GitRevision(repo, spec, objects)
         except InputProblem as e:
-            message = "not a saved report (*.json), a folder, or a revision of the repository"
-            raise UsageError(f"{spec!r} is {message} ({e.problem.message})") from None
+            raise UsageError(_not_a_revision(spec, repo, e.problem.message)) from None
         waivers_name = "waivers.yaml" if tree.exists("waivers.yaml") else None
         data = load_revision(repo, spec, waivers=waivers_name, cache=cache, objects=objects)
     return Side(spec, "revision", evaluate(data, as_of=as_of), tree.commit)
+
+
+def _not_a_revision(spec: str, repo: Path, why: str) -> str:
+    """Why `spec` is no side: it names no revision (or git could not say); and how to write the folder
+    or the file of that name, which a side not written as a path never is."""
+    message = f"{spec!r}: {why}" if why.startswith("no such revision") else f"{spec!r}: not a revision: {why}"
+    if os.path.lexists(spec):
+        kind = "folder" if os.path.isdir(spec) else "saved report"
+        return f"{message}; to compare the {kind} of that name, write it as a path: ./{spec}"
+    return f"{message} (a folder or a saved report is written as a path: ./NAME, NAME/ or /...)"
+
+
+def read_report(path: Path, name: str) -> Report:
+    """A saved JSON report (`parity check --format json`), checked at the boundary before anything reads
+    it (report/saved.py): read bounded, as every input file is."""
+    from parity.loading.files import InputProblem, read_bytes
+    from parity.report.saved import MAX_REPORT_BYTES, parse_report
+
+    try:
+        raw = read_bytes(path, name, MAX_REPORT_BYTES)
+    except InputProblem as e:
+        raise LoadError([e.problem]) from None
+    doc = parse_report(raw, name)
+    try:
+        return Report.from_dict(doc)
+    except ValueError as e:  # what the schema cannot say (an evidence URL the input model refuses...)
+        raise LoadError([Problem(name, 1, 1, "", f"not a saved parity report: {e}")]) from None

@@ -18,7 +18,7 @@ from helpers import WORLD, Result, git, report_json
 import parity
 import parity._version
 from parity.loading import yamldoc as source
-from parity.loading.cache import ParseCache, blob_id, default_dir, fingerprint
+from parity.loading.cache import FORMAT, ParseCache, blob_id, default_dir, fingerprint
 from parity.loading.files import GitRevision
 
 Run = Callable[..., Result]
@@ -82,7 +82,7 @@ def _write_world(root: Path) -> Path:
         lambda text: b"",
         lambda text: b"\x80\x81 not json at all",
         lambda text: text.replace(b'"Alpha AI"', b'"Forged AI"'),  # the checksum no longer matches
-        lambda text: text.replace(b'"format": 1', b'"format": 99'),  # another format
+        lambda text: text.replace(b'"format": %d' % FORMAT, b'"format": 99'),  # another format
         lambda text: text.partition(b"\n")[0] + b"\n",  # a header without its body
         lambda text: b"\n".join([text.partition(b"\n")[0], b"[1, 2, 3]"]),
     ],

@@ -105,7 +105,7 @@ def test_no_change_is_exit_0_and_says_so(run: Run, repo: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["no-such-ref"], "is not a saved report (*.json), a folder, or a revision"),
+        (["no-such-ref"], "'no-such-ref': no such revision in ."),
         (["main", "--format=xml"], "invalid choice"),
     ],
 )

@@ -20,7 +20,7 @@ from parity.cli import parser
 ROOT = Path(__file__).resolve().parent.parent
 Run = Callable[..., Result]
 PLACEHOLDERS = {
-    '"origin/$BASE"': "origin/main",
+    '"refs/remotes/origin/$BASE"': "refs/remotes/origin/main",
     '"$FAIL_ON_NEW"': "high",
     '"sarif:$SARIF"': "sarif:parity.sarif",
     '"markdown:$RUNNER_TEMP/parity-summary.md"': "markdown:/tmp/parity-summary.md",

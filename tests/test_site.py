@@ -103,7 +103,8 @@ def test_every_page_names_its_date_versions_and_forbids_scripts(
             assert not link.startswith("/") and (
                 "://" not in link or link.startswith(("http://", "https://"))
             )
-    assert files[".parity-site"].decode().startswith("This folder was written by `parity scorecard`")
+    listed = json.loads(files[".parity-site"])["files"]
+    assert sorted(listed) == sorted(set(files) - {".parity-site"})  # the manifest lists every other file
 
 
 def test_headings_are_in_order_and_tables_have_headers_and_captions(
@@ -483,10 +484,10 @@ def test_templates_ship_as_package_data_and_are_found_without_the_checkout(tmp_p
 def test_scorecard_replaces_its_own_site_whole_and_leaves_nothing_beside_it(run: Run, tmp_path: Path) -> None:
     out = tmp_path / "site"
     assert run("scorecard", "-o", str(out), "--as-of=2026-11-26").code == 0
-    (out / "labs" / "stale.html").write_text("from an older run", encoding="utf-8")
+    assert (out / "rules" / "security-floor.html").exists()  # a page of the transparency pack
     result = run("scorecard", "-o", str(out), "--as-of=2026-11-26", "--pack=pledges")
     assert result.code == 0, result.err
-    assert not (out / "labs" / "stale.html").exists()
+    assert not (out / "rules" / "security-floor.html").exists()  # the older run's page is gone
     assert "pledges 0.3.0" in (out / "index.html").read_text(encoding="utf-8")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]  # no temporary folder left
     empty = tmp_path / "empty"

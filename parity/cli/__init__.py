@@ -68,11 +68,54 @@ def _cache(args: argparse.Namespace) -> ParseCache | None:
     return ParseCache(directory)
 
 
+DATA = ("lab_profiles", "rules")  # the two folders that make a folder the data's
+
+
+def _data(args: argparse.Namespace) -> Path:
+    """Where the data is, as git finds its repository: `--profiles`/`--rules` as given; else the nearest
+    folder, from the working folder up to the top of the git repository that holds it, that holds both
+    `lab_profiles/` and `rules/`. Fixes `args.profiles` and `args.rules` (shown relative to the working
+    folder, as `../lab_profiles`) and returns the data's root: the folder that holds the profiles, by its
+    absolute path, so that `--profiles .` has the folder above it as its root (docs/cli.md, "Inputs")."""
+    if getattr(args, "profiles", None) is None and args.rules is None:
+        base = Path(os.path.relpath(_find_data(Path.cwd())))
+        if hasattr(args, "profiles"):
+            args.profiles = base / DATA[0]
+        args.rules = base / DATA[1]
+    if getattr(args, "profiles", None) is None and hasattr(args, "profiles"):
+        args.profiles = Path(DATA[0])
+    if args.rules is None:
+        args.rules = Path(DATA[1])
+    return Path(os.path.abspath(getattr(args, "profiles", None) or args.rules)).parent
+
+
+def _find_data(start: Path) -> Path:
+    """The nearest folder at or above `start` that holds the data folders (one of them is enough to stop:
+    loading then says exactly what is wrong with the other). The search stops at the top of a git
+    repository (a folder holding `.git`), as data outside one's repository is not one's own."""
+    for folder in (start, *start.parents):
+        if any(os.path.lexists(folder / name) for name in DATA):
+            return folder
+        if os.path.lexists(folder / ".git"):
+            break
+    raise UsageError(
+        f"no folder holding {DATA[0]}/ and {DATA[1]}/ in {start} or above it (the search stops at the "
+        "top of a git repository): run parity in the folder that holds them, or give --profiles DIR and "
+        "--rules DIR"
+    )
+
+
 def _waivers_file(args: argparse.Namespace) -> Path | None:
     """The waivers file: as given, else waivers.yaml beside the profiles folder (not the working
-    directory) when there is one; a folder or a broken link of that name is reported, never skipped."""
-    default = args.profiles.parent / "waivers.yaml"
+    directory; found by its absolute path, so `--profiles .` reads the one above) when there is one; a
+    folder or a broken link of that name is reported, never skipped."""
+    default = _beside_data(args, "waivers.yaml")
     return args.waivers if args.waivers is not None or not os.path.lexists(default) else default
+
+
+def _beside_data(args: argparse.Namespace, name: str) -> Path:
+    """A file's default place in the data's folder, as a path from the working folder."""
+    return Path(os.path.relpath(_data(args))) / name
 
 
 def _load(args: argparse.Namespace) -> Dataset:
@@ -141,7 +184,7 @@ def _reused(args: argparse.Namespace) -> Run:
 
     args.as_of = args.as_of or today()  # part of the key: a check tomorrow is another check
     cache = _cache(args)
-    record = getattr(args, "sources", None) or _record_beside(args.profiles)
+    record = getattr(args, "sources", None) or _record_beside(args)
     files = [_waivers_file(args), record if os.path.lexists(record) else None]
     inputs = [args.profiles, args.rules, *filter(None, files)]
     return Run.begin(cache.directory if cache else None, args.command, vars(args), inputs)
@@ -153,15 +196,15 @@ def _replay(run: Run, kept: Kept, args: argparse.Namespace) -> int:
     return _emit(kept.code, functools.partial(run.replay, kept, len(kept.outputs) - 1))
 
 
-def _record_beside(profiles: Path) -> Path:
+def _record_beside(args: argparse.Namespace) -> Path:
     """The source record's default place: beside the profiles folder, as the waivers file is."""
-    return profiles.parent / "sources.json"
+    return _beside_data(args, "sources.json")
 
 
 def _source_notes(args: argparse.Namespace, data: Dataset, required: bool = False) -> dict[str, SourceNote]:
     """The source record's notes (docs/sources.md): read from its file, never from the network. A gate
     that requires the record says how much of the evidence it has not seen yet."""
-    path = args.sources or _record_beside(args.profiles)
+    path = args.sources or _record_beside(args)
     if not (required or args.sources is not None or os.path.lexists(path)):
         return {}  # no record: nothing to flag, and nothing more to import
     from parity.sources import record
@@ -215,7 +258,9 @@ def _held(data: Dataset, args: argparse.Namespace) -> Any:
 
 
 def _write_file(path: Path, produce: Callable[[IO[str]], object]) -> None:
-    """Write a whole file or nothing: into a temporary file beside it, then renamed over it."""
+    """Write a whole file or nothing: into a temporary file beside it, then renamed over it. The file
+    gets the mode `open()` would give it: an existing file keeps its own, a new one what the umask allows
+    (a temporary file is created 0600, which would hide a report from the web server that serves it)."""
     import tempfile
 
     try:
@@ -223,6 +268,7 @@ def _write_file(path: Path, produce: Callable[[IO[str]], object]) -> None:
     except OSError as e:
         raise OutputError(f"{path}: {e.strerror}") from None
     try:
+        os.fchmod(fd, _mode_of(path))
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
             produce(out)
         os.replace(temp, path)
@@ -234,6 +280,19 @@ def _write_file(path: Path, produce: Callable[[IO[str]], object]) -> None:
         with contextlib.suppress(OSError):
             os.unlink(temp)
         raise
+
+
+def _mode_of(path: Path) -> int:
+    """The permissions `open(path, "w")` leaves: an existing regular file's own, else 0666 less the umask."""
+    import stat
+
+    with contextlib.suppress(OSError):
+        info = os.stat(path)
+        if stat.S_ISREG(info.st_mode):
+            return stat.S_IMODE(info.st_mode)
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -438,7 +497,7 @@ def _by_dates(args: argparse.Namespace) -> Any:
     data = _load(args)
     if since is not None and since > args.as_of:
         raise UsageError(f"--since {since} is after the story's last date {args.as_of}")
-    root = args.profiles.parent
+    root = Path(os.path.relpath(_data(args)))  # the data's folder, however --profiles was spelled
     config = alarm_settings(args.alarms, root, args.window)
     return by_dates(data, args.as_of, since, config, root.as_posix())
 
@@ -501,7 +560,7 @@ def _sources(args: argparse.Namespace) -> int:
     from parity.sources.run import Selection, run
 
     data = load(args.profiles, args.rules, None)
-    path = args.record or _record_beside(args.profiles)
+    path = args.record or _record_beside(args)
     old = record.read(path)
     chosen = Selection(tuple(args.lab or ()), tuple(args.url or ()), args.older_than)
     limits = Limits(max_bytes=args.max_size, per_host=args.per_host, budget=args.time_budget)
@@ -530,7 +589,9 @@ def _progress(total: int) -> Any:
 def _test(args: argparse.Namespace) -> int:
     from parity.casetest import read_cases, run_cases
 
-    outcomes = run_cases(read_cases(args.cases), args.rules)
+    root = _data(args)
+    cases = args.cases or Path(os.path.relpath(root)) / "tests" / "rule_cases"
+    outcomes = run_cases(read_cases(cases), args.rules)
     failed = [o for o in outcomes if not o.passed]
     lines = [o.describe() for o in failed]
     lines.append(f"{len(outcomes) - len(failed)} passed, {len(failed)} failed")
@@ -575,6 +636,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(args: argparse.Namespace) -> int:
     try:
         with paused_gc():  # one short-lived command builds no cycles worth the collector's full passes
+            if hasattr(args, "rules"):
+                _data(args)  # every command that reads the data sees where it is, found once
             return COMMANDS[args.command](args)
     except LoadError as e:
         for problem in e.problems:

@@ -16,7 +16,7 @@ from parity._version import __version__
 from parity.dataset import DEFAULT_MAX_REVIEW_AGE
 from parity.formats import names
 from parity.vocabulary import DEFAULT_WAIVER_HORIZON as DEFAULT_HORIZON
-from parity.vocabulary import EARLIEST_DATE, FAIL_ON, MAX_DAYS, SEVERITIES, parse_date
+from parity.vocabulary import EARLIEST_DATE, FAIL_ON, LATEST_DATE, MAX_DAYS, SEVERITIES, parse_date
 
 EXIT_INPUT = 2  # argparse's own exit code for usage errors, and parity's for bad input
 
@@ -49,9 +49,9 @@ def _date(text: str) -> dt.date:
         value = parse_date(text)
     except ValueError as e:
         raise argparse.ArgumentTypeError(str(e)) from None
-    if value < EARLIEST_DATE:
+    if not EARLIEST_DATE <= value <= LATEST_DATE:
         raise argparse.ArgumentTypeError(
-            f"{text!r} is out of range: the earliest evaluation date is {EARLIEST_DATE}"
+            f"{text!r} is out of range: parity evaluates at dates from {EARLIEST_DATE} to {LATEST_DATE}"
         )
     return value
 
@@ -64,9 +64,17 @@ def _days(text: str) -> int:
     return int(text)
 
 
+# --profiles and --rules default to None: "not given", so that the data is found as git finds its
+# repository (cli._data), from the working folder upward.
 _INPUTS = (
-    ("--profiles", Path("lab_profiles"), "DIR", "directory of lab profiles (default: ./lab_profiles)"),
-    ("--rules", Path("rules"), "DIR", "directory of rule packs (default: ./rules)"),
+    (
+        "--profiles",
+        None,
+        "DIR",
+        "directory of lab profiles (default: lab_profiles/ in the nearest folder, here or above, "
+        "that holds lab_profiles/ and rules/)",
+    ),
+    ("--rules", None, "DIR", "directory of rule packs (default: rules/ beside those lab_profiles/)"),
     ("--waivers", None, "FILE", "waivers file (default: waivers.yaml beside the profiles folder, if any)"),
 )
 
@@ -182,7 +190,8 @@ def parser() -> argparse.ArgumentParser:
     diff.add_argument(
         "base",
         metavar="BASE",
-        help="a git revision, a folder with lab_profiles/ and rules/, or a saved JSON report",
+        help="a git revision; or, written as a path (./X, X/, /X), a folder with lab_profiles/ and "
+        "rules/ or a saved JSON report",
     )
     diff.add_argument(
         "head", metavar="HEAD", nargs="?", default=None, help="the same (default: the working tree, .)"
@@ -219,8 +228,8 @@ def parser() -> argparse.ArgumentParser:
         metavar="DIR",
         nargs="?",
         type=Path,
-        default=Path("tests/rule_cases"),
-        help="folder of case files (default: ./tests/rule_cases)",
+        default=None,
+        help="folder of case files (default: tests/rule_cases/ beside the data's rules/)",
     )
     _input(test, "--rules")
     waivers = sub.add_parser("waivers", help="list the waivers: what each covers, its status and days left")

@@ -25,6 +25,7 @@ import importlib.util
 import io
 import json
 import os
+import stat
 import sys
 import tempfile
 import time
@@ -144,7 +145,11 @@ class Run:
         if self.folder is None:
             return None
         try:
-            head = json.loads((self.folder / f"{self.key}.head").read_bytes())
+            # Entries are read as the parse cache's are: never a FIFO or device, never waited on, bounded.
+            if not all(self._regular(f"{self.key}.{part}") for part in ("head", "body")):
+                return None
+            head_file = self.folder / f"{self.key}.head"
+            head = json.loads(read_bytes(head_file, str(head_file), 1 << 20))
             if head.get("format") != FORMAT or head.get("key") != self.key or head.get("code") not in (0, 1):
                 return None
             outputs = [(str(to), int(size), str(sha)) for to, size, sha in head["outputs"]]
@@ -154,13 +159,18 @@ class Run:
                 if not all(_sha256(body, size) == sha for _, size, sha in outputs) or body.read(1):
                     return None
             os.utime(self.folder / f"{self.key}.head")  # recently used: evicted last
-        except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        except (InputProblem, OSError, ValueError, TypeError, KeyError, AttributeError):
             return None
         placed, at = [], 0
         for to, size, _ in outputs:
             placed.append((to, at, size))
             at += size
         return Kept(int(head["code"]), placed)
+
+    def _regular(self, name: str) -> bool:
+        """Whether an entry's file is a regular file (not a link, FIFO or device)."""
+        assert self.folder is not None
+        return stat.S_ISREG(os.lstat(self.folder / name).st_mode)
 
     def replay(self, kept: Kept, index: int, out: IO[str]) -> None:
         """Write kept output number `index` to a text stream, as the run that kept it wrote it."""

@@ -11,6 +11,7 @@ race to the bottom). `document` is the `parity/history/v1` JSON.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -104,9 +105,10 @@ def alarm_settings(path: Path | None, root: Path, window: int | None) -> Alarms:
     """The alarm settings: `path`, else alarms.yaml in `root` if there is one, else the defaults; `window`
     overrides the erosion window."""
     default = root / "alarms.yaml"
-    if path is None and default.exists():
+    found = path is None and os.path.lexists(default)
+    if found:
         path = default
-    config = load_alarms(path) if path is not None else Alarms()
+    config = load_alarms(path, root if found else None) if path is not None else Alarms()
     if window is not None:
         config = config.model_copy(update={"window_days": window})
     return config

@@ -143,6 +143,7 @@ class Ranking:
         self.states = {lab: STATE_NAMES[cells[lab].state] for lab in self.silent}  # why each is silent
         self.groups: dict[Key, list[str]] = {}
         self.raw: dict[Key, Any] = {}
+        self._one: dict[BarValue, BarValue] = {}  # equal bars, one object: most peers see the same one
         for k, lab in ranked:
             self.groups.setdefault(k, []).append(lab)
             self.raw.setdefault(k, cells[lab].value)
@@ -166,7 +167,7 @@ class Ranking:
         blocked, blocked_count = self.blocked(lab) if bar.kind == "all" else (None, 0)
         states = tuple([self.states[x] for x in blocked]) if blocked else ()
         if k is None:
-            return BarValue(False, None, None, (), 0, n, blocked, blocked_count, states)
+            return self._shared(BarValue(False, None, None, (), 0, n, blocked, blocked_count, states))
         # The k-th best value of the others: the k-th of all, unless the lab itself is among the first k,
         # which shifts the others' k-th best one place down (index k instead of k - 1).
         own = self.position.get(lab)
@@ -177,7 +178,11 @@ class Ranking:
             own is not None and self.keys[own] == key
         )  # the lab holds the same value: not a setter
         count = len(group) - int(ties_with_lab)
-        return BarValue(True, self.raw[key], key, set_by, count, n, blocked, blocked_count, states)
+        found = BarValue(True, self.raw[key], key, set_by, count, n, blocked, blocked_count, states)
+        return self._shared(found)
+
+    def _shared(self, bar: BarValue) -> BarValue:
+        return self._one.setdefault(bar, bar)
 
 
 def absolute_bar(bar: Bar, key: Callable[[Any], Key], as_of: dt.date) -> BarValue:

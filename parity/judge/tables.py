@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from parity.dataset import Dataset, LoadedRule
@@ -51,6 +51,8 @@ class Plan:
     setter_cells: dict[str, Cell] | None = None
     present: Ranking | None = None
     ratchet_flag: str | None = None
+    # The bars its verdicts report, one object per equal bar (judge.verdicts.cited).
+    pool: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def judges(self, lab: str) -> bool:
         return self.applies_to is None or lab in self.applies_to

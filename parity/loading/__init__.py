@@ -126,8 +126,9 @@ def load_revision(
         tree.close()
 
 
-def load_alarms(path: str | Path) -> Alarms:
-    """`history`'s alarm settings from a YAML file (docs/history.md); raise LoadError with every problem."""
+def load_alarms(path: str | Path, root: Path | None = None) -> Alarms:
+    """`history`'s alarm settings from a YAML file (docs/history.md); raise LoadError with every problem.
+    A file found within `root` (the repository's `alarms.yaml`) is not read through a link out of it."""
     from parity.loading import yamldoc
     from parity.loading.files import Folder, InputProblem
     from parity.loading.messages import Problems, validated
@@ -136,7 +137,7 @@ def load_alarms(path: str | Path) -> Alarms:
     problems = Problems()
     folder = Folder()
     try:
-        file = folder.file(Path(path), None)
+        file = folder.file(Path(path), root)
         doc = yamldoc.parse(folder.read(file), file.name)
     except InputProblem as e:
         raise LoadError([e.problem]) from None

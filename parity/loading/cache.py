@@ -27,14 +27,17 @@ from pathlib import Path
 from typing import Any
 
 ENV = "PARITY_CACHE_DIR"
-FORMAT = 1  # bump when the layout of an entry changes
+FORMAT = 2  # bump when the layout of an entry changes (2: entries read from git are verified by their id)
+MAX_ENTRY_BYTES = 256 * 1024 * 1024  # an entry of the largest file parity reads fits; a larger one is foreign
 MEMORY_ENTRIES = 8192  # documents kept in memory: a few revisions' worth of a 1,000-lab repository
 
 
 def blob_id(raw: bytes) -> str:
     """git's object id of a file with these bytes (`git hash-object`): a working-tree file and the same
     content in any revision share one entry."""
-    return hashlib.sha1(b"blob %d\0" % len(raw) + raw, usedforsecurity=False).hexdigest()
+    from parity.loading.files import object_id
+
+    return object_id(raw)
 
 
 def default_dir() -> Path:
@@ -178,14 +181,19 @@ class ParseCache:
         root = self.entries()
         if root is None:
             return None
+        from parity.loading.files import InputProblem, read_bytes
+
+        path = self._path(root, blob, depth)
         try:
-            text = self._path(root, blob, depth).read_bytes()
+            # Opened without blocking, a regular file only, read bounded: an entry that is a FIFO, a device
+            # or a huge file is passed over, never waited on or read whole.
+            text = read_bytes(path, str(path), MAX_ENTRY_BYTES)
             head, sep, body = text.partition(b"\n")
             if not sep or json.loads(head) != self._header(blob, depth, hashlib.sha256(body).hexdigest()):
                 return None
             entry = json.loads(body, parse_constant=_reject_constant)
-        except (OSError, ValueError, RecursionError):
-            return None  # missing, unreadable, truncated, corrupt, or written by something else
+        except (InputProblem, OSError, ValueError, RecursionError):
+            return None  # missing, unreadable, not a file, too large, truncated, corrupt, or foreign
         if not (isinstance(entry, dict) and entry.keys() == {"data", "marks"} and _marks_ok(entry["marks"])):
             return None
         return entry["data"], entry["marks"]
@@ -198,6 +206,8 @@ class ParseCache:
             body = json.dumps({"data": data, "marks": marks}, separators=(",", ":"), allow_nan=False).encode()
         except (TypeError, ValueError, RecursionError):
             return  # not plain JSON data: keep it in memory only
+        if len(body) > MAX_ENTRY_BYTES - 512:
+            return  # larger than any entry is read back
         header = json.dumps(self._header(blob, depth, hashlib.sha256(body).hexdigest())).encode()
         path = self._path(root, blob, depth)
         try:

@@ -5,13 +5,22 @@ This is the only module of the loading stage that touches the file system. A fil
 blocking and checked to be a regular file *before* anything is read (a FIFO, a device such as /dev/zero, or a
 directory named `x.yaml` is refused at once), and at most the size cap is read. Paths are shown as the user
 gave them, and a symlink keeps its own name (its stem is the lab id, not its target's).
+
+No file outside the data folder is read through a link (SECURITY.md): a folder or file within the data
+root (the folder that holds the profiles) must resolve inside the root, and a file of a folder given
+outside the root must resolve inside that folder. A link that leads out is refused by its own name, and
+nothing of its target, not even its path, is read or shown: a profile linked to a token file on a CI
+runner would otherwise have its first line quoted in the public log. A path given outside the root is
+read as given.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import os
+import re
 import stat
 import subprocess
 import threading
@@ -35,6 +44,7 @@ class InputFile:
     name: str
     relative: str
     blob: str | None = None
+    within: str | None = None  # a folder's real path that the file's real path must stay inside
 
 
 class InputProblem(Exception):
@@ -118,9 +128,32 @@ def is_yaml(name: str) -> bool:
     return name.lower().endswith(YAML_SUFFIXES) and not name.startswith(".")
 
 
+def _lexically_inside(path: Path, root: Path) -> bool:
+    """Whether `path`, as written (no link resolved), is `root` or under it."""
+    return not Path(os.path.relpath(os.path.abspath(path), os.path.abspath(root))).as_posix().startswith("..")
+
+
+def _really_inside(real: str, folder: str) -> bool:
+    return real == folder or real.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def leads_out(path: Path, root: Path | None) -> bool:
+    """Whether `path` lies within `root` as written but, through a link, resolves outside it."""
+    if root is None or not _lexically_inside(path, root):
+        return False
+    return not _really_inside(os.path.realpath(path), os.path.realpath(root))
+
+
+def _link_out(name: str) -> InputProblem:
+    message = "is a link that leads out of the data folder: parity reads no file outside it through a link"
+    return InputProblem(Problem(name, 1, 1, "", message))
+
+
 def list_yaml(directory: Path, what: str, root: Path | None) -> list[InputFile]:
     """The YAML files of a folder, sorted by name so every run reads them in the same order."""
     name = str(directory)
+    if leads_out(directory, root):
+        raise _link_out(name)
     try:
         info = os.stat(directory)
     except OSError as e:
@@ -137,7 +170,13 @@ def list_yaml(directory: Path, what: str, root: Path | None) -> list[InputFile]:
             names = sorted(e.name for e in entries if is_yaml(e.name))
     except OSError as e:
         raise InputProblem(Problem(name, 1, 1, "", f"cannot list the {what}: {_why(e, directory)}")) from None
-    return [InputFile(directory / n, str(directory / n), relative_to(directory / n, root)) for n in names]
+    # Links may lead anywhere inside the data root (a profile linked to another file of the repository),
+    # never out of it; a folder given outside the root keeps its files inside itself.
+    within = os.path.realpath(root if root is not None and _lexically_inside(directory, root) else directory)
+    return [
+        InputFile(directory / n, str(directory / n), relative_to(directory / n, root), None, within)
+        for n in names
+    ]
 
 
 # --- trees: where the loader's files come from ------------------------------------------------------------
@@ -150,9 +189,17 @@ class Folder:
         return list_yaml(directory, what, root)
 
     def file(self, path: Path, root: Path | None) -> InputFile:
-        return InputFile(path, str(path), relative_to(path, root))
+        within = os.path.realpath(root) if root is not None and _lexically_inside(path, root) else None
+        return InputFile(path, str(path), relative_to(path, root), None, within)
 
     def read(self, file: InputFile) -> bytes:
+        # (A dangling link is left to `read_bytes`, which says so: it leads nowhere to read.)
+        if (
+            file.within is not None
+            and os.path.exists(file.path)
+            and not _really_inside(os.path.realpath(file.path), file.within)
+        ):
+            raise _link_out(file.name)
         return read_bytes(file.path, file.name)
 
 
@@ -270,7 +317,9 @@ class GitObjects:
             self._info[blob] = (found[1], found[2]) if found else None
 
     def read(self, oid: str) -> bytes | None:
-        """An object's contents, or None where there is no such object."""
+        """An object's contents, or None where there is no such object. The contents must hash to the id
+        (GitFailed otherwise): what is read is what the id names, whatever git was made to serve, so the
+        parse cache, keyed by that id, only ever holds what it was keyed by."""
         with self._lock:
             header = self._ask("--batch", [oid])[0]
             parts = header.split()
@@ -282,7 +331,22 @@ class GitObjects:
             data = proc.stdout.read(size + 1)  # the contents, then a newline
             if len(data) != size + 1:
                 raise self._failed("--batch")
-            return data[:size]
+        found, kind = parts[0].decode(), parts[1].decode()
+        if object_id(data[:size], kind, len(found)) != found or (found != oid and _HEX.fullmatch(oid)):
+            raise GitFailed(f"git: object {oid[:40]} does not hash to its id (a replaced or corrupt object)")
+        return data[:size]
+
+
+_HEX = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+
+
+def object_id(content: bytes, kind: str = "blob", length: int = 40) -> str:
+    """git's id of an object (`git hash-object -t KIND`): SHA-1 of `KIND SIZE\0CONTENT`, or SHA-256 in a
+    repository whose ids are 64 digits long."""
+    header = b"%s %d\0" % (kind.encode(), len(content))
+    if length == 64:
+        return hashlib.sha256(header + content).hexdigest()
+    return hashlib.sha1(header + content, usedforsecurity=False).hexdigest()
 
 
 def _end(proc: subprocess.Popen[bytes]) -> None:
@@ -417,8 +481,14 @@ class GitRevision:
         if directory in self.tree_ids:
             return self.tree_ids[directory]
         if not directory:
-            commit = self._object(self.commit, self.rev)
-            found: str | None = commit.split(b"\n", 1)[0].removeprefix(b"tree ").decode()
+            # Asked of `--batch-check`: a commit's message can be any size (400 MB), and is never read.
+            try:
+                top = self.objects.info([f"{self.commit}^{{tree}}"])[0]
+            except GitFailed as e:
+                raise InputProblem(Problem(self.rev, 1, 1, "", str(e))) from None
+            if top is None or top[1] != "tree":
+                raise InputProblem(Problem(self.rev, 1, 1, "", f"git: commit {self.commit} has no tree"))
+            found: str | None = top[0]
         else:
             entry = self._ls(directory.rpartition("/")[0]).get(directory)
             found = entry.blob if entry is not None and entry.kind == "tree" else None

@@ -5,6 +5,7 @@ collected and raised together as one `LoadError`."""
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TypeVar
@@ -48,7 +49,9 @@ class Load:
         self.rules_dir = Path(rules)
         self.waivers_path = Path(waivers) if waivers is not None else None
         self.strict = strict
-        self.root = (self.profiles or self.rules_dir).parent
+        # The folder that holds the data: locations are relative to it. Absolute first, so that `--profiles .`
+        # (run inside the profiles' folder) has the folder above it as its root, not `.` again.
+        self.root = Path(os.path.abspath(self.profiles or self.rules_dir)).parent
         self.problems = Problems()
         self.unread: set[str] = set()  # the kinds of input of which some file could not be read at all
 

@@ -2,14 +2,21 @@
 
 `build` turns a report into files (relative path -> bytes), the same bytes for the same inputs; `write_site`
 publishes them into a folder whole: written beside it, then renamed into place, and only ever over a folder
-that is new, empty, or was written by parity (it holds the `.parity-site` marker). Templates are jinja2,
-autoescaped, read from the installed package (importlib.resources), never from a path in a checkout.
+that is new, empty, or provably parity's own (`replaceable`). Templates are jinja2, autoescaped, read from
+the installed package (importlib.resources), never from a path in a checkout.
+
+The rule that keeps `scorecard -o DIR` from deleting anything else: the `.parity-site` file is a manifest
+that lists every other file the run wrote, with its size and sha256. A folder is replaced only if every
+entry in it is a regular file or a folder that a manifest lists, with the size and hash listed: no link,
+no `.git`, no file a person added or edited. The check runs again on the old folder once it is moved
+aside, and puts it back untouched if anything changed meanwhile.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import json
 import os
 import shutil
@@ -33,15 +40,55 @@ from parity.site.view import Pages, heat_class, percent, slug
 __all__ = ["MARKER", "badge", "build", "write_site"]
 
 MARKER = ".parity-site"
-_MARKER_TEXT = b"This folder was written by `parity scorecard`; the next run replaces it whole.\n"
+MANIFEST_SCHEMA = "parity/site-manifest/v1"
+_MANIFEST_NOTE = (
+    "This folder was written by `parity scorecard`. The next run replaces it whole if, and only if, it holds"
+    " exactly these files, unchanged: add or edit a file here and parity will refuse to touch the folder."
+)
+_MAX_MANIFEST_BYTES = 16 * 1024 * 1024
 # shields.io colours (hex, no '#') for the heat map's five bins: the same cividis scale as the site.
 _BADGE_COLOURS = {"s0": "00204d", "s1": "3c4c6c", "s2": "707173", "s3": "a69d75", "s4": "ffea46"}
 
 
 def _finalize(value: Any) -> Any:
     """Every printed string shows control characters as escapes (\\x1b), never sends them; markup that
-    a template made (a macro's output) is left as it is."""
+    a template made (a macro's output) is left as it is. (`isprintable` is the fast path: every character
+    `terminal` escapes is a control or format character, which it is false for.)"""
+    if type(value) is str and value.isprintable():
+        return value
     return terminal(value) if isinstance(value, str) and not isinstance(value, Markup) else value
+
+
+class _Environment(jinja2.Environment):
+    """jinja2's environment, reading `view.key` of the pages' plain dicts as their key first. jinja2 tries
+    an attribute first and a key after its AttributeError, for every `.` in a template: a large site paid
+    more for those exceptions than for its text. No view has a key named like a dict method, so the pages
+    are the same bytes."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
+        return super().getattr(obj, attribute)
+
+
+class _Once:
+    """`once(macro, view)` in a template: the macro's output for that very view object, rendered the first
+    time and given again after. The views make one object per lab link, list of setters or status
+    (site/view.py), so a link shown beside a thousand verdicts costs one rendering, not a thousand macro
+    calls. A macro's output depends only on its argument; the cache lives for one build."""
+
+    def __init__(self) -> None:
+        self.done: dict[tuple[str, int], tuple[Any, Markup]] = {}  # the view is kept: its id stays its own
+
+    def __call__(self, macro: Any, view: Any) -> Markup:
+        key = (macro.name, id(view))
+        found = self.done.get(key)
+        if found is None:
+            found = self.done[key] = (view, macro(view))
+        return found[1]
 
 
 def _environment() -> jinja2.Environment:
@@ -50,7 +97,7 @@ def _environment() -> jinja2.Environment:
     def source(name: str) -> str:
         return templates.joinpath(name).read_text(encoding="utf-8")
 
-    return jinja2.Environment(
+    return _Environment(
         loader=jinja2.FunctionLoader(source),
         autoescape=jinja2.select_autoescape(["html"]),
         undefined=jinja2.StrictUndefined,
@@ -80,6 +127,7 @@ def build(report: Report, data: Dataset, charts: Mapping[str, str] | None = None
     except ValueError as e:
         raise UsageError(str(e)) from None
     env = _environment()
+    env.globals["once"] = _Once()
 
     def page(template: str, view: dict[str, Any]) -> bytes:
         return env.get_template(template).render(page=view).encode("utf-8")
@@ -90,7 +138,6 @@ def build(report: Report, data: Dataset, charts: Mapping[str, str] | None = None
         "style.css": resources.files("parity.site").joinpath("templates/style.css").read_bytes(),
         "report.json": "".join(iter_json(report)).encode("utf-8"),
         "scorecard.md": scorecard_markdown(report).encode("utf-8"),
-        MARKER: _MARKER_TEXT,
     }
     for lab in sorted(report.labs):
         files[f"labs/{slug(lab)}.html"] = page("lab.html", pages.lab(lab))
@@ -100,7 +147,19 @@ def build(report: Report, data: Dataset, charts: Mapping[str, str] | None = None
         files[f"rules/{slug(rule)}.html"] = page("rule.html", pages.rule(rule))
     for lab, svg in sorted(charts.items()):
         files[f"history/{slug(lab)}.svg"] = svg.encode("utf-8")
+    files[MARKER] = manifest(files)
     return dict(sorted(files.items()))
+
+
+def manifest(files: Mapping[str, bytes]) -> bytes:
+    """The `.parity-site` file: every other file of the site with its size and sha256."""
+    listed = {
+        name: {"sha256": hashlib.sha256(body).hexdigest(), "size": len(body)}
+        for name, body in sorted(files.items())
+        if name != MARKER
+    }
+    doc = {"schema": MANIFEST_SCHEMA, "note": _MANIFEST_NOTE, "files": listed}
+    return (json.dumps(doc, indent=1, sort_keys=True) + "\n").encode("utf-8")
 
 
 def write_site(
@@ -155,17 +214,99 @@ def _check_target(out: Path) -> None:
         raise OutputError(f"{out}: is a file, not a folder")
     if not out.is_dir():
         return
+    why = replaceable(out)
+    if why:
+        raise OutputError(f"{out}: {why}; give a new or empty folder: nothing was changed")
+
+
+def replaceable(folder: Path) -> str:
+    """ "" when `folder` is empty or holds exactly what a parity run wrote there (its manifest's files,
+    unchanged); otherwise why it is not parity's to replace."""
     try:
-        with os.scandir(out) as entries:
-            empty = next(entries, None) is None
+        with os.scandir(folder) as entries:
+            if next(entries, None) is None:
+                return ""
+        listed = _listed(folder)
+        if isinstance(listed, str):
+            return listed
+        return _foreign(folder, folder, listed)
     except OSError as e:
-        raise OutputError(f"{out}: {e.strerror}") from None
-    marker = out / MARKER
-    if not empty and (marker.is_symlink() or not marker.is_file()):
-        raise OutputError(
-            f"{out}: not empty and not written by parity (no {MARKER} file); "
-            "give a new or empty folder: nothing was changed"
+        return f"cannot be checked ({e.strerror or e})"
+
+
+def _listed(folder: Path) -> dict[str, tuple[str, int]] | str:
+    """The files the folder's manifest lists (path -> (sha256, size)), or why there is no valid one."""
+    from parity.loading.files import InputProblem, read_bytes
+
+    marker = folder / MARKER
+    if not os.path.lexists(marker):
+        return f"not empty and not written by parity (no {MARKER} file)"
+    if marker.is_symlink():  # parity writes files, never links: a link's target is not the folder's own
+        return f"not empty and not written by parity ({MARKER} is a link, not a manifest parity wrote)"
+    try:
+        raw = read_bytes(marker, str(marker), _MAX_MANIFEST_BYTES)
+        doc = json.loads(raw)
+    except (InputProblem, ValueError):
+        return f"not empty and not written by parity ({MARKER} is not a manifest parity wrote)"
+    files = doc.get("files") if isinstance(doc, dict) and doc.get("schema") == MANIFEST_SCHEMA else None
+    if not isinstance(files, dict):
+        return (
+            f"not empty and not written by parity ({MARKER} is not a manifest parity wrote; an older "
+            "parity's site has none: remove that folder once)"
         )
+    listed: dict[str, tuple[str, int]] = {}
+    for name, entry in files.items():
+        ok = isinstance(entry, dict) and isinstance(entry.get("sha256"), str)
+        if not ok or not isinstance(entry.get("size"), int) or not _site_path(name):
+            return f"not written by parity ({MARKER} lists {str(name)[:80]!r}, which parity never writes)"
+        listed[name] = (entry["sha256"], entry["size"])
+    return listed
+
+
+def _site_path(name: str) -> bool:
+    """Whether a name is one a site's file can have: inside the folder, no hidden part (no `.git`)."""
+    parts = PurePosixPath(name).parts
+    return (
+        bool(parts)
+        and not PurePosixPath(name).is_absolute()
+        and all(part not in ("", ".", "..") and not part.startswith(".") for part in parts)
+    )
+
+
+def _foreign(top: Path, folder: Path, listed: dict[str, tuple[str, int]]) -> str:
+    """The first entry under `folder` that parity did not write, in words; "" when there is none."""
+    with os.scandir(folder) as entries:
+        for entry in sorted(entries, key=lambda e: e.name):
+            rel = Path(entry.path).relative_to(top).as_posix()
+            if rel == MARKER:
+                continue
+            if entry.name == ".git":
+                return "holds .git: parity never replaces a repository"
+            if entry.is_symlink():
+                return f"holds {rel}, a link, which parity never writes"
+            if entry.is_dir(follow_symlinks=False):
+                if not any(name.startswith(rel + "/") for name in listed):
+                    return f"holds the folder {rel}, which parity did not write"
+                found = _foreign(top, Path(entry.path), listed)
+                if found:
+                    return found
+                continue
+            if rel not in listed or not entry.is_file(follow_symlinks=False):
+                return f"holds {rel}, which parity did not write"
+            if not _same(Path(entry.path), *listed[rel]):
+                return f"holds {rel}, which changed since parity wrote it"
+    return ""
+
+
+def _same(path: Path, sha256: str, size: int) -> bool:
+    """Whether a regular file has the size and the sha256 listed (read in chunks, never whole)."""
+    if path.stat().st_size != size:
+        return False
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest() == sha256
 
 
 def _swap(temp: Path, out: Path) -> None:
@@ -180,6 +321,11 @@ def _swap(temp: Path, out: Path) -> None:
             raise
     aside = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=temp.parent))
     os.rename(out, aside / "site")
+    why = replaceable(aside / "site")  # again, now that nothing can change it behind our back
+    if why:
+        os.rename(aside / "site", out)
+        os.rmdir(aside)
+        raise OutputError(f"{out}: {why}; give a new or empty folder: nothing was changed")
     try:
         os.rename(temp, out)
     except OSError:

@@ -9,6 +9,7 @@ rule's definition in words.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Mapping
@@ -43,6 +44,11 @@ _PEER_STATE = {
     "undisclosed": "silent: looked, not disclosed",
     "unevidenced": "claims it without evidence",
 }
+# Text repeated across the site is cut where it is one of many, so that the site grows with the length of
+# the data's text once, not once per verdict: a lab's name in links (whole on its own page), and the
+# setters' quotes and notes beside other labs' verdicts (whole beside their own).
+NAME_CHARS = 100
+QUOTE_CHARS = 1_000
 # The source flags in words, shown beside a shortfall's status: an accusation whose source moved says so.
 _UNSOURCED = {
     "source_drifted": "a quote it cites was not found on its page",
@@ -80,6 +86,7 @@ def linked(text: str | None) -> list[View]:
     return [p for p in pieces if p["text"]]
 
 
+@functools.cache  # one object per status: a template renders it once (`once` in site/__init__.py)
 def mark(status: str) -> View:
     symbol, word, meaning = STATUS_MARKS[status]
     return {"status": status, "symbol": symbol, "word": word, "meaning": meaning}
@@ -99,6 +106,19 @@ class Pages:
         self.versions = dict(report.packs)
         self.reads = base_reads(data)
         self._within: dict[str, dict[str, LabSummary]] = {}
+        # Every page reads the verdicts through these indexes, made in one pass: a lab's page or a rule's
+        # never scans the whole report (that made the site quadratic in labs).
+        # Links and lists of labs, made once each: the same object is rendered once however many verdicts
+        # show it (`once` in site/__init__.py).
+        self._links: dict[tuple[str, str], View] = {}
+        self._lists: dict[tuple[Any, ...], list[View]] = {}
+        self.by_lab: dict[str, list[Verdict]] = {}
+        self.by_rule: dict[str, list[Verdict]] = {}
+        self.by_pack: dict[str, list[Verdict]] = {}
+        for v in report.verdicts:
+            self.by_lab.setdefault(v.lab, []).append(v)
+            self.by_rule.setdefault(v.rule, []).append(v)
+            self.by_pack.setdefault(v.pack, []).append(v)
 
     # --- what every page shares ------------------------------------------------------------------------
 
@@ -115,10 +135,17 @@ class Pages:
 
     def lab_link(self, root: str, lab: str) -> View:
         """A lab's name, linked to its page when it has one (a peer outside the report has none)."""
+        found = self._links.get((root, lab))
+        if found is None:
+            found = self._links[root, lab] = self._lab_link(root, lab)
+        return found
+
+    def _lab_link(self, root: str, lab: str) -> View:
         summary = self.report.labs.get(lab)
         found = self.data.labs.get(lab)
         name = summary.name if summary else found.profile.name if found else lab
-        return {"id": lab, "name": name, "href": f"{root}labs/{lab}.html" if summary else None}
+        href = f"{root}labs/{lab}.html" if summary else None
+        return {"id": lab, "name": brief(name, NAME_CHARS), "href": href}
 
     def rule_href(self, root: str, rule: str) -> str:
         return f"{root}rules/{rule}.html"
@@ -134,17 +161,25 @@ class Pages:
 
     def setters(self, v: Verdict, root: str) -> list[View]:
         """The labs that set the bar, as the report lists them (twenty at most; the rest counted)."""
-        out = [self.lab_link(root, lab) for lab in v.bar.set_by]
-        return out + _more(v.bar.set_by_count - len(v.bar.set_by))
+        key = ("set", root, v.bar.set_by, v.bar.set_by_count)
+        found = self._lists.get(key)
+        if found is None:
+            out = [self.lab_link(root, lab) for lab in v.bar.set_by]
+            found = self._lists[key] = out + _more(v.bar.set_by_count - len(v.bar.set_by))
+        return found
 
     def blockers(self, v: Verdict, root: str) -> list[View]:
         """The peers that keep an `all` bar from binding, each with why (its practice's state), as the
         report lists them (twenty at most; the rest counted)."""
-        out = [
-            {**self.lab_link(root, lab), "state": state, "why": _PEER_STATE.get(state, state)}
-            for lab, state in zip(v.bar.blocked_by or (), v.bar.blocked_states, strict=True)
-        ]
-        return out + _more(v.bar.blocked_by_count - len(v.bar.blocked_by or ()))
+        key = ("blocked", root, v.bar.blocked_by, v.bar.blocked_states, v.bar.blocked_by_count)
+        found = self._lists.get(key)
+        if found is None:
+            out = [
+                {**self.lab_link(root, lab), "state": state, "why": _PEER_STATE.get(state, state)}
+                for lab, state in zip(v.bar.blocked_by or (), v.bar.blocked_states, strict=True)
+            ]
+            found = self._lists[key] = out + _more(v.bar.blocked_by_count - len(v.bar.blocked_by or ()))
+        return found
 
     def gap(self, v: Verdict) -> str:
         """The gap as a reader reads it: in days for dates, in steps for levels."""
@@ -181,7 +216,10 @@ class Pages:
         value = v.state.replace("_", " ") if v.value is None else self.shown(v.value, v.indicator)
         binds = v.bar.value is not None or v.bar.kind == "require"
         setter_evidence = [
-            {"lab": self.lab_link(root, lab), "evidence": [evidence(e, self.report.sources) for e in items]}
+            {
+                "lab": self.lab_link(root, lab),
+                "evidence": [evidence(e, self.report.sources, QUOTE_CHARS) for e in items],
+            }
             for lab, items in v.bar.evidence
         ]
         waiver = v.waiver
@@ -258,7 +296,7 @@ class Pages:
         verdicts, as `parity check --pack` computes it. The Report's own area scores mix the packs."""
         found = self._within.get(pack)
         if found is None:
-            verdicts = [v for v in self.report.verdicts if v.pack == pack]
+            verdicts = self.by_pack.get(pack, [])
             labs = sorted({v.lab for v in verdicts})
             found = self._within[pack] = summaries(self.data, labs, verdicts, self.reads)
         return found
@@ -267,7 +305,7 @@ class Pages:
         """Per pack, labs x areas: each cell the lab's score in that area of that pack."""
         maps = []
         for pack, version in self.report.packs:
-            verdicts = [v for v in self.report.verdicts if v.pack == pack]
+            verdicts = self.by_pack.get(pack, [])
             if not verdicts:
                 continue
             labs = sorted({v.lab for v in verdicts})
@@ -323,10 +361,7 @@ class Pages:
     def lab(self, lab: str) -> View:
         report = self.report
         s = report.labs[lab]
-        mine = sorted(
-            (v for v in report.verdicts if v.lab == lab),
-            key=lambda v: (v.pack, v.area, _ORDER[v.status], v.rule),
-        )
+        mine = sorted(self.by_lab.get(lab, []), key=lambda v: (v.pack, v.area, _ORDER[v.status], v.rule))
         packs: list[View] = []
         for v in mine:
             if not packs or packs[-1]["pack"] != v.pack:
@@ -375,7 +410,7 @@ class Pages:
         from parity.site.rules import rule_facts
 
         info = self.report.rules[rule_id]
-        verdicts = sorted((v for v in self.report.verdicts if v.rule == rule_id), key=lambda v: v.lab)
+        verdicts = sorted(self.by_rule.get(rule_id, []), key=lambda v: v.lab)
         derived = []
         loaded = self.data.rules.get(rule_id)
         if loaded is not None and loaded.rule.derive:
@@ -422,7 +457,9 @@ class Pages:
         }
 
 
-def evidence(e: Evidence, notes: Mapping[str, SourceNote] | None = None) -> View:
+def evidence(e: Evidence, notes: Mapping[str, SourceNote] | None = None, chars: int | None = None) -> View:
+    """A piece of evidence as a page shows it; with `chars`, its quote and note cut to that length (the
+    setters' evidence, repeated beside every verdict they set the bar of: whole on their own page)."""
     href = safe_url(e.url)
     label = e.title or (href.split("://", 1)[1] if href else e.url)
     note = (notes or {}).get(e.url)
@@ -432,15 +469,20 @@ def evidence(e: Evidence, notes: Mapping[str, SourceNote] | None = None) -> View
     return {
         "url": e.url,
         "href": href,
-        "label": label if len(label) <= 70 else label[:69] + "…",
+        "label": brief(label, 70),
         "date": e.date.isoformat(),
         "title": e.title,
-        "quote": e.quote,
-        "note": e.note,
+        "quote": brief(e.quote, chars) if e.quote and chars else e.quote,
+        "note": brief(e.note, chars) if e.note and chars else e.note,
         "tier": e.tier,
         "archive": safe_url(e.archive) if e.archive else None,
         "source": source,
     }
+
+
+def brief(text: str, chars: int) -> str:
+    """`text`, or its first `chars` - 1 characters and an ellipsis: what is shown where it is repeated."""
+    return text if len(text) <= chars else text[: chars - 1] + "…"
 
 
 def _more(count: int) -> list[View]:
