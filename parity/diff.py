@@ -289,14 +289,38 @@ def spelled_as_path(spec: str) -> bool:
     return spec in (".", "..") or spec.startswith(("/", "./", "../")) or spec.endswith("/")
 
 
-def load_side(spec: str, repo: Path, as_of: dt.date, cache: ParseCache | None = None) -> Side:
+def load_side(
+    spec: str, repo: Path, as_of: dt.date, cache: ParseCache | None = None, where: str = ""
+) -> Side:
     """A side of a comparison, evaluated at `as_of`: a side written as a path is a folder of data or a
     saved JSON report; anything else is a revision of `repo`, never a file that happens to have its name
-    (a pull request that adds a folder `origin/main/` must not be compared with itself). Files are parsed
+    (a pull request that adds a folder `origin/main/` must not be compared with itself), whose data is read
+    from the folder `where` of its tree ("" for its top, "data/" below it: `data_prefix`). Files are parsed
     through `cache` when one is given."""
     if spelled_as_path(spec):
         return _path_side(spec, as_of, cache)
-    return _revision_side(spec, repo, as_of, cache)
+    return _revision_side(spec, repo, as_of, cache, where)
+
+
+def data_prefix(folder: Path) -> str:
+    """Where a data folder of the working tree sits in its repository's revisions, as git says it
+    (`rev-parse --show-prefix`: "" at the top, "data/" below it), so that a diff run from anywhere in the
+    repository reads each revision's data where the working tree holds it; "" outside a repository (a
+    revision side then says itself what is wrong)."""
+    import subprocess
+
+    from parity.loading.files import git_command, git_environment
+
+    try:
+        done = subprocess.run(
+            git_command(folder, "rev-parse", "--show-prefix"),
+            capture_output=True,
+            check=False,
+            env=git_environment(),
+        )
+    except OSError:
+        return ""
+    return done.stdout.decode("utf-8", errors="replace").strip() if done.returncode == 0 else ""
 
 
 def _path_side(spec: str, as_of: dt.date, cache: ParseCache | None) -> Side:
@@ -314,7 +338,7 @@ def _path_side(spec: str, as_of: dt.date, cache: ParseCache | None) -> Side:
     raise UsageError(f"{spec!r}: no such folder (holding lab_profiles/ and rules/) or saved report (*.json)")
 
 
-def _revision_side(spec: str, repo: Path, as_of: dt.date, cache: ParseCache | None) -> Side:
+def _revision_side(spec: str, repo: Path, as_of: dt.date, cache: ParseCache | None, where: str) -> Side:
     from parity.judge.evaluation import evaluate
     from parity.loading import load_revision
     from parity.loading.files import GitObjects, GitRevision, InputProblem
@@ -324,8 +348,9 @@ def _revision_side(spec: str, repo: Path, as_of: dt.date, cache: ParseCache | No
             tree = GitRevision(repo, spec, objects)
         except InputProblem as e:
             raise UsageError(_not_a_revision(spec, repo, e.problem.message)) from None
-        waivers_name = "waivers.yaml" if tree.exists("waivers.yaml") else None
-        data = load_revision(repo, spec, waivers=waivers_name, cache=cache, objects=objects)
+        profiles, rules, waivers = (f"{where}{name}" for name in ("lab_profiles", "rules", "waivers.yaml"))
+        waivers_name = waivers if tree.exists(waivers) else None
+        data = load_revision(repo, spec, profiles, rules, waivers_name, cache=cache, objects=objects)
     return Side(spec, "revision", evaluate(data, as_of=as_of), tree.commit)
 
 

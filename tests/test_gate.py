@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from helpers import AS_OF_ARG, Result, edit_file, git
+from helpers import AS_OF_ARG, WORLD, Result, edit_file, git
 
 Run = Callable[..., Result]
 
@@ -221,6 +222,12 @@ def test_a_shortfall_ended_by_competitors_doing_less_is_never_only_resolved(run:
     # gamma stays below, but its bar fell too: the why says so, in words.
     gamma = changes["gamma", "risk-report-cadence-parity"]
     assert "competitors did less: the bar fell from best: 3 to best: 6" in gamma["message"]
+    # In code scanning too it is a warning, not a result of level none beside the fixed ones.
+    sarif = run("diff", "HEAD~1", "HEAD", AS_OF_ARG, "--format=sarif", cwd=repo).out
+    fell = [r for r in json.loads(sarif)["runs"][0]["results"] if r["properties"].get("bar_fell")]
+    assert [(r["properties"]["lab"], r["level"], r["baselineState"]) for r in fell] == [
+        ("alpha", "warning", "absent")
+    ]
 
 
 def test_a_resolution_by_the_lab_itself_is_plain_resolved(run: Run, repo: Path) -> None:
@@ -228,6 +235,37 @@ def test_a_resolution_by_the_lab_itself_is_plain_resolved(run: Run, repo: Path) 
     change = _json(run, repo)["gamma", "risk-report-cadence-parity"]
     assert (change["change"], change["cause"], change.get("bar_fell")) == ("resolved", "own", None)
     assert re.search(r": shortfall resolved; was below .* now meets", str(change["message"]))
+
+
+# --- 5. from a subdirectory, as git finds its repository ---------------------------------------------------
+
+
+@pytest.mark.parametrize("sub", ["lab_profiles", "rules", "docs/notes"])
+def test_diff_from_a_subdirectory_compares_the_same_data(run: Run, repo: Path, sub: str) -> None:
+    (repo / sub).mkdir(parents=True, exist_ok=True)
+    _slip(repo)
+    top = run("diff", "main", AS_OF_ARG, "--format=github", "--fail-on-new=high", cwd=repo)
+    below = run("diff", "main", AS_OF_ARG, "--format=github", "--fail-on-new=high", cwd=repo / sub)
+    assert top.code == 1 and "new shortfall%3A risk-report-cadence-parity" in top.out
+    assert (below.code, below.out) == (top.code, top.out)  # before: exit 2, "lab_profiles: no such directory"
+
+
+def test_diff_reads_each_revision_where_the_working_tree_holds_the_data(run: Run, tmp_path: Path) -> None:
+    root = tmp_path / "watchdog"
+    shutil.copytree(WORLD, root / "data")
+    (root / "notes").mkdir()
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "base")
+    edit_file(root / "data" / BETA_SLIPS[0], *BETA_SLIPS[1:])
+    for cwd in (root / "data", root / "data/lab_profiles"):
+        result = run("diff", "main", AS_OF_ARG, "--format=json", cwd=cwd)
+        assert result.code == 0, result.err  # before: main:lab_profiles: no such directory in this revision
+        changes = {(c["lab"], c["rule"]): c["change"] for c in json.loads(result.out)["changes"]}
+        assert changes["beta", "risk-report-cadence-parity"] == "new" and len(changes) == 5
+    lost = run("diff", "main", AS_OF_ARG, cwd=root / "notes")  # no data here or above, up to .git
+    assert lost.code == 2 and lost.err.startswith("parity: error: no folder holding lab_profiles/ and rules/")
+    assert "give that side as a path: parity diff BASE ./DIR" in lost.err
 
 
 @pytest.mark.parametrize("fmt", ["table", "markdown", "json", "github", "sarif", "junit"])

@@ -89,7 +89,7 @@ def _data(args: argparse.Namespace) -> Path:
     return Path(os.path.abspath(getattr(args, "profiles", None) or args.rules)).parent
 
 
-def _find_data(start: Path) -> Path:
+def _find_data(start: Path, hint: str = "give --profiles DIR and --rules DIR") -> Path:
     """The nearest folder at or above `start` that holds the data folders (one of them is enough to stop:
     loading then says exactly what is wrong with the other). The search stops at the top of a git
     repository (a folder holding `.git`), as data outside one's repository is not one's own."""
@@ -100,8 +100,7 @@ def _find_data(start: Path) -> Path:
             break
     raise UsageError(
         f"no folder holding {DATA[0]}/ and {DATA[1]}/ in {start} or above it (the search stops at the "
-        "top of a git repository): run parity in the folder that holds them, or give --profiles DIR and "
-        "--rules DIR"
+        f"top of a git repository): run parity in the folder that holds them, or {hint}"
     )
 
 
@@ -451,12 +450,14 @@ def _silence_stdout() -> None:
 
 
 def _diff(args: argparse.Namespace) -> int:
-    from parity.diff import compare, load_side
+    from parity.diff import compare, data_prefix, load_side
 
     as_of = args.as_of or today()
     cache = _cache(args)
-    base = load_side(args.base, args.repo, as_of, cache)
-    head = load_side(args.head or ".", args.repo, as_of, cache)
+    found = _worktree_data(args.head is None)
+    where = data_prefix(found) if found is not None and args.repo == Path(".") else ""
+    base = load_side(args.base, args.repo, as_of, cache, where)
+    head = load_side(args.head or os.path.relpath(found or "."), args.repo, as_of, cache, where)
     if args.head is None:
         head = type(head)("worktree", head.kind, head.report, head.commit)
     result = compare(base, head)
@@ -465,6 +466,17 @@ def _diff(args: argparse.Namespace) -> int:
         _write_file(path, functools.partial(_write_text, render_diff(result, fmt)))
     text = render_diff(result, args.format or _default_format())
     return _emit(EXIT_SHORTFALLS if failing else EXIT_OK, functools.partial(_write_text, text))
+
+
+def _worktree_data(needed: bool) -> Path | None:
+    """`diff`'s working-tree side: the data found as every command finds it, here or above (`_find_data`);
+    None when there is none and no side needs it (two revisions, read at the repository's top)."""
+    try:
+        return _find_data(Path.cwd(), "give that side as a path: parity diff BASE ./DIR")
+    except UsageError:
+        if needed:
+            raise
+        return None
 
 
 def _history(args: argparse.Namespace) -> int:

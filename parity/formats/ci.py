@@ -261,10 +261,18 @@ def _location(file: str, line: int) -> list[dict[str, object]]:
     return [{"physicalLocation": region}]
 
 
+def _sarif_level(c: Change) -> str:
+    """A new shortfall (waived at once or not) at its severity; one that ended only because competitors
+    did less a warning, as its annotation is: good news for the lab, a loss for the industry's bar."""
+    if c.change == "new" or c.waived_new:
+        return _LEVEL[c.severity]
+    return "warning" if c.bar_fell else "none"
+
+
 def diff_sarif(result: Diff) -> str:
     """New shortfalls as results (baselineState new; one waived at once too, flagged), ended ones as
-    absent, and rules redefined under an unchanged pack version as warnings at the rule, for code
-    scanning. Every message says what changed and why."""
+    absent (a warning when only the bar fell), and rules redefined under an unchanged pack version as
+    warnings at the rule, for code scanning. Every message says what changed and why."""
     catalog = {**result.base.report.rules, **result.head.report.rules}
     shown = [c for c in result.changes if _shown(c) and c.rule in catalog]
     rule_ids = sorted({c.rule for c in shown} | {r.rule for r in result.redefined})
@@ -273,7 +281,7 @@ def diff_sarif(result: Diff) -> str:
         {
             "ruleId": c.rule,
             "ruleIndex": index[c.rule],
-            "level": _LEVEL[c.severity] if c.change == "new" or c.waived_new else "none",
+            "level": _sarif_level(c),
             "baselineState": "absent" if c.change == "resolved" else "new",
             "message": {"text": change_sentence(c, result)},
             "locations": _location(*c.location) if c.location else [],
