@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from helpers import AS_OF_ARG, Result, edit_file
+from helpers import AS_OF_ARG, Result, edit_file, git
 
 from parity.formats.present import amount, gap_text
 from parity.report import IndicatorInfo
@@ -92,3 +92,23 @@ def test_problems_are_counted_in_words(run: Run, repo: Path) -> None:
     result = run("validate", cwd=repo)
     assert result.code == 2
     assert result.err.splitlines()[-1] == "parity: 1 problem; nothing was evaluated"
+
+
+def test_a_history_and_a_diff_speak_no_python(run: Run, repo: Path) -> None:
+    # alpha stops three practices (true -> false) and beta reports less often: regressions, a sudden
+    # alarm, and race alarms on bars that fell from true to false (before: "fell from True ... to False").
+    profile = repo / "lab_profiles/alpha.yaml"
+    profile.write_text(profile.read_text(encoding="utf-8").replace("value: true", "value: false"), "utf-8")
+    edit_file(repo / "lab_profiles/beta.yaml", "value: 3\n", "value: 9\n")
+    git(repo, "commit", "-qam", "alpha and beta do less", date="2026-06-01")
+    walked = run("history", "--revisions", AS_OF_ARG, cwd=repo)
+    assert "the bar competitors set fell from true" in walked.out and "true -> false" in walked.out
+    outputs = [walked.out]
+    outputs += [run("history", "--revisions", AS_OF_ARG, "--format=markdown", cwd=repo).out]
+    outputs += [run("history", AS_OF_ARG, f"--format={fmt}", cwd=repo).out for fmt in ("table", "markdown")]
+    outputs += [
+        run("diff", "HEAD~1", "HEAD", AS_OF_ARG, f"--format={fmt}", cwd=repo).out
+        for fmt in ("table", "markdown", "github", "sarif", "junit", "json")
+    ]
+    outputs += [run("due", AS_OF_ARG, "--within=1", cwd=repo).out]
+    assert [line for out in outputs for line in _clean(out)] == []
