@@ -252,3 +252,39 @@ def test_a_shortfall_resting_on_a_drifted_source_fails_the_sources_gate(
         in (step.err)
     )
     assert step.out == ""  # the report went to a file, not to annotations
+
+
+def _expression(text: str, context: dict[str, object]) -> object:
+    """The value of a step's `if:` for the GitHub expression syntax action.yml uses (&&, ||, !, ==,
+    quoted strings, always(), dotted names), with each name's value from `context`."""
+    body = text.strip().removeprefix("${{").removesuffix("}}")
+    body = re.sub(r"[a-z][\w-]*(?:\.[\w-]+)+", lambda m: repr(context[m.group(0)]), body)
+    body = body.replace("always()", "True").replace("&&", " and ").replace("||", " or ")
+    return eval(re.sub(r"!(?!=)", " not ", body), {})
+
+
+@pytest.mark.parametrize(
+    ("visibility", "upload", "compared", "uploads"),
+    [
+        ("public", "auto", "success", True),
+        ("public", "auto", "failure", True),  # a failing gate still uploads its findings
+        ("private", "auto", "success", False),  # code scanning there needs Advanced Security
+        ("internal", "auto", "success", False),  # the same, although its `private` is false
+        ("private", "true", "failure", True),
+        ("public", "false", "success", False),
+        ("public", "auto", "skipped", False),  # invalid data: no comparison, nothing to upload
+    ],
+)
+def test_the_sarif_upload_asks_for_code_scanning_only_where_it_works(
+    visibility: str, upload: str, compared: str, uploads: bool
+) -> None:
+    (step,) = [s for s in ACTION["runs"]["steps"] if s.get("name") == "Upload SARIF"]
+    context = {
+        "steps.compare.outcome": compared,
+        "inputs.upload-sarif": upload,
+        "github.event.repository.visibility": visibility,
+        "github.event.repository.private": visibility != "public" and visibility != "internal",
+    }
+    assert _expression(step["if"], context) is uploads
+    ci = " ".join((ROOT / "docs/ci.md").read_text(encoding="utf-8").split())
+    assert "on a private or internal repository it needs GitHub Advanced Security" in ci
