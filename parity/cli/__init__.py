@@ -504,7 +504,6 @@ def _by_dates(args: argparse.Namespace) -> Any:
     since, until = (_day(text, flag) for text, flag in ((args.since, "--since"), (args.until, "--until")))
     if until is not None and args.as_of is not None and until != args.as_of:
         raise UsageError("--until and --as-of both end the story here: give one")
-    args.profiles, args.rules = Path(args.profiles), Path(args.rules)
     args.as_of = until or args.as_of
     data = _load(args)
     if since is not None and since > args.as_of:
@@ -535,8 +534,8 @@ def _revisions(args: argparse.Namespace) -> Any:
         since=args.since,
         until=args.until,
         first_parent=args.first_parent,
-        profiles=args.profiles,
-        rules=args.rules,
+        profiles=(args.profiles or Path(DATA[0])).as_posix(),  # paths in each revision, not searched for
+        rules=(args.rules or Path(DATA[1])).as_posix(),
         waivers=args.waivers or "waivers.yaml",
         as_of=args.as_of,
         alarms=args.alarms,
@@ -648,8 +647,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(args: argparse.Namespace) -> int:
     try:
         with paused_gc():  # one short-lived command builds no cycles worth the collector's full passes
-            if hasattr(args, "rules"):
-                _data(args)  # every command that reads the data sees where it is, found once
+            # every command that reads the data sees where it is, found once (--revisions names paths
+            # inside each commit, never searched for in the working tree)
+            if hasattr(args, "rules") and not getattr(args, "revisions", False):
+                _data(args)
             return COMMANDS[args.command](args)
     except LoadError as e:
         for problem in e.problems:

@@ -460,11 +460,20 @@ def _history_parser(sub: Any) -> None:
     )
     p.add_argument(
         "--profiles",
-        default="lab_profiles",
+        type=Path,
+        default=None,
         metavar="DIR",
-        help="the profiles' folder (with --revisions: in each revision; default: lab_profiles)",
+        help="the profiles' folder (default: lab_profiles/ in the nearest folder, here or above, that holds "
+        "the data; with --revisions: the folder in each revision, default lab_profiles)",
     )
-    p.add_argument("--rules", default="rules", metavar="DIR", help="the rule packs' folder (default: rules)")
+    p.add_argument(
+        "--rules",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="the rule packs' folder (default: rules/ beside the profiles; with --revisions: in each "
+        "revision, default rules)",
+    )
     p.add_argument(
         "--waivers",
         default=None,
