@@ -211,7 +211,14 @@ def parser() -> argparse.ArgumentParser:
         "--fail-on-new",
         choices=FAIL_ON,
         default="never",
-        help="exit 1 when a new shortfall of this severity or higher appears (default: never)",
+        help="exit 1 when a new shortfall of this severity or higher appears, waived at once or not, or "
+        "such a rule is redefined under an unchanged pack version (default: never)",
+    )
+    diff.add_argument(
+        "--accept-new-waivers",
+        action="store_true",
+        help="with --fail-on-new: a new shortfall that a waiver of the head side covers passes (it is "
+        "still annotated); for repositories whose waivers get a review of their own",
     )
     _cache_options(diff)
     _history_parser(sub)
@@ -505,6 +512,12 @@ def _history_parser(sub: Any) -> None:
         "--allow-shallow",
         action="store_true",
         help="with --fail-on-alarm, walk a shallow clone as far as it goes (default: exit 2, fetch it whole)",
+    )
+    p.add_argument(
+        "--details",
+        action="store_true",
+        help="with --revisions: every problem of each skipped revision (default: one line each; json: "
+        "always)",
     )
 
 
