@@ -1,6 +1,6 @@
 """parity: find where AI labs fall below the industry bar they pledged to match.
 
-data = parity.load("lab_profiles", "rules", "waivers.yaml")
+data = parity.load("lab_profiles", "rules")  # and waivers.yaml beside lab_profiles/, as the CLI
 report = parity.evaluate(data, as_of=datetime.date(2026, 12, 1))
 print(parity.render(report, "table"))
 
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from parity._version import __version__
 
 if TYPE_CHECKING:
-    from parity.errors import EngineError, LoadError, ParityError, Problem, UsageError
+    from parity.errors import EngineError, EngineMissing, LoadError, ParityError, Problem, UsageError
     from parity.formats import FORMATS, Format, render, render_explain, render_rules, write
     from parity.judge.evaluation import evaluate
     from parity.judge.scope import select_rules
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from parity.vocabulary import FAIL_ON, SHORTFALLS, STATUSES
 
 _WHERE = {
-    "parity.errors": ("EngineError", "LoadError", "ParityError", "Problem", "UsageError"),
+    "parity.errors": ("EngineError", "EngineMissing", "LoadError", "ParityError", "Problem", "UsageError"),
     "parity.formats": ("FORMATS", "Format", "render", "render_explain", "render_rules", "write"),
     "parity.judge.evaluation": ("evaluate",),
     "parity.judge.scope": ("select_rules",),
@@ -61,6 +61,7 @@ __all__ = [  # written out for linters and type checkers; tests/test_startup.py 
     "BarResult",
     "Dataset",
     "EngineError",
+    "EngineMissing",
     "Format",
     "LabSummary",
     "LoadError",

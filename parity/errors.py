@@ -49,5 +49,11 @@ class EngineError(ParityError):
     """The inference engine misbehaved: a bug in parity or durable_rules, never bad input."""
 
 
+class EngineMissing(EngineError):
+    """The inference engine does not import: an installation problem (durable-rules built without the
+    define Python 3.13 needs, or not built at all), never a bug and never bad input. Its message ends with
+    the one command that fixes it."""
+
+
 class OutputError(ParityError):
     """The output could not be written (a full disk, a folder that is not parity's to replace)."""

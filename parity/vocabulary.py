@@ -1,6 +1,6 @@
 """The vocabulary of the domain, each word defined once: statuses and their groups, severities and their
 order, the states of a practice, four-valued truth, the kinds of bar and the rank each reads, dates ("today",
-"in force", "within N days"), and how a value is shown.
+"in force", "within N days"), and how a value, a rank and a count are shown.
 
 A second copy of any of these is where a wrong verdict comes from, so every other module asks here. This
 module imports nothing of parity's and nothing heavy: the engine, the formats and the command line's
@@ -160,6 +160,18 @@ def show(value: Any) -> str:
     if isinstance(value, dt.date):
         return value.isoformat()
     return str(value)
+
+
+def ordinal(n: int) -> str:
+    """1st, 2nd, 3rd, 4th, 11th, 12th, 13th, 21st, 101st: a rank as a person writes it (never "2th")."""
+    suffix = "th" if 11 <= n % 100 <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def plural(n: int | float, word: str, words: str | None = None) -> str:
+    """A count with its noun, agreed: 1 pack, 2 packs, 0 packs (`words` for an irregular plural), never
+    "pack(s)". Here, and not in the formats, because the rule catalog (below them) says counts too."""
+    return f"{show(n)} {word if abs(n) == 1 else words or word + 's'}"
 
 
 def same(a: Any, b: Any) -> bool:

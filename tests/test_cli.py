@@ -142,7 +142,7 @@ def test_bad_input_exits_2_and_lists_every_problem(run: Run, tree: Callable[...,
         assert "lab_profiles/a.yaml:4:3: practices.y: unknown indicator 'y'" in result.err
         assert "lab_profiles/b.yaml:3:1: name: duplicate key 'name'" in result.err
         assert "rules/p.yaml:6:27: rules.0.bar: unknown bar 'bset'" in result.err
-        assert "3 problem(s); nothing was evaluated" in result.err
+        assert "3 problems; nothing was evaluated" in result.err
         assert "Traceback" not in result.err
 
 
@@ -168,7 +168,7 @@ def test_rule_packs_without_rules_are_an_error_not_a_pass(run: Run, tree: Callab
 def test_validate_ok(run: Run) -> None:
     result = run("validate")
     assert result.code == 0
-    assert result.out == "ok: 3 lab profile(s), 10 rule(s) in 2 pack(s), 3 waiver(s)\n"
+    assert result.out == "ok: 3 lab profiles, 10 rules in 2 packs, 3 waivers\n"
 
 
 def test_explicit_waivers_option_replaces_the_default(run: Run, tree: Callable[..., Path]) -> None:
@@ -356,18 +356,44 @@ def test_validate_and_check_strict(run: Run) -> None:
         assert "--strict: no evidence" in result.err
 
 
-def test_a_missing_engine_says_how_to_reinstall_it() -> None:
+def _without_engine(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """parity run as if durable_rules_engine did not import (as when built on 3.13 without the define)."""
     script = (
         "import sys; sys.modules['durable_rules_engine'] = None\n"
         "from parity.cli import main\n"
-        f"sys.exit(main(['check', '{AS_OF_ARG}']))\n"
+        f"sys.exit(main({list(args)!r}))\n"
     )
-    done = subprocess.run([sys.executable, "-c", script], cwd=WORLD, capture_output=True, text=True)
-    assert done.returncode == 3
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1
-    assert "durable_rules engine does not import" in lines[0]
-    assert "CPPFLAGS='-DPyEval_CallObject=PyObject_CallObject' pip install --force-reinstall" in lines[0]
+    return subprocess.run([sys.executable, "-c", script], cwd=WORLD, capture_output=True, text=True, env=env)
+
+
+@pytest.mark.parametrize("command", [["check"], ["explain", "security-all"], ["diff", "."], ["waivers"]])
+def test_a_missing_engine_is_an_installation_problem_with_its_fix(command: list[str]) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "PRE_COMMIT"}
+    done = _without_engine(*command, AS_OF_ARG, env=env)
+    assert done.returncode == 4  # not 3: nothing is wrong with parity, only with how it was installed
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith("parity: installation problem: the durable_rules engine does not import (")
+    fix = f"CPPFLAGS='-DPyEval_CallObject=PyObject_CallObject' {sys.executable} -m pip install --force-reinstall"
+    assert fix in line
+    assert "bug" not in line
+
+
+def test_a_missing_engine_in_a_pre_commit_hook_says_how_to_rebuild_the_hook() -> None:
+    done = _without_engine("check", AS_OF_ARG, env={**os.environ, "PRE_COMMIT": "1"})
+    assert done.returncode == 4
+    assert done.stderr.strip().endswith(
+        "reinstall it: pre-commit clean && CPPFLAGS='-DPyEval_CallObject=PyObject_CallObject' "
+        "PIP_NO_CACHE_DIR=1 pre-commit install-hooks"
+    )
+
+
+def test_validate_needs_no_engine_and_says_nothing_about_it() -> None:
+    done = _without_engine("validate")
+    assert (done.returncode, done.stdout, done.stderr) == (
+        0,
+        "ok: 3 lab profiles, 10 rules in 2 packs, 3 waivers\n",
+        "",
+    )
 
 
 def test_validate_never_imports_the_engine() -> None:
@@ -409,7 +435,7 @@ def test_formats_say_which_commands_they_render() -> None:
         "csv": ("check", "diff"),
         "sarif": ("check", "diff"),
         "junit": ("check", "diff"),
-        "github": ("check", "diff", "validate"),
+        "github": ("check", "diff", "validate", "waivers"),
     }
     only_check = formats.Format("check-only", "a format that renders reports only", check=lambda r: ["x"])
     formats.FORMATS["check-only"] = only_check

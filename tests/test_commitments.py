@@ -68,7 +68,7 @@ def test_conditions_are_in_the_json_report_and_read_back(run: Run) -> None:
 def test_conditions_are_in_the_text_formats_and_explain(run: Run) -> None:
     table = run("check", AS_OF_ARG).out
     assert "delay-when-leading: when all of:" in table
-    assert "frontier_capability_index meets best: holds; value 91.5; bar best 88, set by beta" in table
+    assert "frontier_capability_index meets best: holds; value 91.5; bar best: 88, set by beta" in table
     markdown = run("check", AS_OF_ARG, "--format=markdown").out
     assert "  - catastrophic\\_risk\\_significant equals true: holds; value true" in markdown
     explain = run("explain", "delay-when-leading", AS_OF_ARG).out

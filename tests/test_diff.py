@@ -135,17 +135,19 @@ def test_every_format_renders_a_diff(run: Run, repo: Path) -> None:
     assert junit.get("failures") == "1" and junit.get("tests") == "5"
     github = run("diff", "main", AS_OF_ARG, "--format=github", cwd=repo).out.splitlines()
     assert github[0].startswith(
-        "::notice file=lab_profiles/alpha.yaml,line=6,title=resolved%3A risk-report-cadence-parity"
+        "::warning file=lab_profiles/alpha.yaml,line=6,title=the bar fell%3A risk-report-cadence-parity"
     )
     assert github[1].startswith(
-        "::error file=lab_profiles/beta.yaml,line=5,title=new%3A risk-report-cadence-parity (high)::"
+        "::error file=lab_profiles/beta.yaml,line=5,title=new shortfall%3A risk-report-cadence-parity (high)::"
     )
-    assert (
-        github[-1]
-        == "::notice title=parity diff::parity diff main -> worktree as of 2026-11-26: 1 new, 1 resolved, 3 changed"
+    assert github[-1] == (
+        "::notice title=parity diff::parity diff main -> worktree as of 2026-11-26: 1 new, 1 resolved, "
+        "3 changed; needs a reviewer: 1 shortfall ended only because the bar fell"
     )
     markdown = run("diff", "main", AS_OF_ARG, "--format=markdown", cwd=repo).out
-    assert markdown.startswith("# parity diff\n") and "| resolved" in markdown
+    assert (
+        markdown.startswith("# parity diff\n") and "| shortfall ended only because the bar fell" in markdown
+    )
 
 
 def test_bad_input_in_a_revision_is_exit_2_with_its_location(run: Run, repo: Path) -> None:
@@ -186,7 +188,7 @@ def test_one_diff_writes_several_formats(run: Run, repo: Path, monkeypatch: pyte
         cwd=repo,
     )
     assert result.code == 1  # the new high shortfall fails the gate, and the files are written all the same
-    assert result.out.startswith("::notice file=lab_profiles/alpha.yaml")  # github under GITHUB_ACTIONS
+    assert result.out.startswith("::warning file=lab_profiles/alpha.yaml")  # github under GITHUB_ACTIONS
     assert (repo / "out.sarif").read_text(encoding="utf-8") == expected["sarif"]
     assert (repo / "sum.md").read_text(encoding="utf-8") == expected["markdown"]
     bad = run("diff", "main", "-o", "sarif", cwd=repo)

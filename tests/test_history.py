@@ -227,6 +227,28 @@ def test_a_broken_revision_is_reported_and_skipped(watchdog: Repo) -> None:
     assert steps[1][2] != broken
 
 
+def test_a_revision_that_does_not_load_is_one_line_with_its_problems_on_request(
+    watchdog: Repo, run: Callable[..., Result]
+) -> None:
+    for lab in ("beta", "gamma", "delta"):  # three problems in one revision
+        profile = watchdog.root / "lab_profiles" / f"{lab}.yaml"
+        profile.write_text(profile.read_text(encoding="utf-8").replace("name:", "tags: [typo]\nname:"))
+    broken = watchdog.commit("2025-03-01", "tags before their pack declares them", write=False)
+    watchdog.commit("2025-04-01", "fixed")
+    for fmt in ("table", "markdown"):
+        out = run("history", "--revisions", f"--format={fmt}", cwd=watchdog.root).out
+        skipped = out.split("Skipped revisions (1)", 1)[1].strip().splitlines()
+        assert len(skipped) == 2, out  # the revision, then how to see more
+        assert skipped[0].startswith(f"{broken} (2025-03-01) tags before their pack declares them: skipped, ")
+        assert "3 problems; the first: " in skipped[0] and "beta.yaml:2:8: tags.0" in skipped[0]
+        assert "--details lists every problem" in skipped[1]
+        detailed = run("history", "--revisions", f"--format={fmt}", "--details", cwd=watchdog.root).out
+        lines = detailed.split("Skipped revisions (1)", 1)[1].strip().splitlines()
+        assert len(lines) == 4 and all("undeclared tag 'typo'" in line for line in lines[1:])
+    doc = json.loads(run("history", "--revisions", "--format=json", cwd=watchdog.root).out)
+    assert [len(s["problems"]) for s in doc["skipped"]] == [3]  # the JSON always has every problem
+
+
 def test_unrelated_commits_change_nothing(watchdog: Repo) -> None:
     (watchdog.root / "README.md").write_text("# our watchdog\n", encoding="utf-8")
     readme = watchdog.commit("2025-02-01", "docs only", write=False)

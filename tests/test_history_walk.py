@@ -213,7 +213,7 @@ def test_a_shallow_clone_is_said_and_does_not_pass_an_alarm_gate(
         data.commit(f"2025-0{i + 2}-01", f"step {i}")
     shallow = _clone(data.root, tmp_path / "shallow", "--depth", "2")
     walked = run("history", "--revisions", cwd=shallow)
-    assert walked.code == 0 and "shallow clone: history walked only the 2 revision(s)" in walked.err
+    assert walked.code == 0 and "shallow clone: history walked only the 2 revisions" in walked.err
     gate = run(
         "history", "--revisions", "--fail-on-alarm", cwd=shallow
     )  # before: exit 0 on 2 of 5 revisions, silently

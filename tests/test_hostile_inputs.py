@@ -269,6 +269,10 @@ def test_from_a_subdirectory_the_data_is_found_above(run: Run, repo: Path, sub: 
     top = run("check", AS_OF_ARG, "--format=json", cwd=repo)
     below = run("check", AS_OF_ARG, "--format=json", cwd=repo / sub)  # before: "no such directory"
     assert _verdicts(below) == _verdicts(top) and below.out == top.out
+    story = run("history", AS_OF_ARG, "--format=json", cwd=repo)
+    story_below = run("history", AS_OF_ARG, "--format=json", cwd=repo / sub)  # before: "no such directory"
+    assert story.code == story_below.code == 0, story_below.err
+    assert json.loads(story_below.out)["labs"] == json.loads(story.out)["labs"]
     problems = run("validate", "--profiles", "nowhere", cwd=repo / sub)
     assert problems.code == 2 and "nowhere:1:1: cannot read the lab profiles" in problems.err
     (repo / "lab_profiles" / "alpha.yaml").write_text("id: alpha\nname: [\n", encoding="utf-8")

@@ -36,6 +36,7 @@ def _action_diff() -> list[str]:
     [line] = [line.strip() for line in script.splitlines() if line.strip().startswith("parity diff")]
     line = line.split(" || ")[0].replace("$BASE", "main").replace("$FAIL_ON_NEW", "high")
     line = line.replace("$SARIF", "out.sarif").replace("$RUNNER_TEMP", ".")
+    line = line.replace('"${accept[@]}"', "")  # accept-new-waivers: false (the default) adds nothing
     return [part.strip('"') for part in line.split()[2:]]
 
 

@@ -24,6 +24,8 @@ PLACEHOLDERS = {
     '"$FAIL_ON_NEW"': "high",
     '"sarif:$SARIF"': "sarif:parity.sarif",
     '"markdown:$RUNNER_TEMP/parity-summary.md"': "markdown:/tmp/parity-summary.md",
+    '"${accept[@]}"': "",
+    '"$CASES"': "tests/rule_cases",
 }
 
 
@@ -44,11 +46,15 @@ def test_every_command_in_the_action_parses() -> None:
     action = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
     assert action["runs"]["using"] == "composite"
     commands = [argv for step in action["runs"]["steps"] for argv in _parity_commands(step.get("run", ""))]
-    assert [argv[0] for argv in commands] == ["validate", "diff"]
+    assert [argv[0] for argv in commands] == ["validate", "diff", "waivers", "test", "check"]
+    parsed = {}
     for argv in commands:
-        args = parser().parse_args(argv)  # an unknown option would exit 2 here
+        parsed[argv[0]] = parser().parse_args(argv)  # an unknown option would exit 2 here
         assert "$" not in " ".join(argv), argv
+    args = parsed["diff"]
     assert args.fail_on_new == "high" and args.format == "github"
+    assert parsed["waivers"].strict_waivers and parsed["waivers"].format == "github"
+    assert parsed["check"].strict_sources
     assert args.output == [("sarif", Path("parity.sarif")), ("markdown", Path("/tmp/parity-summary.md"))]
     assert action["inputs"]["fail-on-new"]["default"] in {
         "never",
@@ -62,15 +68,17 @@ def test_every_command_in_the_action_parses() -> None:
 
 def test_pre_commit_hooks_parse_and_pass_on_the_shipped_data(run: Run) -> None:
     hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
-    assert {hook["id"] for hook in hooks} == {"parity-validate", "parity-check"}
+    assert {hook["id"] for hook in hooks} == {"parity-validate", "parity-check", "parity-test"}
     for hook in hooks:
         argv = shlex.split(hook["entry"])
         assert argv[0] == "parity" and hook["pass_filenames"] is False
         parser().parse_args(argv[1:])
-        assert re.search(hook["files"], "lab_profiles/anthropic.yaml")
+        if hook["id"] != "parity-test":  # the rule cases' hook runs on packs and cases, not profiles
+            assert re.search(hook["files"], "lab_profiles/anthropic.yaml")
         assert re.search(hook["files"], "rules/pledges.yaml")
         assert not re.search(hook["files"], "README.md")
-        result = run(*argv[1:], "--as-of=2026-12-01", cwd=ROOT)
+        dated = ["--as-of=2026-12-01"] if argv[1] != "test" else []
+        result = run(*argv[1:], *dated, cwd=ROOT)
         assert result.code == 0, result.out + result.err
 
 

@@ -97,7 +97,7 @@ def test_the_table_and_markdown_say_what_was_found(run: Run, world: World) -> No
     table = sources(run, world, "--no-write")
     assert table.code == 0
     assert table.out.startswith(
-        f"parity sources: 11 URL(s) checked on {today().isoformat()}: 8 ok, 1 drifted, 1 gone, 1 blocked\n"
+        f"parity sources: 11 URLs checked on {today().isoformat()}: 8 ok, 1 drifted, 1 gone, 1 blocked\n"
     )
     assert "drifted: " in table.out and f"  quoted: {QUOTE}" in table.out
     assert "  closest (" in table.out and "every twelve months" in table.out

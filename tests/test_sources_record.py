@@ -149,7 +149,7 @@ def test_strict_sources_fails_on_a_shortfall_resting_on_drifted_evidence(run: Ru
     ) in lines
     assert (
         lines[0]
-        == f"parity: note: 7 evidence URL(s) are not in {record_file} yet; `parity sources` checks them"
+        == f"parity: note: 7 evidence URLs are not in {record_file} yet; `parity sources` checks them"
     )
     assert all(line.startswith("parity: --strict-sources: ") for line in lines[1:])
     # without the option, the same record fails nothing

@@ -2,7 +2,8 @@
 One function per command; the output is rendered by the format registry (`parity.formats`).
 
 Exit codes: 0 done; 1 shortfalls at or above --fail-on; 2 bad input, usage, or output that cannot be
-written; 3 internal error (a bug: never anything a user did); 130 interrupted.
+written; 3 internal error (a bug: never anything a user did); 4 the engine is not installed so that it
+imports (an installation problem, with the command that fixes it); 130 interrupted.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from parity.cli.options import parser
 
 __all__ = ["main", "parser"]
 from parity.dataset import DEFAULT_MAX_REVIEW_AGE, Dataset, Strict
-from parity.errors import EngineError, LoadError, OutputError, UsageError
+from parity.errors import EngineError, EngineMissing, LoadError, OutputError, UsageError
 from parity.formats import (
     render_diff,
     render_due,
@@ -38,7 +39,7 @@ from parity.formats import (
     terminal,
     write,
 )
-from parity.vocabulary import parse_date, today
+from parity.vocabulary import parse_date, plural, today
 
 if TYPE_CHECKING:
     from parity.cli.reuse import Kept, Run
@@ -48,7 +49,7 @@ if TYPE_CHECKING:
 # The heavier modules (the loader, pydantic's models, the report, the engine) are imported by the commands
 # that use them, so that `parity --version`, `--help` and a usage error import none of them.
 
-EXIT_OK, EXIT_SHORTFALLS, EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_OK, EXIT_SHORTFALLS, EXIT_INPUT, EXIT_INTERNAL, EXIT_INSTALL, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
 
 
 def _cache(args: argparse.Namespace) -> ParseCache | None:
@@ -88,7 +89,7 @@ def _data(args: argparse.Namespace) -> Path:
     return Path(os.path.abspath(getattr(args, "profiles", None) or args.rules)).parent
 
 
-def _find_data(start: Path) -> Path:
+def _find_data(start: Path, hint: str = "give --profiles DIR and --rules DIR") -> Path:
     """The nearest folder at or above `start` that holds the data folders (one of them is enough to stop:
     loading then says exactly what is wrong with the other). The search stops at the top of a git
     repository (a folder holding `.git`), as data outside one's repository is not one's own."""
@@ -99,8 +100,7 @@ def _find_data(start: Path) -> Path:
             break
     raise UsageError(
         f"no folder holding {DATA[0]}/ and {DATA[1]}/ in {start} or above it (the search stops at the "
-        "top of a git repository): run parity in the folder that holds them, or give --profiles DIR and "
-        "--rules DIR"
+        f"top of a git repository): run parity in the folder that holds them, or {hint}"
     )
 
 
@@ -218,9 +218,9 @@ def _source_notes(args: argparse.Namespace, data: Dataset, required: bool = Fals
         known = found.by_url()
         unseen = sum(1 for url in citations(data) if url not in known)
         if unseen:
-            _say(
-                f"parity: note: {unseen} evidence URL(s) are not in {path} yet; `parity sources` checks them"
-            )
+            are = "is" if unseen == 1 else "are"
+            urls = plural(unseen, "evidence URL")
+            _say(f"parity: note: {urls} {are} not in {path} yet; `parity sources` checks them")
     return record.notes(found)
 
 
@@ -466,20 +466,33 @@ def _silence_stdout() -> None:
 
 
 def _diff(args: argparse.Namespace) -> int:
-    from parity.diff import compare, load_side
+    from parity.diff import compare, data_prefix, load_side
 
     as_of = args.as_of or today()
     cache = _cache(args)
-    base = load_side(args.base, args.repo, as_of, cache)
-    head = load_side(args.head or ".", args.repo, as_of, cache)
+    found = _worktree_data(args.head is None)
+    where = data_prefix(found) if found is not None and args.repo == Path(".") else ""
+    base = load_side(args.base, args.repo, as_of, cache, where)
+    head = load_side(args.head or os.path.relpath(found or "."), args.repo, as_of, cache, where)
     if args.head is None:
         head = type(head)("worktree", head.kind, head.report, head.commit)
     result = compare(base, head)
-    failing = args.fail_on_new != "never" and result.new(args.fail_on_new)
+    failing = args.fail_on_new != "never" and result.failing(args.fail_on_new, args.accept_new_waivers)
     for fmt, path in args.output:
         _write_file(path, functools.partial(_write_text, render_diff(result, fmt)))
     text = render_diff(result, args.format or _default_format())
     return _emit(EXIT_SHORTFALLS if failing else EXIT_OK, functools.partial(_write_text, text))
+
+
+def _worktree_data(needed: bool) -> Path | None:
+    """`diff`'s working-tree side: the data found as every command finds it, here or above (`_find_data`);
+    None when there is none and no side needs it (two revisions, read at the repository's top)."""
+    try:
+        return _find_data(Path.cwd(), "give that side as a path: parity diff BASE ./DIR")
+    except UsageError:
+        if needed:
+            raise
+        return None
 
 
 def _history(args: argparse.Namespace) -> int:
@@ -487,8 +500,8 @@ def _history(args: argparse.Namespace) -> int:
     if args.charts is not None:
         _write_charts(result, args.charts)
     for fmt, path in args.output:
-        _write_file(path, functools.partial(_write_text, render_history(result, fmt)))
-    text = render_history(result, args.format or "table")
+        _write_file(path, functools.partial(_write_text, render_history(result, fmt, args.details)))
+    text = render_history(result, args.format or "table", args.details)
     code = EXIT_SHORTFALLS if args.fail_on_alarm and result.failing() else EXIT_OK
     return _emit(code, functools.partial(_write_text, text))
 
@@ -507,7 +520,6 @@ def _by_dates(args: argparse.Namespace) -> Any:
     since, until = (_day(text, flag) for text, flag in ((args.since, "--since"), (args.until, "--until")))
     if until is not None and args.as_of is not None and until != args.as_of:
         raise UsageError("--until and --as-of both end the story here: give one")
-    args.profiles, args.rules = Path(args.profiles), Path(args.rules)
     args.as_of = until or args.as_of
     data = _load(args)
     if since is not None and since > args.as_of:
@@ -538,8 +550,8 @@ def _revisions(args: argparse.Namespace) -> Any:
         since=args.since,
         until=args.until,
         first_parent=args.first_parent,
-        profiles=args.profiles,
-        rules=args.rules,
+        profiles=(args.profiles or Path(DATA[0])).as_posix(),  # paths in each revision, not searched for
+        rules=(args.rules or Path(DATA[1])).as_posix(),
         waivers=args.waivers or "waivers.yaml",
         as_of=args.as_of,
         alarms=args.alarms,
@@ -550,7 +562,7 @@ def _revisions(args: argparse.Namespace) -> Any:
     if result.shallow:
         _say(
             f"parity: warning: {args.repo} is a shallow clone: history walked only the "
-            f"{len(result.revisions)} revision(s) it holds (fetch it whole: git fetch --unshallow)"
+            f"{plural(len(result.revisions), 'revision')} it holds (fetch it whole: git fetch --unshallow)"
         )
     return result
 
@@ -587,7 +599,7 @@ def _sources(args: argparse.Namespace) -> int:
         _write_file(path, functools.partial(_write_text, record.dumps(result.record)))
     if result.unchecked:
         _say(
-            f"parity: {len(result.unchecked)} URL(s) not checked within the time budget "
+            f"parity: {plural(len(result.unchecked), 'URL')} not checked within the time budget "
             f"({args.time_budget:g} s); their record is unchanged"
         )
     code = EXIT_SHORTFALLS if args.fail_on_drift and result.failing() else EXIT_OK
@@ -651,13 +663,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(args: argparse.Namespace) -> int:
     try:
         with paused_gc():  # one short-lived command builds no cycles worth the collector's full passes
-            if hasattr(args, "rules"):
-                _data(args)  # every command that reads the data sees where it is, found once
+            # every command that reads the data sees where it is, found once (--revisions names paths
+            # inside each commit, never searched for in the working tree)
+            if hasattr(args, "rules") and not getattr(args, "revisions", False):
+                _data(args)
             return COMMANDS[args.command](args)
     except LoadError as e:
         for problem in e.problems:
             _say(str(problem))
-        _say(f"parity: {len(e.problems)} problem(s); nothing was evaluated")
+        _say(f"parity: {plural(len(e.problems), 'problem')}; nothing was evaluated")
         return EXIT_INPUT
     except UsageError as e:
         _say(f"parity: error: {e}")
@@ -667,6 +681,9 @@ def _run(args: argparse.Namespace) -> int:
         return EXIT_INPUT
     except KeyboardInterrupt:
         raise
+    except EngineMissing as e:  # before EngineError, its parent: an installation problem, not a bug
+        _say(f"parity: installation problem: {e}")
+        return EXIT_INSTALL
     except EngineError as e:
         _say(f"parity: engine error: {e}")
         return EXIT_INTERNAL

@@ -231,7 +231,14 @@ def parser() -> argparse.ArgumentParser:
         "--fail-on-new",
         choices=FAIL_ON,
         default="never",
-        help="exit 1 when a new shortfall of this severity or higher appears (default: never)",
+        help="exit 1 when a new shortfall of this severity or higher appears, waived at once or not, or "
+        "such a rule is redefined under an unchanged pack version (default: never)",
+    )
+    diff.add_argument(
+        "--accept-new-waivers",
+        action="store_true",
+        help="with --fail-on-new: a new shortfall that a waiver of the head side covers passes (it is "
+        "still annotated); for repositories whose waivers get a review of their own",
     )
     _cache_options(diff)
     _history_parser(sub)
@@ -483,11 +490,20 @@ def _history_parser(sub: Any) -> None:
     )
     p.add_argument(
         "--profiles",
-        default="lab_profiles",
+        type=Path,
+        default=None,
         metavar="DIR",
-        help="the profiles' folder (with --revisions: in each revision; default: lab_profiles)",
+        help="the profiles' folder (default: lab_profiles/ in the nearest folder, here or above, that holds "
+        "the data; with --revisions: the folder in each revision, default lab_profiles)",
     )
-    p.add_argument("--rules", default="rules", metavar="DIR", help="the rule packs' folder (default: rules)")
+    p.add_argument(
+        "--rules",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="the rule packs' folder (default: rules/ beside the profiles; with --revisions: in each "
+        "revision, default rules)",
+    )
     p.add_argument(
         "--waivers",
         default=None,
@@ -526,6 +542,12 @@ def _history_parser(sub: Any) -> None:
         "--allow-shallow",
         action="store_true",
         help="with --fail-on-alarm, walk a shallow clone as far as it goes (default: exit 2, fetch it whole)",
+    )
+    p.add_argument(
+        "--details",
+        action="store_true",
+        help="with --revisions: every problem of each skipped revision (default: one line each; json: "
+        "always)",
     )
 
 

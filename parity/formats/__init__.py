@@ -37,7 +37,7 @@ class Format:
     diff: Callable[[Diff], str] | None = None
     explain: Callable[[Dataset, str, Report], str] | None = None
     rules: Callable[[Dataset], str] | None = None
-    history: Callable[[History], str] | None = None
+    history: Callable[[History, bool], str] | None = None  # (history, every problem of a skipped revision)
     validate: Callable[[Validation], str] | None = None
     waivers: Callable[[list[WaiverStatus], dt.date], str] | None = None
     due: Callable[[Report, int], str] | None = None
@@ -127,6 +127,7 @@ FORMATS: dict[str, Format] = {
             check=_use("ci:github"),
             diff=_use("ci:diff_github"),
             validate=_use("ci:validate_github"),
+            waivers=_use("ci:waivers_github"),
         ),
     )
 }
@@ -175,11 +176,11 @@ def render_explain(data: Dataset, rule_id: str, report: Report, fmt: str) -> str
     return explain(data, rule_id, report)
 
 
-def render_history(history: History, fmt: str) -> str:
+def render_history(history: History, fmt: str, details: bool = False) -> str:
     """Scores over time, regressions, alarms and bars that fell."""
     render = get(fmt, "history").history
     assert render is not None
-    return render(history)
+    return render(history, details)
 
 
 def render_validate(result: Validation, fmt: str) -> str:

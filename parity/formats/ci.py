@@ -4,6 +4,7 @@ date, and reports one finding per unwaived shortfall at the practice's file and 
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import xml.etree.ElementTree as ET
@@ -11,11 +12,19 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from parity.formats.escape import terminal
-from parity.formats.present import replies_said, summary_line
-from parity.report import Report, RuleInfo, Validation, Verdict
+from parity.formats.present import (
+    change_sentence,
+    finding,
+    headline,
+    plural,
+    redefined_sentence,
+    replies_said,
+    summary_line,
+    validation_counts,
+)
+from parity.report import IndicatorInfo, Report, RuleInfo, Validation, Verdict, WaiverStatus
 from parity.report.document import response_dict
-from parity.report.records import SOURCE_FLAGS
-from parity.vocabulary import SHORTFALLS, show
+from parity.vocabulary import SHORTFALLS
 
 if TYPE_CHECKING:
     from parity.diff import Change, Diff
@@ -32,26 +41,14 @@ def _version() -> str:
     return __version__
 
 
-_SOURCE_FLAGS = frozenset(SOURCE_FLAGS.values())
-
-
 def _findings(report: Report) -> list[Verdict]:
     return [v for v in report.verdicts if v.status in SHORTFALLS]
 
 
-def message(v: Verdict) -> str:
-    """One finding in a sentence: the status, the lab's value, the bar and who sets it."""
-    value = v.state if v.value is None else show(v.value)
-    bar = f"{v.bar.kind} {show(v.bar.value)}" if v.bar.value is not None else v.bar.kind
-    setters = f", set by {', '.join(v.bar.set_by)}" if v.bar.set_by else ""
-    gap = f", gap {show(v.gap)}" if v.gap is not None else ""
-    # An annotation must not present a finding whose sources no longer stand as if they did.
-    unsourced = [f for f in v.flags if f in _SOURCE_FLAGS]
-    sources = f"; {', '.join(unsourced)} (parity sources)" if unsourced else ""
-    return (
-        f"{v.lab}: {v.status} on {v.rule} ({v.title}): value {value}; bar {bar}{setters}{gap}{sources}"
-        + replies_said(v)
-    )
+def message(v: Verdict, indicator: IndicatorInfo | None) -> str:
+    """One finding in a sentence: the status, the lab's value, the bar and who sets it, the gap, and
+    whether its sources still stand."""
+    return f"{v.lab}: {v.status} on {v.rule} ({v.title}): {finding(v, indicator)}" + replies_said(v)
 
 
 def fingerprint(v: Verdict) -> str:
@@ -85,7 +82,7 @@ def sarif(report: Report) -> Iterator[str]:
             "ruleId": v.rule,
             "ruleIndex": index[v.rule],
             "level": _LEVEL[v.severity],
-            "message": {"text": message(v)},
+            "message": {"text": message(v, report.indicators.get(v.indicator))},
             "locations": [
                 {
                     "physicalLocation": {
@@ -172,7 +169,8 @@ def junit(report: Report) -> Iterator[str]:
             case = ET.SubElement(suite, "testcase", name=_xml(v.rule), classname=_xml(f"{v.pack}.{lab}"))
             if v.status in SHORTFALLS:
                 lab_failures += 1
-                failure = ET.SubElement(case, "failure", message=_xml(message(v)), type=v.status)
+                text = message(v, report.indicators.get(v.indicator))
+                failure = ET.SubElement(case, "failure", message=_xml(text), type=v.status)
                 failure.text = _xml(f"{v.location.file}:{v.location.line}")
             elif v.status not in ("meets", "surpasses"):
                 lab_skipped += 1
@@ -215,69 +213,111 @@ def github(report: Report) -> Iterator[str]:
         kind = _GITHUB[_LEVEL[v.severity]]
         title = property_escape(f"{v.rule} ({v.severity})")
         props = f"file={property_escape(v.location.file)},line={v.location.line},title={title}"
-        yield f"::{kind} {props}::{data_escape(message(v))}\n"
+        yield f"::{kind} {props}::{data_escape(message(v, report.indicators.get(v.indicator)))}\n"
     for w in report.waiver_issues:
         where = f"file={property_escape(w.location.file)},line={w.location.line}"
         yield f"::warning {where},title=waiver::{data_escape(f'waiver for {w.rule} / {w.lab} {w.problem}')}\n"
     packs = ", ".join(f"{p} {v}" for p, v in report.packs)
-    summary = f"parity {_version()} as of {report.as_of.isoformat()} ({packs}): {len(findings)} shortfall(s)"
+    counted = plural(len(findings), "shortfall")
+    summary = f"parity {_version()} as of {report.as_of.isoformat()} ({packs}): {counted}"
     yield f"::notice title=parity::{data_escape(summary)}\n"
 
 
 # --- diffs ------------------------------------------------------------------------------------------------
 
 
-def _change_text(c: Change) -> str:
-    b, a = c.before or {}, c.after or {}
-    moved = f" (moved by {', '.join(c.moved_by)})" if c.moved_by else ""
-    flag = "; pack version changed" if c.pack_version_changed else ""
-    statuses = f"{b.get('status', '-')} -> {a.get('status', '-')}"
-    return f"{c.lab}: {c.change} on {c.rule}: {statuses}; cause {c.cause}{moved}{flag}"
-
-
 def _fingerprint(lab: str, rule: str) -> str:
     return hashlib.sha256(f"{lab}\0{rule}".encode()).hexdigest()[:32]
 
 
+def _shown(c: Change) -> bool:
+    """The changes the CI formats report one by one: new shortfalls (waived at once or not) and ended ones;
+    the rest are in the table and the JSON."""
+    return c.change in ("new", "resolved") or c.waived_new
+
+
+def _annotation(c: Change) -> tuple[str, str]:
+    """(GitHub level, title) of a change's annotation: a new shortfall by its severity, even when waived
+    at once (a reviewer must see it); an ended one a notice, or a warning when only the bar fell."""
+    if c.change == "new" or c.waived_new:
+        return _GITHUB[_LEVEL[c.severity]], f"{headline(c)}: {c.rule} ({c.severity})"
+    if c.bar_fell:
+        return "warning", f"the bar fell: {c.rule} ({c.severity})"
+    return "notice", f"{c.change}: {c.rule} ({c.severity})"
+
+
 def diff_github(result: Diff) -> str:
-    """An annotation per new shortfall (by severity) and a notice per resolved one, at the practice."""
+    """An annotation per new or ended shortfall at the practice, each saying what changed and why; a
+    warning per rule redefined under an unchanged pack version, at the rule; then the summary."""
     lines = []
     for c in result.changes:
-        if c.change not in ("new", "resolved"):
+        if not _shown(c):
             continue
-        kind = _GITHUB[_LEVEL[c.severity]] if c.change == "new" else "notice"
+        kind, title = _annotation(c)
         where = f"file={property_escape(c.location.file)},line={c.location.line}," if c.location else ""
-        title = property_escape(f"{c.change}: {c.rule} ({c.severity})")
-        lines.append(f"::{kind} {where}title={title}::{data_escape(_change_text(c))}")
+        text = data_escape(change_sentence(c, result))
+        lines.append(f"::{kind} {where}title={property_escape(title)}::{text}")
+    for r in result.redefined:
+        where = f"file={property_escape(r.location.file)},line={r.location.line}"
+        title = property_escape(f"rule redefined: {r.rule}")
+        lines.append(f"::warning {where},title={title}::{data_escape(redefined_sentence(r))}")
     lines.append(f"::notice title=parity diff::{data_escape(summary_line(result))}")
     return "\n".join(lines) + "\n"
 
 
-def _location(c: Change) -> list[dict[str, object]]:
-    if c.location is None:
-        return []
-    region = {"artifactLocation": {"uri": c.location.file}, "region": {"startLine": c.location.line}}
+def _location(file: str, line: int) -> list[dict[str, object]]:
+    region = {"artifactLocation": {"uri": file}, "region": {"startLine": line}}
     return [{"physicalLocation": region}]
 
 
+def _sarif_level(c: Change) -> str:
+    """A new shortfall (waived at once or not) at its severity; one that ended only because competitors
+    did less a warning, as its annotation is: good news for the lab, a loss for the industry's bar."""
+    if c.change == "new" or c.waived_new:
+        return _LEVEL[c.severity]
+    return "warning" if c.bar_fell else "none"
+
+
 def diff_sarif(result: Diff) -> str:
-    """New shortfalls as results (baselineState new), resolved ones as absent, for code scanning."""
+    """New shortfalls as results (baselineState new; one waived at once too, flagged), ended ones as
+    absent (a warning when only the bar fell), and rules redefined under an unchanged pack version as
+    warnings at the rule, for code scanning. Every message says what changed and why."""
     catalog = {**result.base.report.rules, **result.head.report.rules}
-    shown = [c for c in result.changes if c.change in ("new", "resolved") and c.rule in catalog]
-    rule_ids = sorted({c.rule for c in shown})
+    shown = [c for c in result.changes if _shown(c) and c.rule in catalog]
+    rule_ids = sorted({c.rule for c in shown} | {r.rule for r in result.redefined})
     index = {r: i for i, r in enumerate(rule_ids)}
     results = [
         {
             "ruleId": c.rule,
             "ruleIndex": index[c.rule],
-            "level": _LEVEL[c.severity] if c.change == "new" else "none",
-            "baselineState": "new" if c.change == "new" else "absent",
-            "message": {"text": _change_text(c)},
-            "locations": _location(c),
+            "level": _sarif_level(c),
+            "baselineState": "absent" if c.change == "resolved" else "new",
+            "message": {"text": change_sentence(c, result)},
+            "locations": _location(*c.location) if c.location else [],
             "partialFingerprints": {"parity/lab-rule/v1": _fingerprint(c.lab, c.rule)},
-            "properties": {"lab": c.lab, "cause": c.cause, "severity": c.severity},
+            "properties": {
+                "lab": c.lab,
+                "change": c.change,
+                "cause": c.cause,
+                "severity": c.severity,
+                "waived_new": c.waived_new,
+                "bar_fell": c.bar_fell,
+            },
         }
         for c in shown
+    ]
+    results += [
+        {
+            "ruleId": r.rule,
+            "ruleIndex": index[r.rule],
+            "level": "warning",
+            "baselineState": "new",
+            "message": {"text": redefined_sentence(r)},
+            "locations": _location(*r.location),
+            "partialFingerprints": {"parity/rule-redefined/v1": _fingerprint(r.pack, r.rule)},
+            "properties": {"pack": r.pack, "version": r.version, "redefined": True},
+        }
+        for r in result.redefined
     ]
     driver = {
         "name": "parity",
@@ -300,7 +340,8 @@ def diff_sarif(result: Diff) -> str:
 
 
 def diff_junit(result: Diff) -> str:
-    """A test case per change: a new shortfall fails."""
+    """A test case per change, saying what changed and why: a new shortfall fails, and so does one waived
+    at once; a test case per rule redefined under an unchanged pack version, failing."""
     root = ET.Element(
         "testsuites", name=_xml(f"parity {_version()} diff {result.base.ref} -> {result.head.ref}")
     )
@@ -308,28 +349,58 @@ def diff_junit(result: Diff) -> str:
     failures = 0
     for c in result.changes:
         case = ET.SubElement(suite, "testcase", name=_xml(f"{c.lab} / {c.rule}"), classname=_xml(c.change))
-        if c.change == "new":
+        text = _xml(change_sentence(c, result))
+        if c.change == "new" or c.waived_new:
             failures += 1
-            ET.SubElement(case, "failure", message=_xml(_change_text(c)), type=c.cause)
+            kind = "waived-new" if c.waived_new else c.cause
+            ET.SubElement(case, "failure", message=text, type=kind)
+        else:
+            ET.SubElement(case, "system-out").text = text
     suite.set("failures", str(failures))
-    root.set("tests", str(len(result.changes)))
+    total = len(result.changes)
+    if result.redefined:
+        rules = ET.SubElement(root, "testsuite", name="rules", tests=str(len(result.redefined)))
+        rules.set("failures", str(len(result.redefined)))
+        for r in result.redefined:
+            case = ET.SubElement(rules, "testcase", name=_xml(r.rule), classname=_xml(f"{r.pack}.redefined"))
+            failure = ET.SubElement(case, "failure", message=_xml(redefined_sentence(r)), type="redefined")
+            failure.text = _xml(f"{r.location.file}:{r.location.line}")
+        total, failures = total + len(result.redefined), failures + len(result.redefined)
+    root.set("tests", str(total))
     root.set("failures", str(failures))
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
+def waivers_github(rows: list[WaiverStatus], as_of: dt.date) -> str:
+    """`parity waivers` as annotations: a warning at each waiver that needs attention (expired, matching
+    nothing, beyond the horizon), then a notice counting them."""
+    lines = []
+    for w in rows:
+        if w.status == "active":
+            continue
+        where = f"file={property_escape(w.location.file)},line={w.location.line}"
+        text = f"waiver for {w.rule} / {w.lab} {w.status}"
+        lines.append(f"::warning {where},title={property_escape(f'waiver: {w.rule}')}::{data_escape(text)}")
+    attention = len(lines)
+    summary = (
+        f"{plural(len(rows), 'waiver')} as of {as_of.isoformat()}: {len(rows) - attention} active, "
+        f"{attention} {'needs' if attention == 1 else 'need'} attention"
+    )
+    lines.append(f"::notice title=parity waivers::{data_escape(summary)}")
+    return "\n".join(lines) + "\n"
+
+
 def validate_github(result: Validation) -> str:
     """`parity validate` as annotations: each problem at its file, line and column; or one notice."""
     if result.ok:
-        text = (
-            f"ok: {result.labs} lab profile(s), {result.rules} rule(s) in {result.packs} pack(s), "
-            f"{result.waivers} waiver(s){' (strict)' if result.strict else ''}"
-        )
+        text = f"ok: {validation_counts(result)}{' (strict)' if result.strict else ''}"
         return f"::notice title=parity validate::{text}\n"
     lines = []
     for p in result.problems:
         where = f"file={property_escape(p.file)},line={p.line},col={p.column}"
         title = property_escape(p.field or "parity")
         lines.append(f"::error {where},title={title}::{data_escape(p.message)}")
-    lines.append(f"::error title=parity validate::{len(result.problems)} problem(s); nothing was evaluated")
+    counted = plural(len(result.problems), "problem")
+    lines.append(f"::error title=parity validate::{counted}; nothing was evaluated")
     return "\n".join(lines) + "\n"

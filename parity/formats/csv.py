@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from parity.formats.escape import terminal
+from parity.formats.present import NUMBER_UNIT
 from parity.models import Response
 from parity.report import IndicatorInfo, Report, Verdict
 from parity.vocabulary import show
@@ -53,7 +54,10 @@ CHECK_COLUMNS: dict[str, str] = {
     "peers_disclosed": "how many peers disclosed the practice",
     "blocked_by": "`all` bars: the peers that keep it from binding",
     "gap": "how far below the bar (positive) or above it (negative); empty where it does not apply",
-    "gap_unit": "what the gap counts: `days` (dates), `steps` (levels), or the indicator's unit",
+    "gap_unit": (
+        "what the gap counts: `days` (dates), `steps` (levels), the indicator's unit, or `points` for a "
+        "number that declares none (as the other formats word the gap)"
+    ),
     "flags": "`stale`, `unevidenced`, `waiver_expired`, `held`, `no_history`",
     "due": "`within_days` bars: the last day the value meets the bar",
     "overdue": "past `due`: how many days past it",
@@ -131,10 +135,10 @@ def _version() -> str:
 
 
 def gap_unit(info: IndicatorInfo | None) -> str:
-    """What a gap counts (docs/verdicts.md): days for dates, steps for levels, the indicator's unit."""
-    if info is None:
-        return ""
-    return {"date": "days", "level": "steps"}.get(info.type, info.unit or "")
+    """What a gap counts (docs/verdicts.md, "Gaps"), as `present.gap_text` words it: days for dates, steps
+    for levels, the indicator's unit for numbers, or points where it declares none."""
+    kind = info.type if info else "number"
+    return {"date": "days", "level": "steps"}.get(kind) or (info.unit if info else None) or NUMBER_UNIT
 
 
 def _latest(responses: tuple[Response, ...]) -> list[str]:

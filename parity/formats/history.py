@@ -12,7 +12,7 @@ from xml.sax.saxutils import quoteattr
 from tabulate import tabulate
 
 from parity.formats.escape import markdown, terminal
-from parity.formats.present import share
+from parity.formats.present import plural, share
 from parity.formats.text import Escape
 from parity.history.regressions import described
 from parity.vocabulary import show
@@ -27,15 +27,17 @@ def _header(history: History, esc: Escape) -> str:
 
     span = f"{history.revisions[0].date} to {history.revisions[-1].date}" if history.revisions else "none"
     c = history.config
-    alarms = f"alarms: step {c.step_threshold:g}, window {c.window_threshold:g} over {c.window_days} days"
+    window = plural(c.window_days, "day")
+    alarms = f"alarms: step {c.step_threshold:g}, window {c.window_threshold:g} over {window}"
     if history.mode == "dates":
         return (
             f"parity {__version__} history of {esc(history.source)} by the data's dates: "
-            f"{len(history.revisions)} dates on which something changed ({span}); {alarms}"
+            f"{plural(len(history.revisions), 'date')} on which something changed ({span}); {alarms}"
         )
     as_of = f", all as of {history.as_of}" if history.as_of else ", each at its commit date"
+    revisions = plural(len(history.revisions), "revision")
     return (
-        f"parity {__version__} history of {esc(history.source)}: {len(history.revisions)} revisions "
+        f"parity {__version__} history of {esc(history.source)}: {revisions} "
         f"({span}{as_of}), {len(history.skipped)} skipped; {alarms}"
     )
 
@@ -84,6 +86,16 @@ def _steps(a: Alarm) -> str:
 ALARM_HEADERS = ["alarm", "date", "revision", "what", "steps"]
 
 
+def _value(value: object) -> str:
+    """A practice's value before or after a regression; nothing recorded is "no value", never None."""
+    return "no value" if value is None else show(value)
+
+
+def _bar(value: object) -> str:
+    """A top bar's value; one that did not bind is "no bar", never None."""
+    return "no bar" if value is None else show(value)
+
+
 def regression_rows(history: History, esc: Escape) -> list[list[str]]:
     return [
         [
@@ -93,7 +105,7 @@ def regression_rows(history: History, esc: Escape) -> list[list[str]]:
             esc(r.lab),
             r.kind + (" [methodology]" if r.methodology else ""),
             esc(r.subject),
-            esc(f"{show(r.before)} -> {show(r.after)}"),
+            esc(f"{_value(r.before)} -> {_value(r.after)}"),
             r.severity,
             f"{r.loss:g}",
         ]
@@ -134,10 +146,10 @@ def decline_rows(history: History, esc: Escape) -> list[list[str]]:
     return [
         [
             esc(d.rule),
-            esc(f"{show(d.peak.value)} ({d.peak.revision.date}, {', '.join(d.peak.set_by) or '-'})"),
-            esc(f"{show(d.low.value)} ({d.low.revision.date})"),
+            esc(f"{_bar(d.peak.value)} ({d.peak.revision.date}, {', '.join(d.peak.set_by) or '-'})"),
+            esc(f"{_bar(d.low.value)} ({d.low.revision.date})"),
             d.cause,
-            f"{d.ratchet} days" if d.ratchet else "",
+            plural(d.ratchet, "day") if d.ratchet else "",
         ]
         for d in history.declines
     ]
@@ -165,16 +177,25 @@ def correction_rows(history: History, esc: Escape) -> list[list[str]]:
 CORRECTION_HEADERS = ["lab", "practice", "what was corrected", "of the state dated", "recorded", "revision"]
 
 
-def _skipped(history: History, esc: Escape, nested: str) -> list[str]:
+def _skipped(history: History, esc: Escape, nested: str, details: bool) -> list[str]:
+    """One line per revision that does not load (its problems' count and the first); with `details`,
+    every problem under it. A history over old revisions written for older rules can skip many, each with
+    a hundred problems: a reader wants to know which were skipped, and can ask for why."""
     out = []
     for s in history.skipped:
-        out.append(esc(f"{s.revision.ref} ({s.revision.date}) {s.revision.subject}: skipped, does not load:"))
-        out += [nested + esc(str(p)) for p in s.problems]
+        said = f"{s.revision.ref} ({s.revision.date}) {s.revision.subject}: skipped, does not load"
+        if details or not s.problems:
+            out.append(esc(f"{said}:" if s.problems else said))
+            out += [nested + esc(str(p)) for p in s.problems]
+        else:
+            out.append(esc(f"{said}: {plural(len(s.problems), 'problem')}; the first: {s.problems[0]}"))
+    if history.skipped and not details and any(s.problems for s in history.skipped):
+        out.append("(--details lists every problem; --format json always does)")
     return out
 
 
 def _sections(
-    history: History, esc: Escape, fmt: str, heading: Callable[[str], str], nested: str
+    history: History, esc: Escape, fmt: str, heading: Callable[[str], str], nested: str, details: bool
 ) -> list[str]:
     out = []
     for title, rows, headers in (
@@ -196,7 +217,7 @@ def _sections(
         out.append(heading(f"Evidence of the regressions ({len(history.regressions)})"))
         out += evidence
         out.append("")
-    skipped = _skipped(history, esc, nested)
+    skipped = _skipped(history, esc, nested, details)
     if skipped:
         out.append(heading(f"Skipped revisions ({len(history.skipped)})"))
         out += skipped
@@ -204,13 +225,15 @@ def _sections(
     return out
 
 
-def table(history: History) -> str:
-    return "\n".join([_header(history, terminal), "", *_sections(history, terminal, "simple", str, "  ")])
+def table(history: History, details: bool = False) -> str:
+    sections = _sections(history, terminal, "simple", str, "  ", details)
+    return "\n".join([_header(history, terminal), "", *sections])
 
 
-def markdown_text(history: History) -> str:
+def markdown_text(history: History, details: bool = False) -> str:
     head = f"## {_header(history, markdown)}"
-    return "\n".join([head, "", *_sections(history, markdown, "github", lambda t: f"### {t}", "   - ")])
+    sections = _sections(history, markdown, "github", lambda t: f"### {t}", "   - ", details)
+    return "\n".join([head, "", *sections])
 
 
 # --- the chart ---------------------------------------------------------------------------------------------
@@ -248,8 +271,8 @@ def chart(history: History, lab: str) -> str:
     marked = _marked(history, lab, points)
     legend = _legend(marked)
     height = HEIGHT + LEGEND_ROW * len(legend) + (8 if legend else 0)
-    unit = "dates" if history.mode == "dates" else "revisions"
-    title = f"{lab}: score over time ({first} to {last}, {len(points)} {unit})"
+    unit = "date" if history.mode == "dates" else "revision"
+    title = f"{lab}: score over time ({first} to {last}, {plural(len(points), unit)})"
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" '
         f'height="{height}" role="img" aria-labelledby="t">',

@@ -9,7 +9,7 @@ from json.encoder import encode_basestring
 from typing import TYPE_CHECKING, Any
 
 from parity.dataset import Dataset
-from parity.formats.present import falling_due, rule_row
+from parity.formats.present import change_sentence, falling_due, redefined_sentence, rule_row
 from parity.models import Evidence
 from parity.report import Report, Validation, Verdict, WaiverStatus
 from parity.report.document import (
@@ -179,12 +179,19 @@ def rules(data: Dataset) -> str:
 
 
 def diff(result: Diff) -> str:
-    """The diff as data (`parity/diff/v1`, docs/cli.md)."""
-    return json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n"
+    """The diff as data (`parity/diff/v1`, docs/cli.md), each change and redefined rule with its `message`:
+    the sentence every other format says it in."""
+    doc = result.to_dict()
+    for change, out in zip(result.changes, doc["changes"], strict=True):
+        out["message"] = change_sentence(change, result)
+    for rule, out in zip(result.redefined, doc["redefined"], strict=True):
+        out["message"] = redefined_sentence(rule)
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
-def history(result: History) -> str:
-    """The history as data (`parity/history/v1`, docs/history.md)."""
+def history(result: History, details: bool = True) -> str:
+    """The history as data (`parity/history/v1`, docs/history.md); every problem of a skipped revision,
+    whatever `details` says."""
     return json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n"
 
 

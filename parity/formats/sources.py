@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from tabulate import tabulate
 
 from parity.formats.escape import markdown, terminal
+from parity.vocabulary import plural
 
 if TYPE_CHECKING:  # imported when a run is rendered, not whenever a format is looked up
     from parity.sources.record import SourceEntry
@@ -41,7 +42,7 @@ def summary(result: Run) -> str:
 
     counts: Counter[str] = Counter(e.status for e in result.checked)
     parts = [f"{counts[s]} {s}" for s in SOURCE_STATUSES if counts[s]]
-    line = f"{len(result.checked)} URL(s) checked on {result.checked_at.isoformat()}"
+    line = f"{plural(len(result.checked), 'URL')} checked on {result.checked_at.isoformat()}"
     line += f": {', '.join(parts)}" if parts else ""
     if result.unchecked:
         line += f"; {len(result.unchecked)} not checked (the time budget ran out or the run was stopped)"
@@ -90,7 +91,7 @@ def _detail(e: SourceEntry) -> str:
         parts.append(e.error)
     missing = sum(1 for q in e.quotes if not q.found)
     if e.status == "drifted":
-        parts.append(f"{missing} of {len(e.quotes)} quote(s) missing")
+        parts.append(f"{missing} of {plural(len(e.quotes), 'quote')} missing")
     elif e.status == "changed":
         parts.append("the text differs from the last check")
     if e.status != "ok" and e.since < e.checked:

@@ -12,17 +12,29 @@ from tabulate import tabulate
 from parity.dataset import Dataset
 from parity.formats.escape import markdown, show, terminal
 from parity.formats.present import (
+    bar_text,
+    blocked_text,
     by_score,
+    cause_text,
+    change_sentence,
     condition_lines,
     days_left,
     falling_due,
+    gap_text,
+    headline,
     percent,
+    plural,
+    redefined_sentence,
     replies_brief,
     reply_text,
     rule_row,
+    setters_text,
     share,
     shortfall_count,
+    status_text,
     summary_line,
+    validation_counts,
+    value_text,
 )
 from parity.models import Rule
 from parity.report import Report, Validation, Verdict, WaiverStatus
@@ -32,36 +44,6 @@ from parity.vocabulary import SHORTFALLS, STATUSES, severity_rank
 if TYPE_CHECKING:
     from parity.diff import Diff
 
-_SHOWN_SETTERS = 3
-
-
-def _bar_text(v: Verdict) -> str:
-    bar = v.bar
-    if bar.value is None and bar.kind != "require":
-        return f"{bar.kind}: no bar"
-    return f"{bar.kind}: {show(bar.value)}"
-
-
-def _setters(v: Verdict) -> str:
-    shown = ", ".join(v.bar.set_by[:_SHOWN_SETTERS])
-    more = v.bar.set_by_count - min(len(v.bar.set_by), _SHOWN_SETTERS)
-    return f"{shown} (+{more})" if more > 0 else shown
-
-
-def _blocked(v: Verdict) -> str:
-    """For an `all` bar that does not bind: the peers whose silence keeps it from binding."""
-    blocked = v.bar.blocked_by
-    if not blocked:
-        return ""
-    more = v.bar.blocked_by_count - min(len(blocked), _SHOWN_SETTERS)
-    listed = ", ".join(blocked[:_SHOWN_SETTERS])
-    return f"blocked by {listed} (+{more})" if more > 0 else f"blocked by {listed}"
-
-
-def _value_text(v: Verdict) -> str:
-    return v.state if v.value is None else show(v.value)
-
-
 Escape = Callable[[str], str]
 
 
@@ -69,29 +51,22 @@ def _most_severe_first(v: Verdict) -> tuple[int, str, str]:
     return (-severity_rank(v.severity), v.area, v.rule)
 
 
-def _rows(verdicts: Iterable[Verdict], esc: Escape) -> list[list[str]]:
+def _rows(report: Report, verdicts: Iterable[Verdict], esc: Escape) -> list[list[str]]:
     ordered = sorted(verdicts, key=_most_severe_first)  # critical first
     return [
         [
             v.severity,
             esc(v.area),
             esc(v.rule),
-            _status_text(v),
-            esc(_value_text(v)),
-            esc(_bar_text(v)),
-            esc(_setters(v)),
-            "" if v.gap is None else show(v.gap),
+            status_text(v),
+            esc(value_text(v)),
+            esc(bar_text(v.bar)),
+            esc(setters_text(v.bar)),
+            esc(gap_text(v.gap, report.indicators.get(v.indicator))),
             ", ".join(v.flags),
         ]
         for v in ordered
     ]
-
-
-def _status_text(v: Verdict) -> str:
-    """A waived verdict shows what it covers and until when: an accepted exception, still visible."""
-    if v.waiver is None:
-        return v.status
-    return f"waived ({v.waiver.underlying}, until {v.waiver.expires.isoformat()})"
 
 
 _HEADERS = ["severity", "area", "rule", "status", "value", "bar", "set by", "gap", "flags"]
@@ -179,7 +154,7 @@ def check_table(report: Report) -> str:
     for lab, shortfalls in grouped.items():
         out += _summary(report, lab, terminal)
         if shortfalls:
-            rows, headers = _replied(_rows(shortfalls, terminal), shortfalls, terminal)
+            rows, headers = _replied(_rows(report, shortfalls, terminal), shortfalls, terminal)
             out.append(tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True))
         out += ["  " + line for line in _conditions(shortfalls, terminal, "  ")]
         replies = _reply_lines(report, lab, terminal)
@@ -187,7 +162,8 @@ def check_table(report: Report) -> str:
         out.append("")
     total = sum(1 for s in grouped.values() for v in s if v.status in SHORTFALLS)
     out.append(
-        f"{total} shortfall(s) across {len(report.labs)} lab(s); scores count every pack listed above."
+        f"{plural(total, 'shortfall')} across {plural(len(report.labs), 'lab')}; "
+        "scores count every pack listed above."
     )
     out.extend(_waiver_lines(report, terminal))
     return "\n".join(out) + "\n"
@@ -200,7 +176,7 @@ def check_markdown(report: Report) -> str:
         out += [line.strip() + "  " for line in _summary(report, lab, markdown)]
         out.append("")
         if shortfalls:
-            rows, headers = _replied(_rows(shortfalls, markdown), shortfalls, markdown)
+            rows, headers = _replied(_rows(report, shortfalls, markdown), shortfalls, markdown)
             out += [tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True), ""]
         why = _conditions(shortfalls, markdown, "  ")
         if why:  # a nested list: two spaces a level
@@ -276,11 +252,11 @@ def _explain_table(rule: Rule, report: Report, verdicts: list[Verdict], fmt: str
         [
             esc(v.lab),
             v.status,
-            esc(_value_text(v)),
-            esc(_bar_text(v)),
-            esc(_setters(v) or _blocked(v)),
+            esc(value_text(v)),
+            esc(bar_text(v.bar)),
+            esc(setters_text(v.bar) or blocked_text(v.bar)),
             str(v.bar.peers_disclosed),
-            "" if v.gap is None else show(v.gap),
+            esc(gap_text(v.gap, report.indicators.get(v.indicator))),
             ", ".join(v.flags),
         ]
         for v in verdicts
@@ -306,43 +282,60 @@ def _nested(lines: list[str], bullet: str) -> list[str]:
 def _diff_rows(diff: Diff, esc: Escape) -> list[list[str]]:
     out = []
     for c in diff.changes:
-        b, a = c.before or {}, c.after or {}
-        cause = c.cause + (f" ({', '.join(c.moved_by)})" if c.moved_by else "")
-        flag = " [pack version changed]" if c.pack_version_changed else ""
+        was, now = c.was, c.now
+        gap = gap_text(now.gap, diff.head.report.indicators.get(now.indicator)) if now else ""
         out.append(
             [
-                c.change,
+                esc(headline(c)),
                 c.severity,
                 esc(c.lab),
                 esc(c.rule),
-                esc(f"{b.get('status', '-')} -> {a.get('status', '-')}"),
-                esc(f"{show(b.get('bar'))} -> {show(a.get('bar'))}" if b and a else ""),
-                esc(cause) + flag,
+                esc(_both(was, now, status_text)),
+                esc(_both(was, now, value_text)),
+                esc(_both(was, now, lambda v: bar_text(v.bar))),
+                esc(gap),
+                esc(cause_text(c, diff)),
             ]
         )
     return out
 
 
-_DIFF_HEADERS = ["change", "severity", "lab", "rule", "status", "bar", "cause"]
+def _both(was: Verdict | None, now: Verdict | None, text: Callable[[Verdict], str]) -> str:
+    """Before -> after, or the one text when it did not change."""
+    before, after = (text(was) if was else "-"), (text(now) if now else "-")
+    return before if before == after else f"{before} -> {after}"
 
 
-def _diff(result: Diff, esc: Escape, tablefmt: str) -> str:
+_DIFF_HEADERS = ["change", "severity", "lab", "rule", "status", "value", "bar", "gap", "why"]
+
+
+def _reviewer(diff: Diff) -> list[str]:
+    """What a reviewer must look at, in sentences: shortfalls waived at once, bars that fell, rules
+    redefined under an unchanged pack version."""
+    lines = [change_sentence(c, diff) for c in diff.changes if c.waived_new or c.bar_fell]
+    return lines + [redefined_sentence(r) for r in diff.redefined]
+
+
+def _diff(result: Diff, esc: Escape, tablefmt: str, heading: Callable[[str], str], item: str) -> str:
     lines = [esc(summary_line(result))]
     lines += [esc(f"pack {p}: {b or '-'} -> {h or '-'} (methodology changed)") for p, b, h in result.packs]
+    review = _reviewer(result)
+    if review:
+        lines += ["", heading("Needs a reviewer"), *(item + esc(line) for line in review)]
     if result.changes:
         table = tabulate(
             _diff_rows(result, esc), headers=_DIFF_HEADERS, tablefmt=tablefmt, disable_numparse=True
         )
-        lines += ["", table]
+        lines += ["", heading("Changes"), table]
     return "\n".join(lines) + "\n"
 
 
 def diff_table(result: Diff) -> str:
-    return _diff(result, terminal, "simple")
+    return _diff(result, terminal, "simple", lambda t: f"{t}:", "- ")
 
 
 def diff_markdown(result: Diff) -> str:
-    return "# parity diff\n\n" + _diff(result, markdown, "github")
+    return "# parity diff\n\n" + _diff(result, markdown, "github", lambda t: f"## {t}\n", "- ")
 
 
 def scorecard_markdown(report: Report) -> str:
@@ -386,10 +379,7 @@ def scorecard_markdown(report: Report) -> str:
 def validate_table(result: Validation) -> str:
     """`parity validate` on a terminal: one line when valid (problems go to stderr, where errors go)."""
     strict = " (strict)" if result.strict else ""
-    return (
-        f"ok: {result.labs} lab profile(s), {result.rules} rule(s) in {result.packs} pack(s), "
-        f"{result.waivers} waiver(s){strict}\n"
-    )
+    return f"ok: {validation_counts(result)}{strict}\n"
 
 
 _WAIVER_HEADERS = ["rule", "lab", "expires", "days left", "status", "reason", "file"]
@@ -432,12 +422,12 @@ def _due(report: Report, within: int, esc: Escape, tablefmt: str) -> str:
             v.severity,
             esc(v.lab),
             esc(v.rule),
-            esc(_value_text(v)),
-            _status_text(v),
+            esc(value_text(v)),
+            status_text(v),
         ]
         for v in falling_due(report, within)
     ]
-    head = f"Falling due within {within} days of {report.as_of.isoformat()}, and overdue"
+    head = f"Falling due within {plural(within, 'day')} of {report.as_of.isoformat()}, and overdue"
     if not rows:
         return f"{head}: none\n"
     return (

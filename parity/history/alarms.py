@@ -11,7 +11,7 @@ from parity.history.records import Alarm, Decline, History, Regression
 from parity.history.regressions import described
 from parity.history.timeline import Revision
 from parity.models import Alarms
-from parity.vocabulary import show, window_start
+from parity.vocabulary import plural, show, window_start
 
 # --- alarms ------------------------------------------------------------------------------------------------
 
@@ -111,7 +111,7 @@ def _raced(d: Decline) -> str:
     peak = "no bar" if d.peak.value is None else show(d.peak.value)
     low = "no bar" if d.low.value is None else show(d.low.value)
     setters = f", set by {', '.join(d.peak.set_by)}" if d.peak.set_by else ""
-    held = f"; ratchet {d.ratchet} days holds verdicts at the peak" if d.ratchet else ""
+    held = f"; ratchet {plural(d.ratchet, 'day')} holds verdicts at the peak" if d.ratchet else ""
     return (
         f"{d.rule}: the bar competitors set fell from {peak} ({d.peak.revision.date}{setters}) to {low} "
         f"({d.low.revision.date}){held}"

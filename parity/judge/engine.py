@@ -31,6 +31,9 @@ from __future__ import annotations
 import functools
 import itertools
 import json
+import os
+import shlex
+import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -38,13 +41,25 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from parity.errors import EngineError
+from parity.errors import EngineError, EngineMissing
 from parity.vocabulary import NOT_APPLICABLE, UNASSESSED, UNDISCLOSED, UNEVIDENCED
 
+CPPFLAGS = "CPPFLAGS='-DPyEval_CallObject=PyObject_CallObject'"  # durable-rules 2.0.28 on Python 3.13
 REINSTALL = (
-    "CPPFLAGS='-DPyEval_CallObject=PyObject_CallObject' "
-    "pip install --force-reinstall --no-cache-dir --no-binary durable-rules durable-rules==2.0.28"
+    f"{CPPFLAGS} pip install --force-reinstall --no-cache-dir --no-binary durable-rules durable-rules==2.0.28"
 )
+# A pre-commit hook's environment is built once, by pre-commit, with the user's environment and pip's wheel
+# cache: rebuild it with the define and without the cache (a wheel built without the define is cached).
+REBUILD_HOOKS = f"pre-commit clean && {CPPFLAGS} PIP_NO_CACHE_DIR=1 pre-commit install-hooks"
+
+
+def reinstall() -> str:
+    """The one command that rebuilds the engine where parity runs: pip of this interpreter, or, inside a
+    pre-commit hook (pre-commit sets PRE_COMMIT=1), the hook's environment."""
+    if os.environ.get("PRE_COMMIT") == "1":
+        return REBUILD_HOOKS
+    return REINSTALL.replace(" pip ", f" {shlex.quote(sys.executable)} -m pip ", 1)
+
 
 _CAP = 5000
 _GUARD = {"$lte": {"_one": {"c": "_one"}}}
@@ -144,8 +159,8 @@ def durable() -> Any:
     try:
         import durable_rules_engine
     except ImportError as e:
-        raise EngineError(
-            f"the durable_rules engine does not import ({e}); reinstall it: {REINSTALL}"
+        raise EngineMissing(
+            f"the durable_rules engine does not import ({e}); reinstall it: {reinstall()}"
         ) from None
     return durable_rules_engine
 

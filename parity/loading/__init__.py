@@ -8,6 +8,8 @@ after another.
 
 from __future__ import annotations
 
+import enum
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +37,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "BESIDE_PROFILES",
     "DEFAULT_MAX_REVIEW_AGE",
     "MAX_DAYS",
     "Dataset",
@@ -43,29 +46,53 @@ __all__ = [
     "LoadedWaiver",
     "RevisionLoader",
     "Strict",
+    "default_waivers",
     "load",
     "load_alarms",
     "load_revision",
 ]
 
 
+class _Default(enum.Enum):
+    BESIDE_PROFILES = "waivers.yaml beside the profiles folder"
+
+
+BESIDE_PROFILES = _Default.BESIDE_PROFILES  # `load`'s default waivers: as `parity check` finds them
+
+
+def default_waivers(profiles: str | Path | None) -> Path | None:
+    """The waivers `parity check` reads when none is named: `waivers.yaml` in the folder that holds the
+    profiles folder (beside the data it waives, not in the working directory), where anything of that name
+    exists. A folder or a broken link of that name is returned, so that the load reports it rather than
+    skipping it; None when there is nothing of that name, or no profiles."""
+    if profiles is None:
+        return None
+    path = Path(profiles).parent / "waivers.yaml"
+    return path if os.path.lexists(path) else None
+
+
 def load(
     profiles: str | Path | None = "lab_profiles",
     rules: str | Path = "rules",
-    waivers: str | Path | None = None,
+    waivers: str | Path | _Default | None = BESIDE_PROFILES,
     *,
     strict: Strict | None = None,
     cache: ParseCache | None = None,
 ) -> Dataset:
-    """Load and cross-check profiles, rule packs and (optionally) waivers; raise LoadError.
+    """Load and cross-check profiles, rule packs and waivers; raise LoadError.
 
-    With `profiles=None` only the rule packs are read, and checks that need labs are skipped. Report
-    locations are relative to the folder that holds the profiles (or the rules). With a `cache`, documents
-    parsed before (by content) are not parsed again; the result is the same (docs/cache.md).
+    `waivers` is, by default, `waivers.yaml` beside the profiles folder where one exists, as the CLI reads
+    it (`default_waivers`), so the library and `parity check` judge alike; pass a path to read another
+    file, or None to read none. With `profiles=None` only the rule packs are read, and checks that need
+    labs are skipped. Report locations are relative to the folder that holds the profiles (or the rules).
+    With a `cache`, documents parsed before (by content) are not parsed again; the result is the same
+    (docs/cache.md).
     """
     from parity.loading.files import Folder
     from parity.loading.stages import Load
 
+    if waivers is BESIDE_PROFILES:
+        waivers = default_waivers(profiles)
     with paused_gc():
         return Load(Folder(), profiles, rules, waivers, strict, cache).run()
 

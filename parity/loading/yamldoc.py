@@ -8,8 +8,11 @@ builds the data itself:
 - scalars are read strictly: `true`/`false`, plain decimal numbers of at most 15 digits, `null`/`~`/empty;
   a plain scalar that YAML 1.1 would read as anything else is a problem with a hint, never a silent value;
   dates stay text for the models, which accept exactly YYYY-MM-DD;
-- a budget on nodes (aliases count the size of what they repeat) and on depth stops the parse the moment it
-  is crossed, so a hostile file costs a few times its size at most;
+- a budget on nodes (aliases count the size of what they repeat), on depth, and on the memory the data and
+  its positions take (estimated as they are built: at most KEPT_RATIO times the file's size) stops the
+  parse the moment one is crossed, so a hostile file of any shape costs a bounded multiple of its size;
+- a character YAML does not allow (a NUL byte, a control character) is reported at its own line and
+  column, as every syntax error is;
 - every key's line and column are kept in a side table addressed by key path, so a problem is located in
   constant time, however many there are.
 """
@@ -36,6 +39,23 @@ PARSER = _Loader.__name__  # part of the parse cache's fingerprint
 MAX_NODES = 2_000_000  # after alias expansion: 100,000 practices with evidence is about 1,000,000
 MAX_DEPTH = 64
 MAX_DIGITS = 15  # every such number is exact as a float, and none is absurd in a profile
+# Memory: what a parse keeps (its data and recorded positions) is estimated as it is built and may not exceed
+# KEPT_RATIO times the file's size, or MIN_KEPT for a small file (benchmarks/README.md, "bench_yaml"). Real
+# documents keep 5 to 12 times their size; only a file of millions of tiny values comes near the limit.
+KEPT_RATIO = 24
+MIN_KEPT = 16 * 1024 * 1024
+# A sequence records the position of its first MAX_ITEM_MARKS scalar items only: a problem in a later one
+# is located at the sequence (its field still names the item). A one-line list of a million numbers then
+# costs its data, not a position per number.
+MAX_ITEM_MARKS = 1000
+# Keys repeat (value, evidence, url, date...): the first MAX_NAMES distinct ones are kept once and shared.
+MAX_NAMES = 8192
+# Estimated bytes of what the parse keeps, per kind of thing (CPython 3.11, 64-bit; sys.getsizeof).
+_OBJECT = 50  # a string's own object, before its characters (a key's; a value's is `_kept`)
+_SLOT = 40  # a key's place in a dict; a list item's place is 8
+_MARK = 100  # a recorded position: the (line, column, children) tuple and the column's int
+_CONTAINER = 64  # an empty list (or dict)
+_MAPPING = 184  # a dict with its first keys (the table CPython allocates on the first insertion)
 
 _TAG = "tag:yaml.org,2002:"
 _INT = re.compile(r"-?(?:0|[1-9][0-9]*)")
@@ -46,8 +66,9 @@ _YAML11 = Resolver()  # only to name what YAML 1.1 would have made of a scalar w
 _SUSPECT = frozenset("yYnNtTfFoO-+0123456789.~<=")
 
 Loc = tuple[str | int, ...]
-# A container's marks: (line, column, {key: entry}) or (line, column, [entry]); an entry is
-# (line, column, the child's marks or None for a scalar). Lines and columns are 1-based.
+# A container's marks: (line, column, {key: entry}) or (line, column, [entry]), or (line, column, None) when
+# it is empty; an entry is (line, column, the child's marks or None for a scalar or an empty container).
+# Lines and columns are 1-based. A long list of scalars records its first MAX_ITEM_MARKS items only.
 Marks = tuple[int, int, Any]
 
 
@@ -79,9 +100,8 @@ class Located:
         if depth < len(loc) and (self.raw is not None or self.reread is not None):  # maybe deeper
             if self.full is None:
                 raw = self.raw if self.raw is not None else self.reread() if self.reread else None
-                self.full = parse(raw, self.path).marks if raw is not None else self.marks
-            if self.full is not None:
-                line, column, _ = _walk(self.full, loc)
+                self.full = (_all_marks(raw, self.path) if raw is not None else None) or self.marks
+            line, column, _ = _walk(self.full, loc)
         return line, column
 
     def key_lines(self, loc: Loc) -> dict[str, int]:
@@ -93,6 +113,21 @@ class Located:
         if not isinstance(children, dict):
             return {}
         return {key: entry[0] for key, entry in children.items()}
+
+
+def _all_marks(raw: bytes, name: str) -> Marks | None:
+    """Every position of a document whose first parse recorded only the shallow ones: parsed again for its
+    positions only (its scalars are not read again), under the same allowance of memory. A document too
+    dense for that keeps its shallow positions: a problem is then located at its deepest recorded key."""
+    loader = None
+    try:
+        loader = _Loader(raw.decode("utf-8-sig"))
+        return _Builder(name, None, len(raw), positions_only=True).document(loader)[1]
+    except (LoadError, yaml.YAMLError, UnicodeDecodeError):
+        return None
+    finally:
+        if loader is not None:
+            loader.dispose()
 
 
 def _walk(marks: Marks, loc: Loc) -> tuple[int, int, int]:
@@ -126,22 +161,52 @@ def parse(raw: bytes, name: str, marks_depth: int | None = None) -> Located:
             [Problem(name, 1, 1, "", f"file is {len(raw)} bytes; parity reads at most {MAX_FILE_BYTES}")]
         )
     text = _decode(raw, name)
-    builder = _Builder(name, marks_depth)
-    loader = _Loader(text)
+    builder = _Builder(name, marks_depth, len(raw))
+    loader = None
     try:
+        loader = _Loader(text)  # the pure-Python reader checks every character here already
         data, marks = builder.document(loader)
+    except yaml.reader.ReaderError as e:
+        raise LoadError([_unreadable(name, text, e)]) from None
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         raise LoadError([Problem(name, line, col, "", f"YAML syntax error: {e.problem}")]) from None
     except yaml.YAMLError as e:
-        raise LoadError([Problem(name, 1, 1, "", f"YAML error: {e}")]) from None
+        raise LoadError([Problem(name, 1, 1, "", f"YAML error: {' '.join(str(e).split())}")]) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     located = Located(name, data, marks, builder.problems, builder.refused)
     if marks_depth is not None:
         located.raw = raw
     return located
+
+
+# Where YAML ends a line (YAML 1.1, as PyYAML and libyaml count them): CR LF, CR, LF, NEL, LS, PS.
+_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+
+
+def _unreadable(name: str, text: str, e: yaml.reader.ReaderError) -> Problem:
+    """A character YAML does not allow, at its own line and column. libyaml counts its position in bytes
+    of the UTF-8 text, the pure-Python reader in characters."""
+    index = e.position
+    if PARSER == "CSafeLoader":
+        index = len(text.encode("utf-8")[: e.position].decode("utf-8", "ignore"))
+    breaks = list(_BREAK.finditer(text, 0, index))
+    line = len(breaks) + 1
+    column = index - (breaks[-1].end() if breaks else 0) + 1
+    code = e.character if isinstance(e.character, int) else ord(e.character)
+    if code == 0:
+        what = "a NUL byte (U+0000) is not allowed in YAML (a file saved as UTF-16? save it as UTF-8)"
+    elif code < 0x20 or 0x7F <= code <= 0x9F:
+        what = (
+            f"the control character U+{code:04X} is not allowed in YAML; remove it, or write it as the "
+            f'escape "\\x{code:02x}" in a double-quoted string'
+        )
+    else:
+        what = f"the character U+{code:04X} is not allowed in YAML; remove it"
+    return Problem(name, line, column, "", what)
 
 
 def _decode(raw: bytes, name: str) -> str:
@@ -157,13 +222,29 @@ def _decode(raw: bytes, name: str) -> str:
 class _Builder:
     """Builds plain data from parser events, collecting problems instead of raising where it can."""
 
-    def __init__(self, name: str, marks_depth: int | None = None) -> None:
+    def __init__(
+        self, name: str, marks_depth: int | None = None, size: int = 0, positions_only: bool = False
+    ) -> None:
         self.name = name
+        self.positions_only = positions_only  # scalars read as None: a second parse for positions only
         self.marks_depth = marks_depth if marks_depth is not None else MAX_DEPTH + 1
         self.problems: list[Problem] = []
         self.refused: set[Loc] = set()
         self.nodes = 0
         self.anchors: dict[str, tuple[Any, Any, int] | None] = {}  # None: still being built
+        self.kept = 0  # estimated bytes of data and positions kept so far
+        self.names: dict[str, str] = {}  # each distinct key once (up to MAX_NAMES), shared by every mapping
+        self.allowance = max(MIN_KEPT, KEPT_RATIO * size)
+
+    def keep(self, event: yaml.Event, amount: int) -> None:
+        """Count `amount` bytes kept; refuse the document the moment it would keep more than its allowance."""
+        self.kept += amount
+        if self.kept > self.allowance:
+            message = (
+                f"document is too dense to read safely: its values would take more than {KEPT_RATIO} times "
+                "the file's size in memory (millions of tiny values?); refused"
+            )
+            raise LoadError([Problem(self.name, *_at(event), "", message)])
 
     def fail(self, event: yaml.Event, loc: Loc, message: str) -> None:
         self.problems.append(Problem(self.name, *_at(event), _field(loc), message))
@@ -205,16 +286,20 @@ class _Builder:
         if isinstance(event, yaml.MappingStartEvent):
             self.tag(event, loc, "map")
             self.open_anchor(event)
+            self.keep(event, _MAPPING * (2 if depth < self.marks_depth else 1))
             data, children = self.mapping(loader, loc, depth)
         elif isinstance(event, yaml.SequenceStartEvent):
             self.tag(event, loc, "seq")
             self.open_anchor(event)
+            self.keep(event, _CONTAINER * (2 if depth < self.marks_depth else 1))
             data, children = self.sequence(loader, loc, depth)
         else:
             assert isinstance(event, yaml.ScalarEvent)
             self.open_anchor(event)
             data, children = self.scalar(event, loc), None
-        marks = None if children is None else (*_at(event), children)
+            self.keep(event, _kept(data))
+        # An empty container's position is kept without an empty dict or list of children.
+        marks = None if children is None else (*_at(event), children or None)
         size = self.nodes - start + 1
         anchor = getattr(event, "anchor", None)
         if anchor:
@@ -245,6 +330,8 @@ class _Builder:
         out: dict[str, Any] = {}
         children: dict[str, Any] = {}
         get = loader.get_event
+        names = self.names
+        entry = 2 * _SLOT + _MARK  # a key's place in the data and in the positions, and its position
         while True:
             key_event = get()
             kind = type(key_event)
@@ -256,6 +343,17 @@ class _Builder:
                 self.nodes += 1
             else:
                 key = self.key(loader, key_event, loc, depth)
+            if key is not None:
+                known = names.get(key)
+                if known is None:
+                    self.kept += _OBJECT + len(key)
+                    if len(names) < MAX_NAMES:
+                        names[key] = key
+                else:
+                    key = known
+            self.kept += entry
+            if self.kept > self.allowance:
+                self.keep(key_event, 0)
             value_event = get()
             if key is None or key in children:
                 if key is not None:
@@ -266,9 +364,11 @@ class _Builder:
             mark = key_event.start_mark
             if type(value_event) is yaml.ScalarEvent and not value_event.anchor:
                 self.nodes += 1  # a scalar value, the common case: no marks of its own
-                if self.nodes > MAX_NODES:
+                out[key] = value = self.scalar(value_event, (*loc, key))
+                self.kept += _kept(value)
+                if self.nodes > MAX_NODES or self.kept > self.allowance:
                     self.budget(value_event, 0, depth)
-                out[key] = self.scalar(value_event, (*loc, key))
+                    self.keep(value_event, 0)
                 children[key] = (mark.line + 1, mark.column + 1, None)
                 continue
             value, marks, _ = self.node(loader, value_event, (*loc, key), depth + 1)
@@ -283,7 +383,8 @@ class _Builder:
             key_event = get()
             if type(key_event) is yaml.MappingEndEvent:
                 return out
-            key = self.key(loader, key_event, loc, depth)
+            key = self.shared(self.key(loader, key_event, loc, depth))
+            self.keep(key_event, _SLOT)
             value_event = get()
             if key is None or key in out:
                 if key is not None:
@@ -292,11 +393,25 @@ class _Builder:
                 continue
             if type(value_event) is yaml.ScalarEvent and not value_event.anchor:
                 self.nodes += 1
-                if self.nodes > MAX_NODES:
+                out[key] = value = self.scalar(value_event, (*loc, key))
+                self.kept += _kept(value)
+                if self.nodes > MAX_NODES or self.kept > self.allowance:
                     self.budget(value_event, 0, depth)
-                out[key] = self.scalar(value_event, (*loc, key))
+                    self.keep(value_event, 0)
                 continue
             out[key] = self.node(loader, value_event, (*loc, key), depth + 1)[0]
+
+    def shared(self, key: str | None) -> str | None:
+        """A key, shared with its earlier occurrences (counted as kept only the first time)."""
+        if key is None:
+            return None
+        known = self.names.get(key)
+        if known is not None:
+            return known
+        self.kept += _OBJECT + len(key)
+        if len(self.names) < MAX_NAMES:
+            self.names[key] = key
+        return key
 
     def key(self, loader: Any, event: yaml.Event, loc: Loc, depth: int) -> str | None:
         """A mapping key as text (keys are names: `1:` and `yes:` are the names "1" and "yes")."""
@@ -317,16 +432,28 @@ class _Builder:
     def sequence(self, loader: Any, loc: Loc, depth: int) -> tuple[list[Any], Any]:
         out: list[Any] = []
         children: list[Any] | None = [] if depth < self.marks_depth else None
+        recording = children is not None
         while True:
             event = loader.get_event()
             if isinstance(event, yaml.SequenceEndEvent):
                 return out, children
             value, marks, _ = self.node(loader, event, (*loc, len(out)), depth + 1)
             out.append(value)
-            if children is not None:
-                children.append((*_at(event), _inner(marks)))
+            self.kept += 8
+            if not recording:
+                continue
+            assert children is not None
+            if marks is None and len(children) >= MAX_ITEM_MARKS:
+                # A long list of scalars: later items keep no position (positions are found by index,
+                # so none after this one can be recorded either).
+                recording = False
+                continue
+            children.append((*_at(event), _inner(marks)))
+            self.keep(event, 8 + _MARK)
 
     def scalar(self, event: yaml.ScalarEvent, loc: Loc) -> Any:
+        if self.positions_only:
+            return None
         tag, text = event.tag, event.value
         if tag in (None, "!") and (event.style or tag == "!"):
             return text  # quoted or block scalars, and `! x`, are text
@@ -363,6 +490,17 @@ class _Builder:
         self.fail(event, loc, error)
         self.refused.add(loc)
         return text
+
+
+def _kept(value: Any) -> int:
+    """Estimated bytes a scalar value keeps: nothing for what CPython shares (None, booleans, small ints,
+    one-character strings), its object otherwise."""
+    kind = type(value)
+    if kind is str:
+        return 0 if len(value) < 2 else _OBJECT + len(value)
+    if kind is int:
+        return 0 if -5 <= value <= 256 else 32
+    return 24 if kind is float else 0
 
 
 def _strict(kind: str, text: str) -> tuple[Any, str | None]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from parity.models import Bar, Evidence, Indicator, Rule
-from parity.vocabulary import show
+from parity.vocabulary import ordinal, plural, show
 
 # How each kind of bar is computed, for a reader (docs/verdicts.md, "Bar rules"); `bar_meaning` says
 # what one bar asks of a lab.
@@ -24,13 +24,19 @@ COMPUTED = {
 
 def bar_meaning(bar: Bar) -> str:
     """What a bar asks of a lab, in words."""
+    if bar.kind == "quorum":
+        k = bar.k or 1
+        does = "does" if k == 1 else "do"
+        best = f"the {ordinal(k)}-best disclosed value"
+        return f"do at least what {plural(k, 'peer')} transparently {does} ({best})"
+    if bar.kind == "threshold":
+        return f"reach the absolute value {show(bar.value)}"
+    if bar.kind == "within_days":
+        return f"be no older than {plural(bar.value, 'day')} before the evaluation date"
     return {
         "best": "match or surpass the best disclosed value among its peers",
-        "quorum": f"do at least what {bar.k} peers transparently do (the {bar.k}th-best disclosed value)",
-        "median": "do at least what half of the peers do (the ceil(n/2)th-best of n disclosed values)",
+        "median": "do at least what half of the peers do (the ceil(n/2)-th best of n disclosed values)",
         "all": "do what every peer does; binds only when every peer discloses (then: the worst of them)",
-        "threshold": f"reach the absolute value {show(bar.value)}",
-        "within_days": f"be no older than {bar.value} days before the evaluation date",
     }[bar.kind]
 
 
@@ -64,7 +70,7 @@ def rule_target(rule: Rule) -> str:
     if rule.kind == "derive":
         return f"derive {rule.derive}"
     assert rule.require
-    when = f"if {rule.when.mode} of {len(rule.when.conditions)} condition(s), " if rule.when else ""
+    when = f"if {rule.when.mode} of {plural(len(rule.when.conditions), 'condition')}, " if rule.when else ""
     return f"{when}require {rule.require.describe()}"
 
 
