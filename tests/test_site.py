@@ -23,6 +23,7 @@ import parity
 from parity.errors import UsageError
 from parity.models import Evidence
 from parity.site import MARKER, build, write_site
+from parity.vocabulary import ordinal
 
 Run = Callable[..., Result]
 CSP = "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'"
@@ -167,7 +168,7 @@ def test_the_strict_and_literal_readings_name_the_labs_that_keep_all_from_bindin
     _, _, files = shipped
     overview = files["index.html"].decode()
     readings = overview.split('id="readings"', 1)[1]
-    assert "1 of 6 literal readings bind." in readings
+    assert "1 of 6 literal readings binds." in readings
     row = readings.split("Published whistleblowing policy", 1)[1].split("</tr>", 1)[0]
     assert "✗ below" in row and 'set by <a href="labs/openai.html">OpenAI</a>' in row
     assert '<a href="labs/zhipu-ai.html">Zhipu AI (Z.ai)</a>: <span class="note">not researched yet' in row
@@ -593,3 +594,40 @@ def test_a_lab_counts_its_shortfalls_alike_on_every_page_and_format(tmp_path: Pa
         ranked = re.search(rf'href="labs/{lab}.html">.*?data-label="Shortfalls">(\d+)</td>', overview, re.S)
         assert ranked and ranked.group(1) == str(count), lab
         assert re.search(rf"\| {re.escape(s.name)} \({lab}\) +\| [^|]+\| [^|]+\| {count} +\|", markdown), lab
+
+
+def test_every_page_speaks_with_one_voice(
+    shipped: tuple[parity.Report, parity.Dataset, dict[str, bytes]], tmp_path: Path
+) -> None:
+    """Issue 22, "one voice": ordinals and plurals in words, a unit on every gap, no Python `None`,
+    `True` or `False` where the data writes no such thing. The shipped site and the test world's (a lab
+    with one shortfall of a kind, a gap of 1)."""
+    data = parity.load(WORLD / "lab_profiles", WORLD / "rules", WORLD / "waivers.yaml")
+    pages = {
+        **shipped[2],
+        **{f"world/{k}": v for k, v in build(parity.evaluate(data, as_of=AS_OF), data).items()},
+    }
+    nouns = "shortfall|condition|rule|pack|lab|day|step|correction|commit|reading|point|month"
+    for name, body in pages.items():
+        if not name.endswith(".html"):
+            continue
+        text = re.sub(r"<q>.*?</q>", "", body.decode(), flags=re.S)  # the sources' own words
+        assert not re.search(rf"\b({nouns})\(s\)", text), name
+        assert not re.search(rf"(?<![\d.,])1 ({nouns})s\b", text), (
+            name,
+            re.search(rf"(?<![\d.,])1 ({nouns})s\b", text),
+        )
+        for n, suffix in re.findall(r"\b(\d+)(st|nd|rd|th)\b", text):
+            assert f"{n}{suffix}" == ordinal(int(n)), (name, n, suffix)
+        bare = re.search(r'data-label="Gap">(-?[\d.]+)</td>', text)
+        assert bare is None, (name, bare and bare.group(0))
+        assert not re.search(r">(None|True|False)<", text), name
+
+
+def test_counts_on_the_pages_agree_in_number() -> None:
+    from parity.site.view import _binding, _counted
+
+    assert _counted(1, 0) == "1 shortfall"
+    assert _counted(0, 2) == "0 shortfalls, and 2 waived (listed, not counted)"
+    assert _binding(1, 1) == "1 of 1 literal reading binds"
+    assert _binding(0, 6) == "0 of 6 literal readings bind"

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from parity.formats.csv import CHECK_COLUMNS
+from parity.formats.present import plural
 from parity.site.changes import CAUSES, KINDS, Changes, Entry, correction_entry
 from parity.site.view import Pages, View, evidence
 
@@ -106,10 +107,11 @@ def _by_revision(pages: Pages, log: list[Recorded]) -> list[View]:
 
 def corrections_page(pages: Pages, changes: Changes) -> View:
     """The watchdog's corrections of its own record, commit by commit, newest first."""
-    log = changes.log
+    log = changes.log or []
+    commits = len({r.revision.key for r in log})
     return {
         "meta": pages.meta("", "Corrections", "corrections.html"),
-        "known": log is not None,
-        "revisions": _by_revision(pages, log or []),
-        "count": len(log or []),
+        "known": changes.log is not None,
+        "revisions": _by_revision(pages, log),
+        "counted": f"{plural(len(log), 'correction')} in {plural(commits, 'commit')}",
     }

@@ -23,7 +23,9 @@ from parity.formats.present import (
     STANCE_WORDS,
     by_score,
     days_left,
+    gap_text,
     percent,
+    plural,
     reply_brief,
     shortfall_count,
 )
@@ -227,12 +229,8 @@ class Pages:
         return found
 
     def gap(self, v: Verdict) -> str:
-        """The gap as a reader reads it: in days for dates, in steps for levels."""
-        if v.gap is None:
-            return ""
-        info = self.report.indicators.get(v.indicator)
-        unit = {"date": " day", "level": " step"}.get(info.type if info else "", "")
-        return show(v.gap) + unit + ("s" if unit and abs(v.gap) != 1 else "")
+        """The gap with its unit, as every format words it (days, steps, the indicator's unit, points)."""
+        return gap_text(v.gap, self.report.indicators.get(v.indicator))
 
     def due(self, v: Verdict) -> View | None:
         """A recency obligation's clock: overdue, due soon (within DUE_SOON days), or due later."""
@@ -355,10 +353,14 @@ class Pages:
             "ranked": ranked,
             "heatmaps": self.heatmaps(),
             "readings": readings,
-            "readings_binding": sum(1 for r in readings if r["literal"]["binds"]),
+            "readings_binding": _binding(sum(1 for r in readings if r["literal"]["binds"]), len(readings)),
             "bins": [{"class": f"s{i}", "range": r} for i, r in enumerate(BINS)],
             "statuses": [mark(s) for s in STATUS_MARKS],
-            "counts": {"labs": len(report.labs), "rules": len(report.rules), "packs": len(report.packs)},
+            "counts": {
+                "labs": plural(len(report.labs), "lab"),
+                "rules": plural(len(report.rules), "rule"),
+                "packs": plural(len(report.packs), "pack"),
+            },
         }
 
     def summary(self, s: LabSummary) -> View:
@@ -500,8 +502,7 @@ class Pages:
             "counts": counts,
             # counted as the overview and every format count them: a waived shortfall is listed beside
             # the others (the watchdog's acceptance is part of the record) but never counted as one
-            "shortfall_count": shortfall_count(report, lab),
-            "waived_count": s.counts.get("waived", 0),
+            "counted": _counted(shortfall_count(report, lab), s.counts.get("waived", 0)),
             "shortfalls": [self.verdict(v, "../") for v in shortfalls],
             "packs": packs,
             "todo": todo,
@@ -619,6 +620,18 @@ def reply(r: Response, rule_href: str | None) -> View:
 def brief(text: str, chars: int) -> str:
     """`text`, or its first `chars` - 1 characters and an ellipsis: what is shown where it is repeated."""
     return text if len(text) <= chars else text[: chars - 1] + "…"
+
+
+def _counted(shortfalls: int, waived: int) -> str:
+    """A lab's shortfalls counted as the overview and every format count them, the waived ones beside:
+    listed with the others on its page (the watchdog's acceptance is part of the record), never counted."""
+    waived_too = f", and {waived} waived (listed, not counted)" if waived else ""
+    return plural(shortfalls, "shortfall") + waived_too
+
+
+def _binding(binding: int, readings: int) -> str:
+    """How many literal readings bind, in words: 1 of 4 literal readings binds."""
+    return f"{binding} of {plural(readings, 'literal reading')} {'binds' if binding == 1 else 'bind'}"
 
 
 def _more(count: int) -> list[View]:
