@@ -148,16 +148,18 @@ def _looks_like_exponent(text: str) -> bool:
 _HTTP_URL = re.compile(r"https?://[^\s/?#@]+(?:[/?#]\S*)?", re.IGNORECASE)
 
 
-def _check_url(url: str) -> str:
+def _check_url(url: str, what: str = "evidence url") -> str:
     if not _HTTP_URL.fullmatch(url):
-        raise ValueError(f"evidence url must be an http(s) URL, not {url!r}")
+        raise ValueError(f"{what} must be an http(s) URL, not {url!r}")
     return url
 
 
-Url = Annotated[
+_URL_SCHEMA = WithJsonSchema({"type": "string", "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://[^\\s/?#@]+"})
+Url = Annotated[str, BeforeValidator(lambda v: _check_url(v) if isinstance(v, str) else v), _URL_SCHEMA]
+ReplyUrl = Annotated[
     str,
-    BeforeValidator(lambda v: _check_url(v) if isinstance(v, str) else v),
-    WithJsonSchema({"type": "string", "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://[^\\s/?#@]+"}),
+    BeforeValidator(lambda v: _check_url(v, "a response's url") if isinstance(v, str) else v),
+    _URL_SCHEMA,
 ]
 Tier = Literal["primary", "secondary"]
 
@@ -223,6 +225,72 @@ class Practice(PracticeState):
         return self
 
 
+Stance = Literal["disputes", "acknowledges", "will_change"]
+STANCES: tuple[str, ...] = get_args(Stance)
+
+
+class About(_Model):
+    """What a lab's response answers: one rule's finding, or every finding on one practice."""
+
+    rule: Id | None = None
+    practice: Id | None = None
+
+    @model_validator(mode="after")
+    def _one_subject(self) -> About:
+        if (self.rule is None) == (self.practice is None):
+            raise ValueError("'about' takes exactly one of 'rule' or 'practice'")
+        return self
+
+    @property
+    def subject(self) -> str:
+        return f"rule {self.rule}" if self.rule is not None else f"practice {self.practice}"
+
+
+class Response(_Model):
+    """The lab's answer to a finding (its right of reply), or the watchdog's request still unanswered.
+
+    Without `date` the lab has not answered (yet): the response records when it was asked and nothing
+    else, so a silence is never dressed as an answer."""
+
+    about: About
+    asked: Date | None = Field(None, description="When the watchdog asked the lab for its response.")
+    date: Date | None = Field(None, description="When the lab answered; absent: no answer yet.")
+    stance: Stance | None = Field(None, description="disputes, acknowledges or will_change; with 'date'.")
+    url: ReplyUrl | None = Field(None, description="Where the answer was published.")
+    quote: str | None = Field(None, description="The answer, verbatim.")
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _answer_or_request(self) -> Response:
+        if self.date is None:
+            given = [f for f in ("stance", "url", "quote") if getattr(self, f) is not None]
+            if given:
+                raise ValueError(
+                    f"{', '.join(repr(f) for f in given)} describe an answer: give its 'date' (when the "
+                    "lab answered), or leave them out while no answer has come"
+                )
+            if self.asked is None:
+                raise ValueError("give 'asked' (when the lab was asked) or 'date' (when it answered)")
+            return self
+        if self.stance is None:
+            raise ValueError(f"an answer needs its 'stance': one of {', '.join(STANCES)}")
+        if self.url is None and self.quote is None:
+            raise ValueError("an answer needs its 'url' or its 'quote': a reader must be able to check it")
+        if self.asked is not None and self.asked > self.date:
+            raise ValueError(f"asked {self.asked} is after the answer's date {self.date}")
+        return self
+
+    def at(self, as_of: dt.date) -> Response | None:
+        """The response as it stood on `as_of`: answered, asked and not answered yet, or not asked yet."""
+        if self.date is not None and self.date <= as_of:
+            return self
+        if self.asked is not None and self.asked <= as_of:
+            if self.date is None:
+                return self
+            return Response.model_construct(about=self.about, asked=self.asked, note=None)
+        return None
+
+
 class LabProfile(_Model):
     """One lab: `lab_profiles/<id>.yaml`."""
 
@@ -232,6 +300,9 @@ class LabProfile(_Model):
     reviewed: Date | None = Field(None, description="When a person last checked this profile.")
     note: str | None = None
     practices: dict[str, Practice] = {}
+    responses: list[Response] = Field(
+        [], description="The lab's answers to findings (right of reply), and requests not answered yet."
+    )
 
 
 class Bar(_Model):

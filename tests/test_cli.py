@@ -432,6 +432,7 @@ def test_formats_say_which_commands_they_render() -> None:
         "markdown": ("check", "diff", "explain", "rules", "history", "waivers", "due", "sources"),
         "json": ("check", "diff", "explain", "rules", "history", "validate", "waivers", "due", "sources"),
         "scorecard": ("check",),
+        "csv": ("check", "diff"),
         "sarif": ("check", "diff"),
         "junit": ("check", "diff"),
         "github": ("check", "diff", "validate", "waivers"),

@@ -16,13 +16,14 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
-from helpers import GOLDEN, SHIPPED_AS_OF, WORLD, Result
+from helpers import AS_OF, GOLDEN, SHIPPED_AS_OF, WORLD, Result
 from site_helpers import ROOT, Page, hostile_world, site_files
 
 import parity
 from parity.errors import UsageError
 from parity.models import Evidence
 from parity.site import MARKER, build, write_site
+from parity.vocabulary import ordinal
 
 Run = Callable[..., Result]
 CSP = "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'"
@@ -45,7 +46,7 @@ def test_the_shipped_site_is_pinned_file_by_file(
     out = tmp_path / "site"
     result = run("scorecard", "-o", str(out), "--as-of=2026-12-01", cwd=ROOT)
     assert result.code == 0, result.err
-    assert result.out == f"{out}: the scorecard as of 2026-12-01, 118 files; open {out / 'index.html'}\n"
+    assert result.out == f"{out}: the scorecard as of 2026-12-01, 121 files; open {out / 'index.html'}\n"
     files = site_files(out)
     golden = GOLDEN / "site"
     if request.config.getoption("--update-golden"):
@@ -75,7 +76,19 @@ def test_the_site_has_every_page_and_nothing_else(
     shipped: tuple[parity.Report, parity.Dataset, dict[str, bytes]],
 ) -> None:
     report, _, files = shipped
-    expected = {"index.html", "methodology.html", "style.css", "report.json", "scorecard.md", MARKER}
+    expected = {
+        "index.html",
+        "methodology.html",
+        "data.html",
+        "style.css",
+        "report.json",
+        "scorecard.md",
+        MARKER,
+    }
+    expected |= {
+        "verdicts.csv",
+        "matrix.csv",
+    }  # the open data; no feed, changes or history without their options
     expected |= {f"labs/{lab}.html" for lab in report.labs} | {f"badges/{lab}.json" for lab in report.labs}
     expected |= {f"rules/{rule}.html" for rule in report.rules}
     assert set(files) == expected
@@ -146,7 +159,7 @@ def test_the_heat_map_has_every_lab_and_area_and_words_in_every_cell(
     scores = [report.labs[lab].score or 0 for lab in ranked]
     assert len(ranked) == len(report.labs) and scores == sorted(scores, reverse=True)
     for name, cls in (("Mistral AI", "s0"), ("Anthropic", "s4")):  # 19% and 92%
-        assert re.search(rf'{name}</a></th>\n<td class="heat {cls} num">', overview), name
+        assert re.search(rf'{name}</a></th>\n<td class="heat {cls} num" data-label="Score">', overview), name
 
 
 def test_the_strict_and_literal_readings_name_the_labs_that_keep_all_from_binding(
@@ -155,7 +168,7 @@ def test_the_strict_and_literal_readings_name_the_labs_that_keep_all_from_bindin
     _, _, files = shipped
     overview = files["index.html"].decode()
     readings = overview.split('id="readings"', 1)[1]
-    assert "1 of 6 literal readings bind." in readings
+    assert "1 of 6 literal readings binds." in readings
     row = readings.split("Published whistleblowing policy", 1)[1].split("</tr>", 1)[0]
     assert "✗ below" in row and 'set by <a href="labs/openai.html">OpenAI</a>' in row
     assert '<a href="labs/zhipu-ai.html">Zhipu AI (Z.ai)</a>: <span class="note">not researched yet' in row
@@ -216,7 +229,7 @@ def test_badges_are_shields_endpoints_and_the_markdown_is_the_scorecard_format(
     assert anthropic == {
         "schemaVersion": 1,
         "label": "parity: Anthropic",
-        "message": "91% · coverage 88%",
+        "message": "91% · coverage 88% · 2026-12-01",
         "color": "ffea46",
     }
     assert json.loads(files["badges/mistral-ai.json"])["color"] == "00204d"
@@ -248,6 +261,8 @@ def test_hostile_profile_text_forms_no_markup_anywhere(
         text = body.decode("utf-8")
         if name == "report.json":  # the JSON report as `check --format json` writes it: data, escaped as JSON
             continue
+        if name.endswith(".csv"):  # RFC 4180 ends each record with CRLF; no other control character
+            text = text.replace("\r\n", "\n")
         assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e]", text), (
             f"{name}: a control character"
         )
@@ -398,6 +413,7 @@ def test_contrast_is_computed_as_wcag_defines_it() -> None:
 def test_every_text_colour_in_the_stylesheet_meets_wcag_aa() -> None:
     css = resources.files("parity.site").joinpath("templates/style.css").read_text(encoding="utf-8")
     css = re.sub(r"/\*.*?\*/", "", css, flags=re.DOTALL)
+    css = re.sub(r"@media[^{]*\{", "", css)  # the rules inside a media query are rules like the others
     body = "ffffff"
     pairs = []
     for selector, block in re.findall(r"([^{}]+)\{([^}]*)\}", css):
@@ -551,3 +567,67 @@ def test_write_site_is_the_library_call(tmp_path: Path) -> None:
     written = write_site(report, data, tmp_path / "site")
     assert written == sorted(written, key=lambda p: p.relative_to(tmp_path / "site").as_posix())
     assert all(p.is_file() for p in written) and len(written) == len(site_files(tmp_path / "site"))
+
+
+def test_a_lab_counts_its_shortfalls_alike_on_every_page_and_format(tmp_path: Path) -> None:
+    """Issue: a lab page said "3 shortfall(s)" where the overview said 2: it counted the waived one. A
+    waived shortfall is listed on the lab's page but counted nowhere as a shortfall."""
+    waivers = tmp_path / "waivers.yaml"
+    waivers.write_text(
+        "- rule: recent-risk-report\n  lab: alpha\n  reason: A report is promised.\n  expires: 2027-01-31\n",
+        encoding="utf-8",
+    )
+    data = parity.load(WORLD / "lab_profiles", WORLD / "rules", waivers)
+    report = parity.evaluate(data, as_of=AS_OF)
+    files = build(report, data)
+    waived = {v.lab for v in report.verdicts if v.status == "waived"}
+    assert waived  # the world has a waived shortfall, or this test proves nothing
+    overview = files["index.html"].decode()
+    markdown = files["scorecard.md"].decode()
+    for lab, s in report.labs.items():
+        count = sum(s.counts.get(status, 0) for status in ("below", "undisclosed"))
+        page = files[f"labs/{lab}.html"].decode()
+        caption = re.search(r'<table class="shortfalls">\s*<caption>([^<]*)</caption>', page)
+        if count or lab in waived:
+            assert caption and caption.group(1).startswith(f"{count} shortfall"), (lab, caption)
+            assert ("waived (listed, not counted)" in caption.group(1)) == (lab in waived)
+        ranked = re.search(rf'href="labs/{lab}.html">.*?data-label="Shortfalls">(\d+)</td>', overview, re.S)
+        assert ranked and ranked.group(1) == str(count), lab
+        assert re.search(rf"\| {re.escape(s.name)} \({lab}\) +\| [^|]+\| [^|]+\| {count} +\|", markdown), lab
+
+
+def test_every_page_speaks_with_one_voice(
+    shipped: tuple[parity.Report, parity.Dataset, dict[str, bytes]], tmp_path: Path
+) -> None:
+    """Issue 22, "one voice": ordinals and plurals in words, a unit on every gap, no Python `None`,
+    `True` or `False` where the data writes no such thing. The shipped site and the test world's (a lab
+    with one shortfall of a kind, a gap of 1)."""
+    data = parity.load(WORLD / "lab_profiles", WORLD / "rules", WORLD / "waivers.yaml")
+    pages = {
+        **shipped[2],
+        **{f"world/{k}": v for k, v in build(parity.evaluate(data, as_of=AS_OF), data).items()},
+    }
+    nouns = "shortfall|condition|rule|pack|lab|day|step|correction|commit|reading|point|month"
+    for name, body in pages.items():
+        if not name.endswith(".html"):
+            continue
+        text = re.sub(r"<q>.*?</q>", "", body.decode(), flags=re.S)  # the sources' own words
+        assert not re.search(rf"\b({nouns})\(s\)", text), name
+        assert not re.search(rf"(?<![\d.,])1 ({nouns})s\b", text), (
+            name,
+            re.search(rf"(?<![\d.,])1 ({nouns})s\b", text),
+        )
+        for n, suffix in re.findall(r"\b(\d+)(st|nd|rd|th)\b", text):
+            assert f"{n}{suffix}" == ordinal(int(n)), (name, n, suffix)
+        bare = re.search(r'data-label="Gap">(-?[\d.]+)</td>', text)
+        assert bare is None, (name, bare and bare.group(0))
+        assert not re.search(r">(None|True|False)<", text), name
+
+
+def test_counts_on_the_pages_agree_in_number() -> None:
+    from parity.site.view import _binding, _counted
+
+    assert _counted(1, 0) == "1 shortfall"
+    assert _counted(0, 2) == "0 shortfalls, and 2 waived (listed, not counted)"
+    assert _binding(1, 1) == "1 of 1 literal reading binds"
+    assert _binding(0, 6) == "0 of 6 literal readings bind"

@@ -154,7 +154,7 @@ def _evaluated(args: argparse.Namespace) -> tuple[int, Any, bool]:
     """`check`'s exit code and report, and whether the report may be reused (no ratchet read git)."""
     from parity.judge.evaluation import evaluate
     from parity.judge.scope import select_rules
-    from parity.report import fails
+    from parity.report import fails, published_at
 
     data = _load(args)
     rules = select_rules(data, args.rule, args.skip_rule, args.pack, args.area, args.min_severity)
@@ -169,6 +169,8 @@ def _evaluated(args: argparse.Namespace) -> tuple[int, Any, bool]:
         held=held,
         sources=notes,
     )
+    if args.site_url:
+        report = published_at(report, args.site_url)
     failing = fails(report, args.fail_on) or (args.strict_waivers and bool(report.waiver_issues))
     if args.strict_sources and _unsourced(report):
         failing = True
@@ -375,7 +377,8 @@ def _schema(args: argparse.Namespace) -> int:
 
 def _scorecard(args: argparse.Namespace) -> int:
     from parity.judge.evaluation import evaluate
-    from parity.site import write_site
+    from parity.report import published_at
+    from parity.site import Publication, write_site
 
     data = _load(args)
     if args.since and not (args.history or args.history_revisions):
@@ -390,8 +393,11 @@ def _scorecard(args: argparse.Namespace) -> int:
         held=held,
         sources=notes,
     )
-    charts = _charts(args, data, report) if args.history or args.history_revisions else None
-    written = write_site(report, data, args.output, charts=charts)
+    if args.site_url:
+        report = published_at(report, args.site_url)
+    charts, history = _charts(args, data, report) if args.history or args.history_revisions else (None, None)
+    publication = Publication(args.site_url, args.publisher, _previous(args, data, report), history)
+    written = write_site(report, data, args.output, charts=charts, publication=publication)
     text = (
         f"{args.output}: the scorecard as of {report.as_of.isoformat()}, {len(written)} files; "
         f"open {args.output / 'index.html'}\n"
@@ -399,9 +405,18 @@ def _scorecard(args: argparse.Namespace) -> int:
     return _emit(EXIT_OK, lambda out: out.write(text))
 
 
-def _charts(args: argparse.Namespace, data: Dataset, report: Any) -> dict[str, str]:
-    """Each lab's score over time: by the data's own dates (to the report's date), or by the revisions of
-    the repository that holds the profiles."""
+def _previous(args: argparse.Namespace, data: Dataset, report: Any) -> Any:
+    """What changed since the edition `--previous` names, or None without it."""
+    if not args.previous:
+        return None
+    from parity.site.changes import edition
+
+    return edition(data, report, args.previous, args.profiles, args.rules, _cache(args))
+
+
+def _charts(args: argparse.Namespace, data: Dataset, report: Any) -> tuple[dict[str, str], dict[str, Any]]:
+    """Each lab's score over time, and the history document behind it: by the data's own dates (to the
+    report's date), or by the revisions of the repository that holds the profiles."""
     from parity.formats.history import chart
     from parity.history import by_dates, run
     from parity.history.timeline import data_in
@@ -415,7 +430,8 @@ def _charts(args: argparse.Namespace, data: Dataset, report: Any) -> dict[str, s
     else:
         top, paths = data_in(args.profiles, args.rules)
         result = run(top, since=args.since, profiles=paths[0], rules=paths[1], cache=_cache(args))
-    return {lab: chart(result, lab) for lab in sorted(result.points) if lab in report.labs}
+    charts = {lab: chart(result, lab) for lab in sorted(result.points) if lab in report.labs}
+    return charts, result.to_dict()
 
 
 def _write_text(text: str, out: IO[str]) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import functools
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -62,6 +63,24 @@ def _days(text: str) -> int:
             f"expected a whole number of days from 1 to {MAX_DAYS}, got {text!r}"
         )
     return int(text)
+
+
+_SITE_URL = re.compile(r"https?://[^\s/?#@\"'<>\\^`{|}]+(/[^\s?#\"'<>\\^`{|}]*)?", re.IGNORECASE)
+
+
+def _site_url(text: str) -> str:
+    """The published scorecard's address: an http(s) URL of a folder (a trailing / is added), with no
+    query or fragment, since the pages' names are appended to it."""
+    if not _SITE_URL.fullmatch(text):
+        raise argparse.ArgumentTypeError(
+            "expected the http(s) address of the scorecard's folder (https://example.org/scorecard/), "
+            f"got {text!r}"
+        )
+    return text if text.endswith("/") else text + "/"
+
+
+def _site(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument("--site-url", type=_site_url, default=None, metavar="URL", help=what)
 
 
 # --profiles and --rules default to None: "not given", so that the data is found as git finds its
@@ -185,6 +204,7 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="exit 1 when a shortfall cites evidence the source record finds drifted or gone",
     )
+    _site(check, "where the scorecard is published: SARIF's helpUri is each rule's page there")
     _cache_options(check)
     diff = sub.add_parser("diff", help="what changed between two evaluations (revisions, folders or reports)")
     diff.add_argument(
@@ -295,6 +315,16 @@ def parser() -> argparse.ArgumentParser:
         "--since",
         metavar="DATE|REV",
         help="with --history: from this date (by revisions: or after one)",
+    )
+    scorecard.add_argument(
+        "--previous",
+        metavar="REPORT|REV",
+        help="the last edition (its report.json, or a revision or folder of the data): adds what changed "
+        "since (a page and an Atom feed) and the watchdog's corrections",
+    )
+    _site(scorecard, "where the site is published: absolute links in citations, the feed and report.json")
+    scorecard.add_argument(
+        "--publisher", metavar="NAME", help="who publishes the scorecard: named in citations and the feed"
     )
     _cache_options(scorecard)
     _sources_parser(sub)

@@ -116,6 +116,12 @@ FORMATS: dict[str, Format] = {
             diff=_use("ci:diff_junit"),
         ),
         Format(
+            "csv",
+            "CSV for spreadsheets (RFC 4180): one row per verdict, or per change of a diff",
+            check=_use("csv:check"),
+            diff=_use("csv:diff"),
+        ),
+        Format(
             "github",
             "GitHub workflow commands: annotations",
             check=_use("ci:github"),

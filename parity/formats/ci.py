@@ -18,10 +18,12 @@ from parity.formats.present import (
     headline,
     plural,
     redefined_sentence,
+    replies_said,
     summary_line,
     validation_counts,
 )
 from parity.report import IndicatorInfo, Report, RuleInfo, Validation, Verdict, WaiverStatus
+from parity.report.document import response_dict
 from parity.vocabulary import SHORTFALLS
 
 if TYPE_CHECKING:
@@ -46,7 +48,7 @@ def _findings(report: Report) -> list[Verdict]:
 def message(v: Verdict, indicator: IndicatorInfo | None) -> str:
     """One finding in a sentence: the status, the lab's value, the bar and who sets it, the gap, and
     whether its sources still stand."""
-    return f"{v.lab}: {v.status} on {v.rule} ({v.title}): {finding(v, indicator)}"
+    return f"{v.lab}: {v.status} on {v.rule} ({v.title}): {finding(v, indicator)}" + replies_said(v)
 
 
 def fingerprint(v: Verdict) -> str:
@@ -65,7 +67,8 @@ def _sarif_rule(rule_id: str, info: RuleInfo) -> dict[str, object]:
         "shortDescription": {"text": info.title},
         "fullDescription": {"text": info.rationale or info.checks},
         "help": {"text": text},
-        **({"helpUri": info.source[0].url} if info.source else {}),  # the text the rule encodes
+        # the rule's page on the published scorecard (its sources are there), else the text it encodes
+        **({"helpUri": info.page or info.source[0].url} if info.page or info.source else {}),
         "defaultConfiguration": {"level": _LEVEL.get(info.severity or "info", "note")},
         "properties": {"tags": [info.pack, info.area], "severity": info.severity, "pack": info.pack},
     }
@@ -89,7 +92,13 @@ def sarif(report: Report) -> Iterator[str]:
                 }
             ],
             "partialFingerprints": {"parity/lab-rule/v1": fingerprint(v)},
-            "properties": {"lab": v.lab, "status": v.status, "severity": v.severity, "pack": v.pack},
+            "properties": {
+                "lab": v.lab,
+                "status": v.status,
+                "severity": v.severity,
+                "pack": v.pack,
+                **({"responses": [response_dict(r) for r in v.responses]} if v.responses else {}),
+            },
         }
         for v in _findings(report)
         if v.rule in index

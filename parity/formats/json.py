@@ -12,7 +12,15 @@ from parity.dataset import Dataset
 from parity.formats.present import change_sentence, falling_due, redefined_sentence, rule_row
 from parity.models import Evidence
 from parity.report import Report, Validation, Verdict, WaiverStatus
-from parity.report.document import SCHEMA, Notes, evidence_dict, head_dict, tail_dict
+from parity.report.document import (
+    SCHEMA,
+    Notes,
+    condition_dict,
+    evidence_dict,
+    head_dict,
+    response_dict,
+    tail_dict,
+)
 
 if TYPE_CHECKING:
     from parity.diff import Diff
@@ -116,6 +124,12 @@ def verdict_json(
             f'"expires": "{w.expires.isoformat()}", '
             f'"location": {{"file": {encode_basestring(w.location.file)}, "line": {w.location.line}}}}}'
         )
+    if v.responses:
+        replies = json.dumps([response_dict(r) for r in v.responses], ensure_ascii=False)
+        parts.append(f', "responses": {replies}')
+    if v.conditions:
+        conditions = json.dumps([condition_dict(n, notes) for n in v.conditions], ensure_ascii=False)
+        parts.append(f', "conditions": {conditions}')
     parts.append("}")
     return "".join(parts)
 

@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from parity.dataset import Dataset, LoadedRule
-from parity.report import BarResult, IndicatorInfo, LabSummary, Report, Validation, Verdict
+from parity.models import Response
+from parity.report import BarResult, ConditionNote, IndicatorInfo, LabSummary, Report, Validation, Verdict
 from parity.report.catalog import applies_to_text, rule_target
 from parity.report.records import SOURCE_FLAGS
 from parity.vocabulary import SHORTFALLS, ordinal, plural, show
@@ -22,12 +23,14 @@ if TYPE_CHECKING:
     from parity.diff import Change, Diff, Redefined
 
 __all__ = [
+    "HOLDS",
     "amount",
     "bar_text",
     "blocked_text",
     "by_score",
     "cause_text",
     "change_sentence",
+    "condition_lines",
     "days_left",
     "falling_due",
     "finding",
@@ -38,6 +41,10 @@ __all__ = [
     "plural",
     "practice_text",
     "redefined_sentence",
+    "replies_brief",
+    "replies_said",
+    "reply_brief",
+    "reply_text",
     "rule_row",
     "setters_text",
     "share",
@@ -350,3 +357,80 @@ def days_left(v: Verdict, as_of: dt.date) -> str:
     if days == 0:
         return "due today (the last day within the bar)"
     return f"{plural(days, 'day')} left"
+
+
+# --- the right of reply -------------------------------------------------------------------------------------
+
+STANCE_WORDS = {
+    "disputes": "disputes the finding",
+    "acknowledges": "acknowledges the finding",
+    "will_change": "says it will change",
+}
+
+
+def reply_brief(r: Response) -> str:
+    """A response in a few words, for a table cell: its stance and date, or the request not answered."""
+    if r.date is None:
+        return f"asked on {r.asked.isoformat() if r.asked else '?'}, no answer yet"
+    return f"{r.stance.replace('_', ' ') if r.stance else 'answered'} ({r.date.isoformat()})"
+
+
+def replies_brief(responses: tuple[Response, ...]) -> str:
+    """Every response to one finding, briefly, oldest first."""
+    return "; ".join(reply_brief(r) for r in responses)
+
+
+def reply_text(r: Response) -> str:
+    """A response in full: what it answers, its stance, when asked and answered, its words and address.
+    A request not answered yet says so and nothing more: silence is never dressed as an answer."""
+    about = r.about.subject
+    if r.date is None:
+        return f"{about}: asked on {r.asked.isoformat() if r.asked else '?'}, no answer yet"
+    asked = f", asked on {r.asked.isoformat()}" if r.asked else ""
+    words = STANCE_WORDS.get(r.stance or "", "answered")
+    quote = f": “{r.quote}”" if r.quote else ""
+    where = f" {r.url}" if r.url else ""
+    note = f" ({r.note})" if r.note else ""
+    return f"{about}: {words} (answered on {r.date.isoformat()}{asked}){quote}{where}{note}"
+
+
+def replies_said(v: Verdict) -> str:
+    """The lab's responses to a finding, as clauses to append to its one-line message ("" when none)."""
+    return "".join(f"; right of reply: {reply_text(r)}" for r in v.responses)
+
+
+# --- a commitment's conditions: why the pledge binds, or does not ----------------------------------------
+
+HOLDS = {
+    True: "holds",
+    False: "does not hold",
+    "undisclosed": "unknown: the lab does not disclose it",
+    "unassessed": "unknown: not researched yet",
+}
+
+
+def condition_lines(notes: tuple[ConditionNote, ...], indent: str = "  ") -> list[str]:
+    """A commitment's `when` conditions, one line each (a derived one followed by the conditions that
+    derived it, indented): whether each held, on which value, its evidence, and a `meets` condition's bar."""
+    if not notes:
+        return []
+    lines = [f"when {notes[0].of} of:"]
+    for n in notes:
+        lines += [indent + line for line in _condition(n, indent)]
+    return lines
+
+
+def _condition(n: ConditionNote, indent: str) -> list[str]:
+    said = f"{n.condition}: {HOLDS.get(n.holds, str(n.holds))}"
+    if n.derived_by is not None:
+        of = n.derived_from[0].of if n.derived_from else "all"
+        head = f"{said}; derived by rule {n.derived_by}, when {of} of:"
+        return [head, *(indent + line for c in n.derived_from for line in _condition(c, indent))]
+    value = "" if n.value is None else f"; value {show(n.value)}"
+    state = f" ({n.state.replace('_', ' ')})" if n.value is None else ""
+    bar = ""
+    if n.bar is not None:  # worded as a verdict's bar is (bar_text, setters_text): one voice
+        setters = setters_text(n.bar)
+        bar = f"; bar {bar_text(n.bar)}" + (f", set by {setters}" if setters else "")
+    sources = "".join(f"; {e.url} ({e.date.isoformat()})" for e in n.evidence)
+    return [f"{said}{state}{value}{bar}{sources}"]

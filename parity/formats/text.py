@@ -17,6 +17,7 @@ from parity.formats.present import (
     by_score,
     cause_text,
     change_sentence,
+    condition_lines,
     days_left,
     falling_due,
     gap_text,
@@ -24,6 +25,8 @@ from parity.formats.present import (
     percent,
     plural,
     redefined_sentence,
+    replies_brief,
+    reply_text,
     rule_row,
     setters_text,
     share,
@@ -44,8 +47,12 @@ if TYPE_CHECKING:
 Escape = Callable[[str], str]
 
 
+def _most_severe_first(v: Verdict) -> tuple[int, str, str]:
+    return (-severity_rank(v.severity), v.area, v.rule)
+
+
 def _rows(report: Report, verdicts: Iterable[Verdict], esc: Escape) -> list[list[str]]:
-    ordered = sorted(verdicts, key=lambda v: (-severity_rank(v.severity), v.area, v.rule))  # critical first
+    ordered = sorted(verdicts, key=_most_severe_first)  # critical first
     return [
         [
             v.severity,
@@ -93,6 +100,37 @@ def _by_lab(report: Report) -> dict[str, list[Verdict]]:
     return grouped
 
 
+def _replied(
+    rows: list[list[str]], verdicts: list[Verdict], esc: Escape, headers: list[str] | None = None
+) -> tuple[list[list[str]], list[str]]:
+    """The rows with a `reply` column beside each finding, where any of them has a response (a lab the
+    watchdog never asked gets no empty column that could read as its silence)."""
+    headers = headers if headers is not None else _HEADERS
+    ordered = sorted(verdicts, key=_most_severe_first)
+    if not any(v.responses for v in ordered):
+        return rows, headers
+    cells = [esc(replies_brief(v.responses)) for v in ordered]
+    return [[*row, cell] for row, cell in zip(rows, cells, strict=True)], [*headers, "reply"]
+
+
+def _conditions(verdicts: list[Verdict], esc: Escape, indent: str, by: str = "rule") -> list[str]:
+    """Each commitment's conditions, under its rule (or its lab, `by`): why the pledge binds, or does not,
+    for the lab."""
+    out = []
+    for v in sorted(verdicts, key=_most_severe_first):
+        lines = condition_lines(v.conditions, indent)
+        if lines:
+            out.append(esc(f"{v.rule if by == 'rule' else v.lab}: {lines[0]}"))
+            out += [line[: len(line) - len(line.lstrip(" "))] + esc(line.lstrip(" ")) for line in lines[1:]]
+    return out
+
+
+def _reply_lines(report: Report, lab: str, esc: Escape) -> list[str]:
+    """The lab's right of reply in full, under its findings: every response, and every request not
+    answered yet."""
+    return [esc(reply_text(r)) for r in report.labs[lab].responses]
+
+
 def _waiver_lines(report: Report, esc: Escape) -> list[str]:
     return [
         esc(f"{w.location.file}:{w.location.line}: waiver for {w.rule} / {w.lab} {w.problem}")
@@ -116,8 +154,11 @@ def check_table(report: Report) -> str:
     for lab, shortfalls in grouped.items():
         out += _summary(report, lab, terminal)
         if shortfalls:
-            rows = _rows(report, shortfalls, terminal)
-            out.append(tabulate(rows, headers=_HEADERS, tablefmt="simple", disable_numparse=True))
+            rows, headers = _replied(_rows(report, shortfalls, terminal), shortfalls, terminal)
+            out.append(tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True))
+        out += ["  " + line for line in _conditions(shortfalls, terminal, "  ")]
+        replies = _reply_lines(report, lab, terminal)
+        out += ["  right of reply:", *(f"    {line}" for line in replies)] if replies else []
         out.append("")
     total = sum(1 for s in grouped.values() for v in s if v.status in SHORTFALLS)
     out.append(
@@ -135,13 +176,17 @@ def check_markdown(report: Report) -> str:
         out += [line.strip() + "  " for line in _summary(report, lab, markdown)]
         out.append("")
         if shortfalls:
+            rows, headers = _replied(_rows(report, shortfalls, markdown), shortfalls, markdown)
+            out += [tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True), ""]
+        why = _conditions(shortfalls, markdown, "  ")
+        if why:  # a nested list: two spaces a level
+            out += [*_nested(why, "- "), ""]
+        replies = _reply_lines(report, lab, markdown)
+        if replies:
             out += [
-                tabulate(
-                    _rows(report, shortfalls, markdown),
-                    headers=_HEADERS,
-                    tablefmt="github",
-                    disable_numparse=True,
-                ),
+                f"Right of reply of {markdown(report.labs[lab].name)}:",
+                "",
+                *(f"- {r}" for r in replies),
                 "",
             ]
     waivers = _waiver_lines(report, markdown)
@@ -217,7 +262,21 @@ def _explain_table(rule: Rule, report: Report, verdicts: list[Verdict], fmt: str
         for v in verdicts
     ]
     headers = ["lab", "status", "value", "bar", "set by", "peers disclosed", "gap", "flags"]
-    return tabulate(rows, headers=headers, tablefmt=tablefmt, disable_numparse=True)
+    rows, headers = _replied(rows, verdicts, esc, headers)
+    table = tabulate(rows, headers=headers, tablefmt=tablefmt, disable_numparse=True)
+    bullet = "- " if fmt == "markdown" else "  "
+    why = [line for v in verdicts for line in _conditions([v], esc, "  ", by="lab")]
+    if why:
+        table += "\n\nWhy it binds or not, lab by lab:\n" + "\n".join(_nested(why, bullet))
+    replies = [f"{esc(v.lab)}: {esc(reply_text(r))}" for v in verdicts for r in v.responses]
+    if not replies:
+        return table
+    return "\n".join([table, "", "Right of reply:", *(bullet + line for line in replies)])
+
+
+def _nested(lines: list[str], bullet: str) -> list[str]:
+    """Indented lines as a nested list (Markdown: two spaces a level) or as indented text."""
+    return [f"{line[: len(line) - len(line.lstrip(' '))]}{bullet}{line.lstrip(' ')}" for line in lines]
 
 
 def _diff_rows(diff: Diff, esc: Escape) -> list[list[str]]:

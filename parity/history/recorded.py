@@ -77,7 +77,9 @@ def _practice(
                 if (old_now.value, old_now.not_applicable) != (new_now.value, new_now.not_applicable)
                 else "correction"
             )
-            yield Recorded(kind, lab, name, f"{_state(old_now)} -> {_state(new_now)}", None, revision)
+            # the same value with other sources: say what was corrected, not "SL2 -> SL2"
+            what = f"{_state(old_now)} -> {_state(new_now)}" if kind == "lab" else "its evidence or note"
+            yield Recorded(kind, lab, name, what, None, revision)
         return
     rest = new
     newer = new_since is not None and (old_since is None or new_since > old_since)

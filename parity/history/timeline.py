@@ -286,3 +286,12 @@ def data_in(profiles: Path, rules: Path) -> tuple[Path, list[str]]:
         return top, [p.resolve().relative_to(top).as_posix() for p in (profiles, rules)]
     except ValueError:
         raise UsageError(f"{profiles} and {rules} must both be inside the git repository {top}") from None
+
+
+def commit_date(repo: Path, rev: str) -> dt.date | None:
+    """The date (UTC) of the commit `rev` names; None when it names none or git's date is unusable."""
+    commit = _commit(repo, rev)
+    if not commit:
+        return None
+    stamp = _git(repo, "show", "-s", "--format=%ct", commit).strip()
+    return _committed(_Listed(commit, (), stamp, ""))

@@ -20,10 +20,10 @@ from parity.judge import bars, engine
 from parity.judge.bars import BarValue, Cell
 from parity.judge.conditions import commitment_status, condition, fold
 from parity.judge.tables import Plan, Tables
-from parity.judge.verdicts import bar_verdict, commitment_verdict
-from parity.models import Condition
-from parity.report import Location, Verdict
-from parity.vocabulary import STATUSES, Status, Truth, has_value
+from parity.judge.verdicts import bar_result, bar_verdict, commitment_verdict
+from parity.models import Bar, Condition
+from parity.report import ConditionNote, Location, Verdict
+from parity.vocabulary import DISCLOSED, STATE_NAMES, STATUSES, Status, Truth, has_value
 
 # A four-valued truth as the engine's input facts carry it: small integers (docs/engine.md). The codes are
 # names only; no order between them is ever compared.
@@ -123,6 +123,7 @@ class ChainAction:
 
     def __post_init__(self) -> None:
         self.verdicts: list[Verdict] = []
+        self.derivations: dict[str, tuple[str, tuple[ConditionNote, ...]]] = {}  # name -> (rule, notes)
 
     def __call__(self, i: int, inputs: dict[int, int]) -> int | None:
         loaded = self.tables.chain[i]
@@ -130,12 +131,36 @@ class ChainAction:
         derived = {names[x]: bars.derived_cell(CODE_TRUTH[code]) for x, code in inputs.items()}
         rule = loaded.rule
         when: Truth = True
+        notes: tuple[ConditionNote, ...] = ()
         if rule.when:
-            when = fold(rule.when.mode, (self.truth(c, derived)[0] for c in rule.when.conditions))
+            notes = tuple(self.note(c, derived, rule.when.mode) for c in rule.when.conditions)
+            when = fold(rule.when.mode, (n.holds for n in notes))
         if rule.require is None:
+            assert rule.derive is not None
+            self.derivations[rule.derive] = (rule.id, notes)  # read by the commitments that chain on it
             return TRUTH_CODE[when]
-        self.verdicts.append(self.commitment(loaded, when, rule.require, derived))
+        self.verdicts.append(self.commitment(loaded, when, rule.require, derived, notes))
         return None
+
+    def note(self, cond: Condition, derived: dict[str, Cell], of: str) -> ConditionNote:
+        """A condition as it stood for the lab: whether it held, the value and evidence it read, the bar
+        of a `meets`, and for a derived indicator the rule and conditions that derived it."""
+        holds, bv = self.truth(cond, derived)
+        cell = self.cell(cond.indicator, derived)
+        rule, sources = self.derivations.get(cond.indicator, (None, ()))
+        shown = cond.indicator in derived and cell.state == DISCLOSED  # a derived true or false
+        return ConditionNote(
+            cond.indicator,
+            cond.describe(),
+            holds,
+            "derived" if shown else STATE_NAMES[cell.state],
+            cell.value,
+            cell.evidence,
+            bar_result(cond.operand.kind, bv) if bv is not None and isinstance(cond.operand, Bar) else None,
+            rule,
+            sources,
+            of,
+        )
 
     def cell(self, name: str, derived: dict[str, Cell]) -> Cell:
         return derived.get(name) or self.tables.cells[name][self.lab]
@@ -148,13 +173,19 @@ class ChainAction:
         return condition(cond.op, tables.operand(cond), self.cell(name, derived), tables.keys[name], bv), bv
 
     def commitment(
-        self, loaded: LoadedRule, when: Truth, require: Condition, derived: dict[str, Any]
+        self,
+        loaded: LoadedRule,
+        when: Truth,
+        require: Condition,
+        derived: dict[str, Any],
+        notes: tuple[ConditionNote, ...],
     ) -> Verdict:
         cell = self.cell(require.indicator, derived)
         held, bv = self.truth(require, derived)
         status = commitment_status(when, require.op, cell, held)
         plan = self.tables.chain_plans[loaded.rule.id]
         operand = self.tables.operand(require)
-        return commitment_verdict(
+        made = commitment_verdict(
             self.lab, plan, cell, status, require, operand, bv, self.lines[require.indicator]
         )
+        return made._replace(conditions=notes) if notes else made

@@ -18,6 +18,7 @@ from parity.dataset import Dataset, LoadedRule
 from parity.judge import engine, scores, waivers
 from parity.judge.classify import judge_lab
 from parity.judge.ratchet import Held
+from parity.judge.replies import with_replies
 from parity.judge.scope import scope
 from parity.judge.tables import Tables
 from parity.judge.verdicts import source_flags
@@ -58,7 +59,7 @@ def evaluate(
     rule_sources = {r: tuple(data.rules[r].rule.source or ()) for r in sorted(rule_ids)}
     verdicts, notes = source_flags(verdicts, sources or {}, rule_sources)
     rules_info = rules_catalog(data, rule_ids)
-    return Report(
+    report = Report(
         as_of=as_of,
         packs=data.packs,
         verdicts=verdicts,
@@ -69,6 +70,7 @@ def evaluate(
         indicators=indicators_catalog(data, rules_info),
         sources=notes,
     )
+    return with_replies(report, data)
 
 
 def rules_catalog(data: Dataset, rule_ids: set[str]) -> dict[str, RuleInfo]:

@@ -32,6 +32,7 @@ from parity.judge import engine, scores, waivers
 from parity.judge.bars import BarValue, Cell, Ranking, compare
 from parity.judge.classify import BarFact, bar_fact, classify, judge_lab
 from parity.judge.evaluation import indicators_catalog, rules_catalog
+from parity.judge.replies import with_replies
 from parity.judge.scope import scope
 from parity.judge.tables import Moved, Plan, Tables, lab_bar
 from parity.judge.verdicts import SETTER_EVIDENCE, rebar, redate, reflag
@@ -416,7 +417,7 @@ class _State:
         for lab in self.rescore:
             self.summaries[lab] = scores.summary(self.data, lab, self.final[lab], self.tables.reads)
         self.named, self.rescore = pairs, set()
-        return Report(
+        report = Report(
             as_of=self.as_of,
             packs=self.data.packs,
             verdicts=list(itertools.chain.from_iterable(self.final[lab] for lab in self.lab_ids)),
@@ -426,6 +427,7 @@ class _State:
             rules=self.rules_info,
             indicators=self.indicators_info,
         )
+        return with_replies(report, self.data)  # a pass over the result: `final` stays as judged
 
 
 def _only_date_moved(new: Plan, old: Plan) -> bool:

@@ -25,6 +25,7 @@ from parity.models import (
     Peers,
     Practice,
     PracticeState,
+    Response,
     Rule,
     RulePack,
     Waiver,
@@ -103,16 +104,18 @@ class LabChecker:
         tags: dict[str, str] | None,
         strict: Strict | None,
         problems: Problems,
+        rules: dict[str, Rule] | None = None,
     ) -> None:
         self.indicators, self.declared, self.tags = indicators, declared, tags
         self.strict, self.problems = strict, problems
+        self.rules = rules  # every rule of the packs, for the responses' `about`; None: not all could be read
         self.suggestions = _SUGGESTIONS  # "did you mean" costs a string match: only for the first many
         self.paths: dict[str, str] = {}  # lab id -> the file that first used it, as problems show paths
         self.memo: tuple[ParseCache, Any] | None = None  # the cache, and what else a checked lab depends on
 
     def again(self, problems: Problems) -> LabChecker:
         """A checker of the same settings, for another load's profiles."""
-        twin = LabChecker(self.indicators, self.declared, self.tags, self.strict, problems)
+        twin = LabChecker(self.indicators, self.declared, self.tags, self.strict, problems, self.rules)
         twin.memo = self.memo
         return twin
 
@@ -162,6 +165,8 @@ class LabChecker:
                 earlier_lines[name] = tuple(
                     doc.position((*earlier, i))[0] for i in range(len(practice.earlier))
                 )
+        for i, response in enumerate(profile.responses):
+            self.response(doc, profile, i, response)
         if self.strict is not None:
             self.check_strict(doc, profile, self.strict)
         return Lab(
@@ -203,6 +208,32 @@ class LabChecker:
             current = current.model_copy(update={"earlier": earlier})
         return current
 
+    def response(self, doc: yamldoc.Located, profile: LabProfile, i: int, response: Response) -> None:
+        """A response answers something that can be found against this lab: a rule that judges it, or a
+        practice (an indicator a profile may record)."""
+        loc: tuple[str | int, ...] = ("responses", i, "about")
+        about = response.about
+        if about.practice is not None:
+            found = self.indicators.get(about.practice)
+            if found is None and about.practice not in self.declared:
+                hint = suggest(about.practice, self.indicators)
+                self.problems.at(doc, (*loc, "practice"), f"unknown practice {about.practice!r}{hint}")
+            elif found is not None and found.derived:
+                message = f"{about.practice!r} is derived by a rule, not a practice: answer the rule"
+                self.problems.at(doc, (*loc, "practice"), message)
+        if about.rule is None or self.rules is None:
+            return
+        rule = self.rules.get(about.rule)
+        if rule is None:
+            self.problems.at(
+                doc, (*loc, "rule"), f"unknown rule {about.rule!r}{suggest(about.rule, self.rules)}"
+            )
+        elif rule.kind == "derive":
+            self.problems.at(doc, (*loc, "rule"), f"rule {about.rule!r} derives a value and finds nothing")
+        elif self.tags is not None and not rule.selects(profile.id, frozenset(profile.tags)):
+            message = f"rule {about.rule!r} does not judge {profile.id!r} (its applies_to leaves it out)"
+            self.problems.at(doc, (*loc, "rule"), message)
+
     def state(self, doc: yamldoc.Located, loc: tuple[str | int, ...], indicator: Indicator, state: S) -> S:
         """One state of a practice with its value in the indicator's terms (itself when that is the same)."""
         if state.value is None or state.value == UNKNOWN:
@@ -231,6 +262,12 @@ class LabChecker:
                 f"{strict.max_review_age} allowed (--max-review-age)"
             )
             self.problems.at(doc, ("reviewed",), message)
+        for i, response in enumerate(profile.responses):
+            for field_name in ("asked", "date"):
+                when = getattr(response, field_name)
+                if when is not None and when > as_of:
+                    message = f"--strict: {field_name} {when} is after the evaluation date {as_of}"
+                    self.problems.at(doc, ("responses", i, field_name), message)
         for name, practice in profile.practices.items():
             loc: tuple[str | int, ...] = ("practices", name)
             states: list[tuple[tuple[str | int, ...], PracticeState]] = [(loc, practice)]

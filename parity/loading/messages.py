@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 from parity.errors import Problem
 from parity.loading import yamldoc
 from parity.models import (
+    About,
     Alarms,
     Condition,
     Evidence,
@@ -19,6 +20,7 @@ from parity.models import (
     LabProfile,
     Peers,
     Practice,
+    Response,
     Rule,
     RulePack,
     Waiver,
@@ -64,7 +66,20 @@ def validated(
 _FIELD_NAMES = sorted(
     {
         name
-        for m in (LabProfile, Practice, Evidence, RulePack, Indicator, Rule, Condition, Peers, Waiver, Alarms)
+        for m in (
+            LabProfile,
+            Practice,
+            Evidence,
+            Response,
+            About,
+            RulePack,
+            Indicator,
+            Rule,
+            Condition,
+            Peers,
+            Waiver,
+            Alarms,
+        )
         for name in m.model_fields
     }
     | {"all", "any"}

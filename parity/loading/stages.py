@@ -64,7 +64,15 @@ class Load:
         declared = set().union(*(p.declared() for p in packs))
         tags = declared_tags(packs)
         labs_read = self.read_dir(self.profiles, LabProfile, "lab profiles") if self.profiles else iter(())
-        checker = LabChecker(indicators, declared, tags if packs_clean else None, self.strict, self.problems)
+        every_rule = {rule.id: rule for p in reversed(packs) for _, rule in p.rules()}  # the first file wins
+        checker = LabChecker(
+            indicators,
+            declared,
+            tags if packs_clean else None,
+            self.strict,
+            self.problems,
+            every_rule if packs_clean else None,
+        )
         if self.cache is not None and packs_clean and all(p.doc.blob for p in packs):
             # A checked profile depends on its own file and on every pack: reuse it while neither changed.
             checker.memo = (self.cache, (tuple((p.doc.relative, p.doc.blob) for p in packs), self.strict))

@@ -5,6 +5,7 @@ document both ways (`document`, `parity/report/v1`), the JSON Schemas (`schemas`
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,6 +14,7 @@ from parity._version import __version__
 from parity.report import document
 from parity.report.records import (
     BarResult,
+    ConditionNote,
     IndicatorInfo,
     LabSummary,
     Location,
@@ -29,6 +31,7 @@ from parity.vocabulary import FAIL_ON, SHORTFALLS, Truth, at_least
 
 __all__ = [
     "BarResult",
+    "ConditionNote",
     "IndicatorInfo",
     "LabSummary",
     "Location",
@@ -42,6 +45,7 @@ __all__ = [
     "WaiverStatus",
     "changed_packs",
     "fails",
+    "published_at",
 ]
 
 
@@ -69,6 +73,16 @@ class Report:
     def from_dict(cls, doc: dict[str, Any]) -> Report:
         """A report read back from its JSON; raises ValueError on a document that is not one."""
         return cls(**document.report_fields(doc))
+
+
+RULE_PAGE = "rules/{}.html"  # where the scorecard publishes a rule's page, under the site's address
+
+
+def published_at(report: Report, site_url: str) -> Report:
+    """The report with each rule's page on the scorecard published at `site_url` (ending with /): what
+    SARIF's `helpUri` and the JSON catalog's `page` then point at."""
+    rules = {r: info._replace(page=site_url + RULE_PAGE.format(r)) for r, info in report.rules.items()}
+    return dataclasses.replace(report, rules=rules)
 
 
 def fails(report: Report, fail_on: str) -> bool:

@@ -12,9 +12,10 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from parity.models import Evidence
+from parity.models import Evidence, Response
 from parity.report.records import (
     BarResult,
+    ConditionNote,
     IndicatorInfo,
     LabSummary,
     Location,
@@ -44,6 +45,17 @@ def evidence_dict(e: Evidence, notes: Notes = _NO_NOTES) -> dict[str, Any]:
     note = notes.get(e.url)
     if note is not None and note.marks(e):
         out["source"] = source_mark(note, e)
+    return out
+
+
+def response_dict(r: Response) -> dict[str, Any]:
+    """A lab's response as the report writes it: only the fields it has (no answer yet: no `date`)."""
+    about = {"rule": r.about.rule} if r.about.rule is not None else {"practice": r.about.practice}
+    out: dict[str, Any] = {"about": about}
+    for name in ("asked", "date", "stance", "url", "quote", "note"):
+        value = getattr(r, name)
+        if value is not None:
+            out[name] = value.isoformat() if isinstance(value, dt.date) else value
     return out
 
 
@@ -113,6 +125,29 @@ def verdict_dict(v: Verdict, as_of: dt.date, notes: Notes = _NO_NOTES) -> dict[s
             "expires": w.expires.isoformat(),
             "location": _location(w.location),
         }
+    if v.responses:
+        out["responses"] = [response_dict(r) for r in v.responses]
+    if v.conditions:
+        out["conditions"] = [condition_dict(n, notes) for n in v.conditions]
+    return out
+
+
+def condition_dict(n: ConditionNote, notes: Notes = _NO_NOTES) -> dict[str, Any]:
+    """A commitment's condition as the report writes it (docs/report.md, "A verdict")."""
+    out: dict[str, Any] = {
+        "indicator": n.indicator,
+        "condition": n.condition,
+        "of": n.of,
+        "holds": n.holds,
+        "state": n.state,
+        "value": plain(n.value),
+        "evidence": [evidence_dict(e, notes) for e in n.evidence],
+    }
+    if n.bar is not None:
+        out["bar"] = bar_dict(n.bar, notes)
+    if n.derived_by is not None:
+        out["derived_by"] = n.derived_by
+        out["conditions"] = [condition_dict(c, notes) for c in n.derived_from]
     return out
 
 
@@ -139,6 +174,7 @@ def tail_dict(report: Report) -> dict[str, Any]:
                 "pack_coverage": s.pack_coverage,
                 "unassessed": list(s.unassessed),
                 "counts": s.counts,
+                **({"responses": [response_dict(r) for r in s.responses]} if s.responses else {}),
             }
             for lab, s in report.labs.items()
         },
@@ -191,6 +227,10 @@ def report_to_dict(report: Report, version: str) -> dict[str, Any]:
 
 
 # --- back from a dict ---------------------------------------------------------------------------------------
+
+
+def _responses(items: list[dict[str, Any]]) -> tuple[Response, ...]:
+    return tuple(Response.model_validate(item) for item in items)
 
 
 def _loc(doc: dict[str, Any]) -> Location:
@@ -267,6 +307,23 @@ class _Reader:
             _loc(doc["location"]),
             note,
             parse_date(doc["due"]) if "due" in doc else None,
+            _responses(doc.get("responses", [])),
+            tuple(self.condition(c) for c in doc.get("conditions", [])),
+        )
+
+    def condition(self, doc: dict[str, Any]) -> ConditionNote:
+        indicator = doc["indicator"]
+        return ConditionNote(
+            indicator,
+            doc["condition"],
+            doc["holds"],
+            doc["state"],
+            self.value(indicator, doc["value"]),
+            self.evidence(doc["evidence"]),
+            self.bar(indicator, doc["bar"]) if "bar" in doc else None,
+            doc.get("derived_by"),
+            tuple(self.condition(c) for c in doc.get("conditions", [])),
+            doc.get("of", "all"),
         )
 
     def fields(self) -> dict[str, Any]:
@@ -304,6 +361,7 @@ def _summary(s: dict[str, Any]) -> LabSummary:
         pack_coverage=s["pack_coverage"],
         unassessed=tuple(s["unassessed"]),
         counts=s["counts"],
+        responses=_responses(s.get("responses", [])),
     )
 
 
@@ -316,6 +374,8 @@ def _rule_time(r: RuleInfo, notes: Notes = _NO_NOTES) -> dict[str, Any]:
         out["until"] = r.until.isoformat()
     if r.withdrawn:
         out["withdrawn"] = [evidence_dict(e) for e in r.withdrawn]
+    if r.page is not None:
+        out["page"] = r.page
     return out
 
 
@@ -334,6 +394,7 @@ def _rule(r: dict[str, Any], read: _Reader) -> RuleInfo:
         read.evidence(r.get("source", [])),
         parse_date(r["until"]) if r.get("until") else None,
         read.evidence(r.get("withdrawn", [])),
+        r.get("page"),
     )
 
 

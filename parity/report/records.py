@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
 
 from parity.errors import Problem
-from parity.models import Evidence
+from parity.models import Evidence, Response
 from parity.vocabulary import (
     FAIL_ON,
     SCORED,
@@ -32,6 +32,7 @@ __all__ = [
     "SHORTFALLS",
     "STATUSES",
     "BarResult",
+    "ConditionNote",
     "IndicatorInfo",
     "LabSummary",
     "Location",
@@ -64,6 +65,23 @@ class BarResult(NamedTuple):
     blocked_states: tuple[State, ...] = ()
     # For shortfalls only: the evidence of each listed setter, so an accusation cites both sides.
     evidence: tuple[tuple[str, tuple[Evidence, ...]], ...] = ()
+
+
+class ConditionNote(NamedTuple):
+    """One `when` condition of a commitment, as it stood for the lab: whether it held, on what value and
+    evidence (and, for a `meets` condition, against which bar); a derived indicator says which rule
+    derived it and from what, so a reader sees why a pledge did or did not bind."""
+
+    indicator: str
+    condition: str  # the condition in words: "is_capability_leader equals true"
+    holds: Truth
+    state: State
+    value: Any
+    evidence: tuple[Evidence, ...] = ()
+    bar: BarResult | None = None  # a `meets` condition's bar
+    derived_by: str | None = None  # the derive rule of a derived indicator
+    derived_from: tuple[ConditionNote, ...] = ()  # that rule's own conditions, for this lab
+    of: str = "all"  # the list it belongs to: `all` (every one must hold) or `any`
 
 
 class Location(NamedTuple):
@@ -126,6 +144,10 @@ class Verdict(NamedTuple):
     waiver: WaiverNote | None = None
     # `within_days` bars only: the last day the value meets the bar (value + days); the next day it is below.
     due: dt.date | None = None
+    # The lab's answers to this finding (its right of reply) as they stood at the evaluation date.
+    responses: tuple[Response, ...] = ()
+    # Commitments only: each `when` condition, whether it held and on what (why the pledge binds or not).
+    conditions: tuple[ConditionNote, ...] = ()
 
     def overdue(self, as_of: dt.date) -> int | None:
         """How many days past `due` the value is at `as_of` (None when not due yet, or no due)."""
@@ -146,6 +168,7 @@ class LabSummary:
     pack_coverage: dict[str, float | None]
     unassessed: tuple[str, ...]
     counts: dict[str, int]
+    responses: tuple[Response, ...] = ()  # every response of the lab at the evaluation date, oldest first
 
 
 @dataclass(frozen=True)
@@ -204,6 +227,7 @@ class RuleInfo(NamedTuple):
     source: tuple[Evidence, ...] = ()  # the text the rule encodes: a pledge, a law's section, a measure
     until: dt.date | None = None  # the first day it no longer judges
     withdrawn: tuple[Evidence, ...] = ()  # the labs it applies to withdrew it
+    page: str | None = None  # the rule's page on the published scorecard (`--site-url`)
 
 
 class IndicatorInfo(NamedTuple):

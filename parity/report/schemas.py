@@ -12,7 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from parity.history.document import HistoryDoc
-from parity.models import Alarms, LabProfile, RulePack, Severity, Tier, Waiver
+from parity.models import Alarms, LabProfile, RulePack, Severity, Stance, Tier, Waiver
 from parity.vocabulary import Shortfall, State, Status, Truth
 
 _Scalar = bool | int | float | str | None
@@ -46,6 +46,23 @@ class EvidenceDoc(_Doc):
     source: SourceMarkDoc | None = Field(None, description="Only where the evidence drifted or is gone.")
 
 
+class AboutDoc(_Doc):
+    rule: str | None = Field(None, description="The rule whose finding the response answers.")
+    practice: str | None = Field(None, description="Or the practice: every finding that reads it.")
+
+
+class ResponseDoc(_Doc):
+    """A lab's answer to a finding (right of reply), or a request not answered yet (no `date`)."""
+
+    about: AboutDoc
+    asked: str | None = Field(None, pattern=_DATE, description="When the watchdog asked the lab.")
+    date: str | None = Field(None, pattern=_DATE, description="When the lab answered; absent: no answer yet.")
+    stance: Stance | None = None
+    url: str | None = None
+    quote: str | None = None
+    note: str | None = None
+
+
 class LocationDoc(_Doc):
     file: str = Field(description="Relative to the folder that holds lab_profiles/ and rules/.")
     line: int = Field(ge=1)
@@ -72,6 +89,21 @@ class WaiverNoteDoc(_Doc):
     reason: str
     expires: str
     location: LocationDoc
+
+
+class ConditionDoc(_Doc):
+    """A commitment's `when` condition as it stood for the lab."""
+
+    indicator: str
+    condition: str = Field(description="The condition in words.")
+    of: Literal["all", "any"] = Field(description="Its list: all must hold, or any.")
+    holds: Truth = Field(description="true, false, or why it is unknown: undisclosed, unassessed.")
+    state: State
+    value: _Scalar
+    evidence: list[EvidenceDoc]
+    bar: BarDoc | None = Field(None, description="A `meets` condition's bar.")
+    derived_by: str | None = Field(None, description="A derived indicator: the rule that derives it.")
+    conditions: list[ConditionDoc] | None = Field(None, description="That rule's conditions for the lab.")
 
 
 class VerdictDoc(_Doc):
@@ -101,6 +133,12 @@ class VerdictDoc(_Doc):
         description="within_days bars: the last day the value meets the bar (value + days).",
     )
     overdue: int | None = Field(None, ge=1, description="Days past `due` at the evaluation date.")
+    responses: list[ResponseDoc] | None = Field(
+        None, description="The lab's answers to this finding (right of reply), where it has any."
+    )
+    conditions: list[ConditionDoc] | None = Field(
+        None, description="Commitments: each `when` condition, whether it held and on what."
+    )
 
 
 class LabDoc(_Doc):
@@ -112,6 +150,9 @@ class LabDoc(_Doc):
     pack_coverage: dict[str, _Share]
     unassessed: list[str]
     counts: dict[Status, int]
+    responses: list[ResponseDoc] | None = Field(
+        None, description="Every response of the lab at the evaluation date, oldest first."
+    )
 
 
 class WaiverIssueDoc(_Doc):
@@ -135,6 +176,7 @@ class RuleInfoDoc(_Doc):
     digest: str = Field(description="Changes whenever the rule's definition does.")
     source: list[EvidenceDoc] | None = Field(None, description="The text the rule encodes, where given.")
     until: str | None = Field(None, pattern=_DATE, description="The first day the rule no longer judges.")
+    page: str | None = Field(None, description="The rule's page on the published scorecard (--site-url).")
     withdrawn: list[EvidenceDoc] | None = Field(
         None, description="The labs withdrew the pledge: the sources."
     )

@@ -22,6 +22,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Mapping
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -31,13 +32,17 @@ from markupsafe import Markup
 
 from parity.dataset import Dataset
 from parity.errors import OutputError, UsageError
+from parity.formats import csv as csv_format
 from parity.formats.escape import terminal
 from parity.formats.json import iter_json
 from parity.formats.text import scorecard_markdown
 from parity.report import Report
-from parity.site.view import Pages, heat_class, percent, slug
+from parity.site.changes import Changes
+from parity.site.feed import feed
+from parity.site.publication import changes_page, corrections_page, open_data
+from parity.site.view import Pages, badge, slug
 
-__all__ = ["MARKER", "badge", "build", "write_site"]
+__all__ = ["MARKER", "Publication", "badge", "build", "write_site"]
 
 MARKER = ".parity-site"
 MANIFEST_SCHEMA = "parity/site-manifest/v1"
@@ -46,8 +51,6 @@ _MANIFEST_NOTE = (
     " exactly these files, unchanged: add or edit a file here and parity will refuse to touch the folder."
 )
 _MAX_MANIFEST_BYTES = 16 * 1024 * 1024
-# shields.io colours (hex, no '#') for the heat map's five bins: the same cividis scale as the site.
-_BADGE_COLOURS = {"s0": "00204d", "s1": "3c4c6c", "s2": "707173", "s3": "a69d75", "s4": "ffea46"}
 
 
 def _finalize(value: Any) -> Any:
@@ -108,22 +111,33 @@ def _environment() -> jinja2.Environment:
     )
 
 
-def badge(report: Report, lab: str) -> dict[str, Any]:
-    """A lab's shields.io endpoint badge: its score beside its coverage."""
-    s = report.labs[lab]
-    message = f"{percent(s.score)} · coverage {percent(s.coverage)}"
-    colour = _BADGE_COLOURS.get(heat_class(s.score), "lightgrey")
-    return {"schemaVersion": 1, "label": terminal(f"parity: {s.name}"), "message": message, "color": colour}
+@dataclass(frozen=True)
+class Publication:
+    """What an edition adds to its pages beyond the report: where it is published and by whom (named in
+    every page's citation and in the feed), what changed since the edition before (the changes page, the
+    corrections page and the Atom feed), and the history behind its charts (`history.json`)."""
+
+    site_url: str | None = None  # http(s)://.../ : the address of the site's folder, ending with /
+    publisher: str | None = None
+    changes: Changes | None = None
+    history: dict[str, Any] | None = None
 
 
-def build(report: Report, data: Dataset, charts: Mapping[str, str] | None = None) -> dict[str, bytes]:
+def build(
+    report: Report,
+    data: Dataset,
+    charts: Mapping[str, str] | None = None,
+    publication: Publication | None = None,
+) -> dict[str, bytes]:
     """Every file of the site, by its path relative to the site's folder."""
     charts = dict(charts or {})
+    publication = publication or Publication()
     unknown = sorted(set(charts) - set(report.labs))
     if unknown:
         raise UsageError(f"a history chart names a lab the report does not have: {', '.join(unknown)}")
     try:
-        pages = Pages(report, data.at(report.as_of), charts)  # the data as it stood at the report's date
+        # the data as it stood at the report's date
+        pages = Pages(report, data.at(report.as_of), charts, publication)
     except ValueError as e:
         raise UsageError(str(e)) from None
     env = _environment()
@@ -138,7 +152,19 @@ def build(report: Report, data: Dataset, charts: Mapping[str, str] | None = None
         "style.css": resources.files("parity.site").joinpath("templates/style.css").read_bytes(),
         "report.json": "".join(iter_json(report)).encode("utf-8"),
         "scorecard.md": scorecard_markdown(report).encode("utf-8"),
+        "verdicts.csv": "".join(csv_format.check(report)).encode("utf-8"),
+        "matrix.csv": csv_format.matrix(report).encode("utf-8"),
+        "data.html": page("data.html", open_data(pages, publication.history is not None)),
     }
+    if publication.history is not None:
+        text = json.dumps(publication.history, indent=2, ensure_ascii=False) + "\n"
+        files["history.json"] = text.encode("utf-8")
+    changes = publication.changes
+    if changes is not None:
+        entries = changes.entries(report)
+        files["changes.html"] = page("changes.html", changes_page(pages, changes, entries))
+        files["corrections.html"] = page("corrections.html", corrections_page(pages, changes))
+        files["feed.xml"] = feed(changes, entries, publication.site_url, publication.publisher)
     for lab in sorted(report.labs):
         files[f"labs/{slug(lab)}.html"] = page("lab.html", pages.lab(lab))
         text = json.dumps(badge(report, lab), indent=2, ensure_ascii=False) + "\n"
@@ -163,13 +189,18 @@ def manifest(files: Mapping[str, bytes]) -> bytes:
 
 
 def write_site(
-    report: Report, data: Dataset, out: Path, *, charts: Mapping[str, str] | None = None
+    report: Report,
+    data: Dataset,
+    out: Path,
+    *,
+    charts: Mapping[str, str] | None = None,
+    publication: Publication | None = None,
 ) -> list[Path]:
     """Write the site into `out` whole, and return the files written (sorted).
 
     Raises OutputError when `out` is a file, a link, a non-empty folder parity did not write, or cannot be
     written; nothing in it is then changed."""
-    files = build(report, data, charts)
+    files = build(report, data, charts, publication)
     publish(files, Path(out))
     return [Path(out) / name for name in files]
 

@@ -18,7 +18,7 @@ def rule_facts(data: Dataset, rule_id: str) -> list[dict[str, str]]:
     facts = [
         {"label": label, "text": text}
         for label, text in explain_facts(rule, data.indicators)
-        if label not in ("rationale", "description")
+        if label not in ("rationale", "description", "source")  # shown above, linked, as evidence
     ]
     kind = rule.bar.kind if rule.bar else "require" if rule.require else None
     if kind is not None:

@@ -11,15 +11,27 @@ from __future__ import annotations
 
 import functools
 import re
+import urllib.parse
 from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
 from parity.dataset import Dataset
-from parity.formats.present import by_score, days_left, percent, shortfall_count
+from parity.formats.escape import markdown, terminal
+from parity.formats.present import (
+    HOLDS,
+    STANCE_WORDS,
+    by_score,
+    days_left,
+    gap_text,
+    percent,
+    plural,
+    reply_brief,
+    shortfall_count,
+)
 from parity.judge.scores import base_reads, summaries
-from parity.models import Evidence
-from parity.report import LabSummary, Report, SourceNote, Verdict
+from parity.models import Evidence, Response
+from parity.report import ConditionNote, LabSummary, Report, SourceNote, Verdict
 from parity.vocabulary import GOOD, SHORTFALLS, UNSCORED, severity_rank, show
 
 View = dict[str, Any]
@@ -96,11 +108,30 @@ def heat_class(score: float | None) -> str:
     return "ns" if score is None else f"s{min(round(score * 100) // 20, 4)}"
 
 
+# shields.io colours (hex, no '#') for the heat map's five bins: the same cividis scale as the site.
+_BADGE_COLOURS = {"s0": "00204d", "s1": "3c4c6c", "s2": "707173", "s3": "a69d75", "s4": "ffea46"}
+
+
+def badge(report: Report, lab: str) -> dict[str, Any]:
+    """A lab's shields.io endpoint badge: its score beside its coverage, and the date they were computed.
+    The endpoint format has no tooltip and no link, so the date is in the badge's own words: a badge
+    in a README is fetched afresh after every edition, and must never show a number without its date."""
+    s = report.labs[lab]
+    message = f"{percent(s.score)} · coverage {percent(s.coverage)} · {report.as_of.isoformat()}"
+    colour = _BADGE_COLOURS.get(heat_class(s.score), "lightgrey")
+    return {"schemaVersion": 1, "label": terminal(f"parity: {s.name}"), "message": message, "color": colour}
+
+
 class Pages:
     """Builds the view of every page of one report."""
 
-    def __init__(self, report: Report, data: Dataset, charts: Mapping[str, str]) -> None:
+    def __init__(
+        self, report: Report, data: Dataset, charts: Mapping[str, str], publication: Any = None
+    ) -> None:
         self.report, self.data, self.charts = report, data, charts
+        self.site_url: str | None = getattr(publication, "site_url", None)
+        self.publisher: str | None = getattr(publication, "publisher", None)
+        self.published = publication is not None and publication.changes is not None
         for identifier in (*report.labs, *report.rules):
             slug(identifier)
         self.versions = dict(report.packs)
@@ -122,16 +153,32 @@ class Pages:
 
     # --- what every page shares ------------------------------------------------------------------------
 
-    def meta(self, root: str, title: str) -> View:
+    def meta(self, root: str, title: str, path: str) -> View:
+        """What every page shows: its date and versions, the site's navigation, how to cite the page."""
         from parity._version import __version__
 
+        packs = [{"id": p, "version": v} for p, v in self.report.packs]
         return {
             "root": root,
             "title": title,
             "version": __version__,
             "as_of": self.report.as_of.isoformat(),
-            "packs": [{"id": p, "version": v} for p, v in self.report.packs],
+            "packs": packs,
+            "changes": self.published,  # the changes page, the corrections page and the feed exist
+            "cite": self.citation(title, path, __version__),
         }
+
+    def citation(self, title: str, path: str, version: str) -> View:
+        """How to cite a page: who publishes it, what it is, as of when, by which parity and packs, and
+        where it is (when the site's address is known)."""
+        packs = ", ".join(f"{p} {v}" for p, v in self.report.packs)
+        by = f"{self.publisher}. " if self.publisher else ""
+        text = (
+            f"{by}“{title}”, parity scorecard, as of {self.report.as_of.isoformat()} "
+            f"(parity {version}; packs: {packs})."
+        )
+        url = f"{self.site_url}{path}" if self.site_url else None
+        return {"text": text, "url": url}
 
     def lab_link(self, root: str, lab: str) -> View:
         """A lab's name, linked to its page when it has one (a peer outside the report has none)."""
@@ -182,12 +229,8 @@ class Pages:
         return found
 
     def gap(self, v: Verdict) -> str:
-        """The gap as a reader reads it: in days for dates, in steps for levels."""
-        if v.gap is None:
-            return ""
-        info = self.report.indicators.get(v.indicator)
-        unit = {"date": " day", "level": " step"}.get(info.type if info else "", "")
-        return show(v.gap) + unit + ("s" if unit and abs(v.gap) != 1 else "")
+        """The gap with its unit, as every format words it (days, steps, the indicator's unit, points)."""
+        return gap_text(v.gap, self.report.indicators.get(v.indicator))
 
     def due(self, v: Verdict) -> View | None:
         """A recency obligation's clock: overdue, due soon (within DUE_SOON days), or due later."""
@@ -245,6 +288,10 @@ class Pages:
             "setter_evidence": setter_evidence,
             "location": f"{v.location.file}:{v.location.line}",
             "due": self.due(v),
+            "conditions": [self.condition(n, root) for n in v.conditions],
+            "responses": [
+                reply(r, self.rule_href(root, r.about.rule) if r.about.rule else None) for r in v.responses
+            ],
             "waiver": None
             if waiver is None
             else {
@@ -252,6 +299,34 @@ class Pages:
                 "reason": waiver.reason,
                 "expires": waiver.expires.isoformat(),
             },
+        }
+
+    def condition(self, n: ConditionNote, root: str) -> View:
+        """A commitment's condition as a page shows it: whether it held, on what value, evidence and bar;
+        a derived one with the rule and the conditions that derived it."""
+        bar = n.bar
+        return {
+            "of": n.of,
+            "condition": n.condition,
+            "holds": HOLDS.get(n.holds, str(n.holds)),
+            "held": {True: "yes", False: "no"}.get(n.holds, "unknown")
+            if isinstance(n.holds, bool)
+            else "unknown",
+            "value": None if n.value is None else self.shown(n.value, n.indicator),
+            "state": n.state.replace("_", " "),
+            "evidence": [evidence(e, self.report.sources) for e in n.evidence],
+            "bar": None
+            if bar is None
+            else {
+                "value": self.shown(bar.value, n.indicator) if bar.value is not None else None,
+                "kind": bar.kind,
+                "setters": [self.lab_link(root, lab) for lab in bar.set_by],
+            },
+            "derived_by": n.derived_by,
+            "derived_href": self.rule_href(root, n.derived_by)
+            if n.derived_by and n.derived_by in self.report.rules
+            else None,
+            "derived_from": [self.condition(c, root) for c in n.derived_from],
         }
 
     # --- the pages -------------------------------------------------------------------------------------
@@ -274,14 +349,18 @@ class Pages:
         ]
         readings = self.readings()
         return {
-            "meta": self.meta("", "Scorecard"),
+            "meta": self.meta("", "Scorecard", "index.html"),
             "ranked": ranked,
             "heatmaps": self.heatmaps(),
             "readings": readings,
-            "readings_binding": sum(1 for r in readings if r["literal"]["binds"]),
+            "readings_binding": _binding(sum(1 for r in readings if r["literal"]["binds"]), len(readings)),
             "bins": [{"class": f"s{i}", "range": r} for i, r in enumerate(BINS)],
             "statuses": [mark(s) for s in STATUS_MARKS],
-            "counts": {"labs": len(report.labs), "rules": len(report.rules), "packs": len(report.packs)},
+            "counts": {
+                "labs": plural(len(report.labs), "lab"),
+                "rules": plural(len(report.rules), "rule"),
+                "packs": plural(len(report.packs), "pack"),
+            },
         }
 
     def summary(self, s: LabSummary) -> View:
@@ -289,6 +368,31 @@ class Pages:
             "score": percent(s.score),
             "coverage": percent(s.coverage),
             "heat": heat_class(s.score),
+        }
+
+    def badge(self, lab: str, root: str) -> View:
+        """A lab's badge as a README shows it, previewed on the site: linked to the lab's page, its date
+        in the tooltip; and the Markdown to paste (with `--site-url`: it needs the site's address)."""
+        b = badge(self.report, lab)
+        name = self.report.labs[lab].name
+        title = f"parity scorecard: score and coverage as of {self.report.as_of.isoformat()}"
+        paste = None
+        if self.site_url:
+            endpoint = urllib.parse.quote(f"{self.site_url}badges/{lab}.json", safe="")
+            image = f"https://img.shields.io/endpoint?url={endpoint}"
+            alt = markdown(f"parity: {name}").replace('"', "'")
+            # the tooltip the snippet gives says where the date is, not a date: a README keeps the snippet
+            # for years while the badge it shows follows every edition
+            page = f"{self.site_url}labs/{lab}.html"
+            paste = f'[![{alt}]({image})]({page} "{alt}, as of the date on the badge")'
+        return {
+            "label": brief(b["label"], NAME_CHARS),  # whole on the lab's page, in its heading
+            "message": b["message"],
+            "heat": heat_class(self.report.labs[lab].score),
+            "href": f"{root}labs/{lab}.html",
+            "title": title,
+            "json": f"{root}badges/{lab}.json",
+            "markdown": paste,
         }
 
     def within(self, pack: str) -> dict[str, LabSummary]:
@@ -390,15 +494,24 @@ class Pages:
             {**mark(status), "count": s.counts[status]} for status in STATUS_MARKS if s.counts.get(status)
         ]
         return {
-            "meta": self.meta("../", s.name),
+            "meta": self.meta("../", s.name, f"labs/{lab}.html"),
             "id": lab,
             "name": s.name,
             **self.summary(s),
+            "badge": self.badge(lab, "../"),
             "counts": counts,
+            # counted as the overview and every format count them: a waived shortfall is listed beside
+            # the others (the watchdog's acceptance is part of the record) but never counted as one
+            "counted": _counted(shortfall_count(report, lab), s.counts.get("waived", 0)),
             "shortfalls": [self.verdict(v, "../") for v in shortfalls],
             "packs": packs,
             "todo": todo,
             "chart": f"../history/{lab}.svg" if lab in self.charts else None,
+            "responses": [
+                reply(r, self.rule_href("../", r.about.rule) if r.about.rule in report.rules else None)
+                for r in s.responses
+            ],
+            "replied": any(v.responses for v in shortfalls),
         }
 
     def indicator_title(self, name: str) -> str:
@@ -420,7 +533,7 @@ class Pages:
                 for lab, values in sorted(self.report.derived.items())
             ]
         return {
-            "meta": self.meta("../", rule_id),
+            "meta": self.meta("../", rule_id, f"rules/{rule_id}.html"),
             "id": rule_id,
             "title": info.title,
             "pack": info.pack,
@@ -431,6 +544,9 @@ class Pages:
             "checks": info.checks,
             "location": f"{info.location.file}:{info.location.line}",
             "rationale": linked(info.rationale),
+            "sources": [evidence(e, self.report.sources) for e in info.source],
+            "until": info.until.isoformat() if info.until else None,
+            "withdrawn": [evidence(e, self.report.sources) for e in info.withdrawn],
             "facts": rule_facts(self.data, rule_id),
             "description": linked(loaded.rule.description if loaded else None),
             "verdicts": [self.verdict(v, "../") for v in verdicts],
@@ -449,7 +565,7 @@ class Pages:
             ]
             packs.append({"id": pack, "version": version, "rules": rules})
         return {
-            "meta": self.meta("", "Methodology"),
+            "meta": self.meta("", "Methodology", "methodology.html"),
             "packs": packs,
             "bars": bar_kinds(self.data, self.report),
             "statuses": [mark(s) for s in STATUS_MARKS],
@@ -480,9 +596,42 @@ def evidence(e: Evidence, notes: Mapping[str, SourceNote] | None = None, chars: 
     }
 
 
+def reply(r: Response, rule_href: str | None) -> View:
+    """A lab's response as a page shows it: what it answers, its stance in words, when it was asked and
+    answered, and its words with their address; or a request not answered yet."""
+    stance = r.stance or ""
+    return {
+        "rule": r.about.rule,
+        "rule_href": rule_href,
+        "practice": r.about.practice,
+        "answered": r.date is not None,
+        "asked": r.asked.isoformat() if r.asked else None,
+        "date": r.date.isoformat() if r.date else None,
+        "stance": stance,
+        "stance_words": STANCE_WORDS.get(stance, ""),
+        "brief": reply_brief(r),
+        "url": r.url,
+        "href": safe_url(r.url) if r.url else None,
+        "quote": r.quote,
+        "note": r.note,
+    }
+
+
 def brief(text: str, chars: int) -> str:
     """`text`, or its first `chars` - 1 characters and an ellipsis: what is shown where it is repeated."""
     return text if len(text) <= chars else text[: chars - 1] + "…"
+
+
+def _counted(shortfalls: int, waived: int) -> str:
+    """A lab's shortfalls counted as the overview and every format count them, the waived ones beside:
+    listed with the others on its page (the watchdog's acceptance is part of the record), never counted."""
+    waived_too = f", and {waived} waived (listed, not counted)" if waived else ""
+    return plural(shortfalls, "shortfall") + waived_too
+
+
+def _binding(binding: int, readings: int) -> str:
+    """How many literal readings bind, in words: 1 of 4 literal readings binds."""
+    return f"{binding} of {plural(readings, 'literal reading')} {'binds' if binding == 1 else 'bind'}"
 
 
 def _more(count: int) -> list[View]:
