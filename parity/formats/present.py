@@ -35,6 +35,7 @@ __all__ = [
     "falling_due",
     "finding",
     "gap_text",
+    "gap_unit",
     "headline",
     "ordinal",
     "percent",
@@ -109,17 +110,18 @@ def amount(n: int | float, unit: str) -> str:
     return f"{show(n)} {unit}"
 
 
-def gap_text(gap: int | float | None, indicator: IndicatorInfo | None) -> str:
-    """How far a value is from its bar, with its unit (docs/verdicts.md, "Gaps"): days for dates, steps for
-    levels, the indicator's unit (or points) for numbers; empty where there is no gap (booleans)."""
-    if gap is None:
-        return ""
+def gap_unit(indicator: IndicatorInfo | None) -> str:
+    """What a gap counts (docs/verdicts.md, "Gaps"): days for dates, steps for levels, the indicator's unit
+    for numbers, or points where it declares none. The CSV's `gap_unit` column and `gap_text` ask here."""
     kind = indicator.type if indicator else "number"
-    if kind == "date":
-        return plural(gap, "day")
-    if kind == "level":
-        return plural(gap, "step")
-    return amount(gap, (indicator.unit if indicator else None) or NUMBER_UNIT)
+    unit = indicator.unit if indicator else None
+    return {"date": "days", "level": "steps"}.get(kind) or unit or NUMBER_UNIT
+
+
+def gap_text(gap: int | float | None, indicator: IndicatorInfo | None) -> str:
+    """How far a value is from its bar, with its unit agreed in number (3 days, 1 step, 2 points); empty
+    where there is no gap (booleans)."""
+    return "" if gap is None else amount(gap, gap_unit(indicator))
 
 
 def finding(v: Verdict, indicator: IndicatorInfo | None) -> str:
