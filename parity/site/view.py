@@ -19,15 +19,16 @@ from typing import Any
 from parity.dataset import Dataset
 from parity.formats.escape import markdown, terminal
 from parity.formats.present import (
-    HOLDS,
     STANCE_WORDS,
     by_score,
     days_left,
     gap_text,
+    holds_text,
     percent,
     plural,
     reply_brief,
     shortfall_count,
+    state_text,
 )
 from parity.judge.scores import base_reads, summaries
 from parity.models import Evidence, Response
@@ -256,7 +257,7 @@ class Pages:
         return f"require {rule.require.describe()}" if rule.require is not None else v.bar.kind
 
     def verdict(self, v: Verdict, root: str) -> View:
-        value = v.state.replace("_", " ") if v.value is None else self.shown(v.value, v.indicator)
+        value = state_text(v.state) if v.value is None else self.shown(v.value, v.indicator)
         binds = v.bar.value is not None or v.bar.kind == "require"
         setter_evidence = [
             {
@@ -308,12 +309,10 @@ class Pages:
         return {
             "of": n.of,
             "condition": n.condition,
-            "holds": HOLDS.get(n.holds, str(n.holds)),
-            "held": {True: "yes", False: "no"}.get(n.holds, "unknown")
-            if isinstance(n.holds, bool)
-            else "unknown",
+            "holds": holds_text(n.holds),
+            "held": "yes" if n.holds is True else "no" if n.holds is False else "unknown",
             "value": None if n.value is None else self.shown(n.value, n.indicator),
-            "state": n.state.replace("_", " "),
+            "state": state_text(n.state),
             "evidence": [evidence(e, self.report.sources) for e in n.evidence],
             "bar": None
             if bar is None
