@@ -16,9 +16,9 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from parity.formats.escape import terminal
-from parity.formats.present import NUMBER_UNIT
+from parity.formats.present import gap_unit
 from parity.models import Response
-from parity.report import IndicatorInfo, Report, Verdict
+from parity.report import Report, Verdict
 from parity.vocabulary import show
 
 if TYPE_CHECKING:
@@ -132,13 +132,6 @@ def _version() -> str:
     from parity._version import __version__
 
     return __version__
-
-
-def gap_unit(info: IndicatorInfo | None) -> str:
-    """What a gap counts (docs/verdicts.md, "Gaps"), as `present.gap_text` words it: days for dates, steps
-    for levels, the indicator's unit for numbers, or points where it declares none."""
-    kind = info.type if info else "number"
-    return {"date": "days", "level": "steps"}.get(kind) or (info.unit if info else None) or NUMBER_UNIT
 
 
 def _latest(responses: tuple[Response, ...]) -> list[str]:

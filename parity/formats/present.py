@@ -17,7 +17,7 @@ from parity.models import Response
 from parity.report import BarResult, ConditionNote, IndicatorInfo, LabSummary, Report, Validation, Verdict
 from parity.report.catalog import applies_to_text, rule_target
 from parity.report.records import SOURCE_FLAGS
-from parity.vocabulary import SHORTFALLS, ordinal, plural, show
+from parity.vocabulary import SHORTFALLS, Truth, ordinal, plural, show
 
 if TYPE_CHECKING:
     from parity.diff import Change, Diff, Redefined
@@ -35,7 +35,9 @@ __all__ = [
     "falling_due",
     "finding",
     "gap_text",
+    "gap_unit",
     "headline",
+    "holds_text",
     "ordinal",
     "percent",
     "plural",
@@ -109,17 +111,18 @@ def amount(n: int | float, unit: str) -> str:
     return f"{show(n)} {unit}"
 
 
-def gap_text(gap: int | float | None, indicator: IndicatorInfo | None) -> str:
-    """How far a value is from its bar, with its unit (docs/verdicts.md, "Gaps"): days for dates, steps for
-    levels, the indicator's unit (or points) for numbers; empty where there is no gap (booleans)."""
-    if gap is None:
-        return ""
+def gap_unit(indicator: IndicatorInfo | None) -> str:
+    """What a gap counts (docs/verdicts.md, "Gaps"): days for dates, steps for levels, the indicator's unit
+    for numbers, or points where it declares none. The CSV's `gap_unit` column and `gap_text` ask here."""
     kind = indicator.type if indicator else "number"
-    if kind == "date":
-        return plural(gap, "day")
-    if kind == "level":
-        return plural(gap, "step")
-    return amount(gap, (indicator.unit if indicator else None) or NUMBER_UNIT)
+    unit = indicator.unit if indicator else None
+    return {"date": "days", "level": "steps"}.get(kind) or unit or NUMBER_UNIT
+
+
+def gap_text(gap: int | float | None, indicator: IndicatorInfo | None) -> str:
+    """How far a value is from its bar, with its unit agreed in number (3 days, 1 step, 2 points); empty
+    where there is no gap (booleans)."""
+    return "" if gap is None else amount(gap, gap_unit(indicator))
 
 
 def finding(v: Verdict, indicator: IndicatorInfo | None) -> str:
@@ -420,14 +423,19 @@ def condition_lines(notes: tuple[ConditionNote, ...], indent: str = "  ") -> lis
     return lines
 
 
+def holds_text(holds: Truth) -> str:
+    """Whether a condition held, in words: holds, does not hold, or why it is unknown."""
+    return HOLDS.get(holds, str(holds))
+
+
 def _condition(n: ConditionNote, indent: str) -> list[str]:
-    said = f"{n.condition}: {HOLDS.get(n.holds, str(n.holds))}"
+    said = f"{n.condition}: {holds_text(n.holds)}"
     if n.derived_by is not None:
         of = n.derived_from[0].of if n.derived_from else "all"
         head = f"{said}; derived by rule {n.derived_by}, when {of} of:"
         return [head, *(indent + line for c in n.derived_from for line in _condition(c, indent))]
     value = "" if n.value is None else f"; value {show(n.value)}"
-    state = f" ({n.state.replace('_', ' ')})" if n.value is None else ""
+    state = f" ({state_text(n.state)})" if n.value is None else ""
     bar = ""
     if n.bar is not None:  # worded as a verdict's bar is (bar_text, setters_text): one voice
         setters = setters_text(n.bar)

@@ -52,7 +52,6 @@ def _most_severe_first(v: Verdict) -> tuple[int, str, str]:
 
 
 def _rows(report: Report, verdicts: Iterable[Verdict], esc: Escape) -> list[list[str]]:
-    ordered = sorted(verdicts, key=_most_severe_first)  # critical first
     return [
         [
             v.severity,
@@ -65,7 +64,7 @@ def _rows(report: Report, verdicts: Iterable[Verdict], esc: Escape) -> list[list
             esc(gap_text(v.gap, report.indicators.get(v.indicator))),
             ", ".join(v.flags),
         ]
-        for v in ordered
+        for v in verdicts
     ]
 
 
@@ -92,24 +91,25 @@ def _summary(report: Report, lab: str, esc: Escape) -> list[str]:
 
 
 def _by_lab(report: Report) -> dict[str, list[Verdict]]:
-    """Each lab's shortfalls, and its waived ones: an accepted exception stays visible."""
+    """Each lab's shortfalls, and its waived ones (an accepted exception stays visible), critical first:
+    the order of its table's rows, its replies and its conditions alike."""
     grouped: dict[str, list[Verdict]] = {lab: [] for lab in report.labs}
     for v in report.verdicts:
         if v.status in SHORTFALLS or v.waiver is not None:
             grouped[v.lab].append(v)
-    return grouped
+    return {lab: sorted(found, key=_most_severe_first) for lab, found in grouped.items()}
 
 
 def _replied(
     rows: list[list[str]], verdicts: list[Verdict], esc: Escape, headers: list[str] | None = None
 ) -> tuple[list[list[str]], list[str]]:
-    """The rows with a `reply` column beside each finding, where any of them has a response (a lab the
-    watchdog never asked gets no empty column that could read as its silence)."""
+    """The rows (one per verdict, in the same order) with a `reply` column beside each finding, where any
+    of them has a response (a lab the watchdog never asked gets no empty column that could read as its
+    silence)."""
     headers = headers if headers is not None else _HEADERS
-    ordered = sorted(verdicts, key=_most_severe_first)
-    if not any(v.responses for v in ordered):
+    if not any(v.responses for v in verdicts):
         return rows, headers
-    cells = [esc(replies_brief(v.responses)) for v in ordered]
+    cells = [esc(replies_brief(v.responses)) for v in verdicts]
     return [[*row, cell] for row, cell in zip(rows, cells, strict=True)], [*headers, "reply"]
 
 
@@ -117,12 +117,18 @@ def _conditions(verdicts: list[Verdict], esc: Escape, indent: str, by: str = "ru
     """Each commitment's conditions, under its rule (or its lab, `by`): why the pledge binds, or does not,
     for the lab."""
     out = []
-    for v in sorted(verdicts, key=_most_severe_first):
+    for v in verdicts:
         lines = condition_lines(v.conditions, indent)
         if lines:
             out.append(esc(f"{v.rule if by == 'rule' else v.lab}: {lines[0]}"))
-            out += [line[: len(line) - len(line.lstrip(" "))] + esc(line.lstrip(" ")) for line in lines[1:]]
+            out += [_at_indent(line, esc) for line in lines[1:]]
     return out
+
+
+def _at_indent(line: str, text: Callable[[str], str]) -> str:
+    """`line` with what follows its leading spaces passed through `text`, the spaces kept."""
+    body = line.lstrip(" ")
+    return line[: len(line) - len(body)] + text(body)
 
 
 def _reply_lines(report: Report, lab: str, esc: Escape) -> list[str]:
@@ -276,7 +282,7 @@ def _explain_table(rule: Rule, report: Report, verdicts: list[Verdict], fmt: str
 
 def _nested(lines: list[str], bullet: str) -> list[str]:
     """Indented lines as a nested list (Markdown: two spaces a level) or as indented text."""
-    return [f"{line[: len(line) - len(line.lstrip(' '))]}{bullet}{line.lstrip(' ')}" for line in lines]
+    return [_at_indent(line, lambda body: bullet + body) for line in lines]
 
 
 def _diff_rows(diff: Diff, esc: Escape) -> list[list[str]]:

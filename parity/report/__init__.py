@@ -30,6 +30,7 @@ from parity.report.records import (
 from parity.vocabulary import FAIL_ON, SHORTFALLS, Truth, at_least
 
 __all__ = [
+    "RULE_PAGE",
     "BarResult",
     "ConditionNote",
     "IndicatorInfo",

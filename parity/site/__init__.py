@@ -36,11 +36,11 @@ from parity.formats import csv as csv_format
 from parity.formats.escape import terminal
 from parity.formats.json import iter_json
 from parity.formats.text import scorecard_markdown
-from parity.report import Report
+from parity.report import RULE_PAGE, Report
 from parity.site.changes import Changes
 from parity.site.feed import feed
 from parity.site.publication import changes_page, corrections_page, open_data
-from parity.site.view import Pages, badge, slug
+from parity.site.view import BADGE_FILE, CHART_FILE, LAB_PAGE, Pages, badge, slug
 
 __all__ = ["MARKER", "Publication", "badge", "build", "write_site"]
 
@@ -166,13 +166,13 @@ def build(
         files["corrections.html"] = page("corrections.html", corrections_page(pages, changes))
         files["feed.xml"] = feed(changes, entries, publication.site_url, publication.publisher)
     for lab in sorted(report.labs):
-        files[f"labs/{slug(lab)}.html"] = page("lab.html", pages.lab(lab))
+        files[LAB_PAGE.format(slug(lab))] = page("lab.html", pages.lab(lab))
         text = json.dumps(badge(report, lab), indent=2, ensure_ascii=False) + "\n"
-        files[f"badges/{slug(lab)}.json"] = text.encode("utf-8")
+        files[BADGE_FILE.format(slug(lab))] = text.encode("utf-8")
     for rule in sorted(report.rules):
-        files[f"rules/{slug(rule)}.html"] = page("rule.html", pages.rule(rule))
+        files[RULE_PAGE.format(slug(rule))] = page("rule.html", pages.rule(rule))
     for lab, svg in sorted(charts.items()):
-        files[f"history/{slug(lab)}.svg"] = svg.encode("utf-8")
+        files[CHART_FILE.format(slug(lab))] = svg.encode("utf-8")
     files[MARKER] = manifest(files)
     return dict(sorted(files.items()))
 

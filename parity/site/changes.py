@@ -147,7 +147,6 @@ def edition(
     the git repository that holds the data."""
     from parity.diff import Side, compare, load_side
     from parity.history import alarm_settings, by_dates
-    from parity.history.timeline import data_in
 
     repo = _repository(profiles, rules)
     as_of = _previous_date(previous, repo, report.as_of)
@@ -162,7 +161,7 @@ def edition(
     alarms = [a for a in story.alarms if since < a.revision.date <= report.as_of]
     log = corrections = None
     if repo is not None:
-        top, paths = data_in(profiles, rules)
+        top, paths = repo
         log = _corrections(top, paths, cache)
         earlier = _ancestors(top, paths, side.commit) if side.commit else None
         corrections = [

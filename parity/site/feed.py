@@ -14,7 +14,9 @@ import uuid
 import xml.etree.ElementTree as ET
 
 from parity.formats.escape import terminal
+from parity.report import RULE_PAGE
 from parity.site.changes import KINDS, Changes, Entry
+from parity.site.view import LAB_PAGE
 
 ATOM = "http://www.w3.org/2005/Atom"
 _NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "parity scorecard feed")  # parity's own, for version-5 ids
@@ -42,11 +44,11 @@ def _link(parent: ET.Element, href: str, rel: str = "alternate", kind: str = "te
 
 def _href(entry: Entry) -> str:
     if entry.rule and entry.kind in ("new", "resolved"):
-        return f"rules/{entry.rule}.html"
+        return RULE_PAGE.format(entry.rule)
     if entry.lab and entry.kind == "correction":
         return "corrections.html"
     if entry.lab:
-        return f"labs/{entry.lab}.html"
+        return LAB_PAGE.format(entry.lab)
     return "changes.html"
 
 

@@ -19,19 +19,20 @@ from typing import Any
 from parity.dataset import Dataset
 from parity.formats.escape import markdown, terminal
 from parity.formats.present import (
-    HOLDS,
     STANCE_WORDS,
     by_score,
     days_left,
     gap_text,
+    holds_text,
     percent,
     plural,
     reply_brief,
     shortfall_count,
+    state_text,
 )
 from parity.judge.scores import base_reads, summaries
 from parity.models import Evidence, Response
-from parity.report import ConditionNote, LabSummary, Report, SourceNote, Verdict
+from parity.report import RULE_PAGE, ConditionNote, LabSummary, Report, SourceNote, Verdict
 from parity.vocabulary import GOOD, SHORTFALLS, UNSCORED, severity_rank, show
 
 View = dict[str, Any]
@@ -69,6 +70,13 @@ _UNSOURCED = {
 _SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,199}")
 _HTTP = re.compile(r"https?://[^\s\x00-\x1f\x7f-\x9f\"'<>\\^`{|}]+", re.IGNORECASE)
 _URL_IN_TEXT = re.compile(r"https?://\S+", re.IGNORECASE)
+
+
+# Where each lab's and rule's files stand in the site's folder (by id; `slug` checks an id can name one).
+# A rule's page is the report's RULE_PAGE: SARIF's helpUri points there (`report.published_at`).
+LAB_PAGE = "labs/{}.html"
+BADGE_FILE = "badges/{}.json"
+CHART_FILE = "history/{}.svg"
 
 
 def slug(identifier: str) -> str:
@@ -191,11 +199,11 @@ class Pages:
         summary = self.report.labs.get(lab)
         found = self.data.labs.get(lab)
         name = summary.name if summary else found.profile.name if found else lab
-        href = f"{root}labs/{lab}.html" if summary else None
+        href = root + LAB_PAGE.format(lab) if summary else None
         return {"id": lab, "name": brief(name, NAME_CHARS), "href": href}
 
     def rule_href(self, root: str, rule: str) -> str:
-        return f"{root}rules/{rule}.html"
+        return root + RULE_PAGE.format(rule)
 
     def unit(self, indicator: str) -> str:
         info = self.report.indicators.get(indicator)
@@ -256,7 +264,7 @@ class Pages:
         return f"require {rule.require.describe()}" if rule.require is not None else v.bar.kind
 
     def verdict(self, v: Verdict, root: str) -> View:
-        value = v.state.replace("_", " ") if v.value is None else self.shown(v.value, v.indicator)
+        value = state_text(v.state) if v.value is None else self.shown(v.value, v.indicator)
         binds = v.bar.value is not None or v.bar.kind == "require"
         setter_evidence = [
             {
@@ -308,12 +316,10 @@ class Pages:
         return {
             "of": n.of,
             "condition": n.condition,
-            "holds": HOLDS.get(n.holds, str(n.holds)),
-            "held": {True: "yes", False: "no"}.get(n.holds, "unknown")
-            if isinstance(n.holds, bool)
-            else "unknown",
+            "holds": holds_text(n.holds),
+            "held": "yes" if n.holds is True else "no" if n.holds is False else "unknown",
             "value": None if n.value is None else self.shown(n.value, n.indicator),
-            "state": n.state.replace("_", " "),
+            "state": state_text(n.state),
             "evidence": [evidence(e, self.report.sources) for e in n.evidence],
             "bar": None
             if bar is None
@@ -378,20 +384,20 @@ class Pages:
         title = f"parity scorecard: score and coverage as of {self.report.as_of.isoformat()}"
         paste = None
         if self.site_url:
-            endpoint = urllib.parse.quote(f"{self.site_url}badges/{lab}.json", safe="")
+            endpoint = urllib.parse.quote(self.site_url + BADGE_FILE.format(lab), safe="")
             image = f"https://img.shields.io/endpoint?url={endpoint}"
             alt = markdown(f"parity: {name}").replace('"', "'")
             # the tooltip the snippet gives says where the date is, not a date: a README keeps the snippet
             # for years while the badge it shows follows every edition
-            page = f"{self.site_url}labs/{lab}.html"
+            page = self.site_url + LAB_PAGE.format(lab)
             paste = f'[![{alt}]({image})]({page} "{alt}, as of the date on the badge")'
         return {
             "label": brief(b["label"], NAME_CHARS),  # whole on the lab's page, in its heading
             "message": b["message"],
             "heat": heat_class(self.report.labs[lab].score),
-            "href": f"{root}labs/{lab}.html",
+            "href": root + LAB_PAGE.format(lab),
             "title": title,
-            "json": f"{root}badges/{lab}.json",
+            "json": root + BADGE_FILE.format(lab),
             "markdown": paste,
         }
 
@@ -494,7 +500,7 @@ class Pages:
             {**mark(status), "count": s.counts[status]} for status in STATUS_MARKS if s.counts.get(status)
         ]
         return {
-            "meta": self.meta("../", s.name, f"labs/{lab}.html"),
+            "meta": self.meta("../", s.name, LAB_PAGE.format(lab)),
             "id": lab,
             "name": s.name,
             **self.summary(s),
@@ -506,7 +512,7 @@ class Pages:
             "shortfalls": [self.verdict(v, "../") for v in shortfalls],
             "packs": packs,
             "todo": todo,
-            "chart": f"../history/{lab}.svg" if lab in self.charts else None,
+            "chart": "../" + CHART_FILE.format(lab) if lab in self.charts else None,
             "responses": [
                 reply(r, self.rule_href("../", r.about.rule) if r.about.rule in report.rules else None)
                 for r in s.responses
@@ -533,7 +539,7 @@ class Pages:
                 for lab, values in sorted(self.report.derived.items())
             ]
         return {
-            "meta": self.meta("../", rule_id, f"rules/{rule_id}.html"),
+            "meta": self.meta("../", rule_id, RULE_PAGE.format(rule_id)),
             "id": rule_id,
             "title": info.title,
             "pack": info.pack,
