@@ -77,9 +77,12 @@ def test_what_changed_since_a_revision(run: Run, editions: Path, tmp_path: Path)
         "Beta Labs now falls short: Publishes risk reports as often as the most transparent competitor"
         in page
     )
-    assert "cause: the lab&#39;s own record changed" in page
+    # the cause in the words of every format of `parity diff`: what changed, and who moved the bar
+    assert "cause: the lab&#39;s own profile changed (risk_report_cadence_months 3 -&gt; 9)." in page
+    assert "Alpha AI no longer falls short" in page
     assert (
-        "Alpha AI no longer falls short" in page and "a competitor&#39;s record moved the bar (beta)" in page
+        "cause: competitors did less: the bar fell from best: 3 to best: 9 "
+        "(risk_report_cadence_months: beta 3 -&gt; 9)." in page
     )
     regression = page.split("<strong>Regression</strong>", 1)[1].split('<li class="entry', 1)[0]
     assert "2026-10-15" in regression and "lowered from SL2 to SL1" in regression

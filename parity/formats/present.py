@@ -215,7 +215,8 @@ CAUSES = {  # each cause in a reviewer's words, not the JSON's code
     "bar": "competitors' data moved the bar",
     "rule": "the rule or its pack changed",
     "waiver": "a waiver changed",
-    "as_of": "only the evaluation date moved (a recency bar, staleness or a waiver's expiry)",
+    "as_of": "only the evaluation date moved (a recency bar, staleness, a waiver's expiry, a rule coming "
+    "into force or ending)",
 }
 
 

@@ -31,13 +31,6 @@ KINDS = {
     "alarm": "Alarm",
     "correction": "Correction",
 }
-CAUSES = {
-    "own": "the lab's own record changed",
-    "bar": "a competitor's record moved the bar",
-    "rule": "the rule or its pack changed",
-    "waiver": "a waiver began or ended",
-    "as_of": "time passed (a recency bar, a rule coming into force or ending)",
-}
 
 
 @dataclass(frozen=True)
@@ -71,7 +64,9 @@ class Changes:
     def entries(self, report: Report) -> list[Entry]:
         """Every change of the edition, newest first, then by kind and key."""
         out = [
-            _shortfall(c, report, self.as_of) for c in self.diff.changes if c.change in ("new", "resolved")
+            _shortfall(c, self.diff, report, self.as_of)
+            for c in self.diff.changes
+            if c.change in ("new", "resolved")
         ]
         out += [_regression(r, report) for r in self.regressions]
         out += [_alarm(a) for a in self.alarms]
@@ -89,13 +84,16 @@ def _name(report: Report, lab: str) -> str:
     return found.name if found else lab
 
 
-def _shortfall(c: Change, report: Report, as_of: dt.date) -> Entry:
+def _shortfall(c: Change, diff: Diff, report: Report, as_of: dt.date) -> Entry:
+    """A new or resolved shortfall, its cause worded as every format of `parity diff` words it."""
+    from parity.formats.present import cause_text
+
     before, after = c.before or {}, c.after or {}
     name = _name(report, c.lab)
     info = report.rules.get(c.rule)
     title = c.title or (info.title if info else c.rule)
-    cause = CAUSES.get(c.cause, c.cause) + (f" ({', '.join(c.moved_by)})" if c.moved_by else "")
-    methodology = "; the pack's version changed" if c.pack_version_changed else ""
+    cause = cause_text(c, diff)
+    methodology = "; the pack's version changed" if c.pack_version_changed and c.cause != "rule" else ""
     was, now = before.get("status", "not judged"), after.get("status", "not judged")
     if c.change == "new":
         head, text = f"{name} now falls short: {title}", f"{now} ({c.severity}), was {was}"

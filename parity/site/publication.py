@@ -7,8 +7,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from parity.formats.csv import CHECK_COLUMNS
-from parity.formats.present import plural
-from parity.site.changes import CAUSES, KINDS, Changes, Entry, correction_entry
+from parity.formats.present import CAUSES, plural
+from parity.site.changes import KINDS, Changes, Entry, correction_entry
 from parity.site.view import Pages, View, evidence
 
 if TYPE_CHECKING:
